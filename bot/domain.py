@@ -1,0 +1,151 @@
+"""Domain objects passed from the core to ``blocks/`` and ``handlers/``.
+
+They hold what a person needs to see; MobProc's own models are kept inside them as-is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.mobproc.models import (
+    AcknowledgementsResponse,
+    OrderConfirmation,
+    PropertyDefinition,
+    PropertyGroup,
+    PropertyValueGroup,
+    ServiceAsset,
+    TransactionType,
+)
+
+
+@dataclass(frozen=True)
+class OrderKind:
+    """How one transaction type shows up in Slack."""
+
+    transaction_type: TransactionType
+    command: str  # slash command
+    title: str  # modal title, at most 24 characters
+    noun: str  # "suspension"
+    verb: str  # "suspend"
+    past: str  # "suspended"
+
+
+ORDER_KINDS: dict[TransactionType, OrderKind] = {
+    TransactionType.SUSPEND: OrderKind(
+        TransactionType.SUSPEND, "/suspend-line", "Suspend a line", "suspension", "suspend",
+        "suspended",
+    ),
+    TransactionType.UNSUSPEND: OrderKind(
+        TransactionType.UNSUSPEND, "/unsuspend-line", "Unsuspend a line", "reactivation",
+        "unsuspend", "unsuspended",
+    ),
+    TransactionType.DEACTIVATE: OrderKind(
+        TransactionType.DEACTIVATE, "/deactivate-line", "Deactivate a line", "deactivation",
+        "deactivate", "deactivated",
+    ),
+    TransactionType.XFER_SERVICE_OUT: OrderKind(
+        TransactionType.XFER_SERVICE_OUT, "/transfer-line", "Transfer a line", "transfer",
+        "transfer to personal", "transferred to personal",
+    ),
+}
+
+KIND_BY_COMMAND: dict[str, OrderKind] = {k.command: k for k in ORDER_KINDS.values()}
+
+
+def kind_of(transaction_type: str) -> OrderKind:
+    return ORDER_KINDS[TransactionType(transaction_type)]
+
+
+class RequestState(StrEnum):
+    DRAFT = "draft"  # form shown, not yet confirmed by MobProc
+    PENDING = "pending"  # confirmed, waiting for an approver
+    APPROVED = "approved"  # decided; about to be submitted
+    SUBMITTING = "submitting"  # POST /orders sent, answer not yet recorded
+    SUBMITTED = "submitted"  # MobProc has the order; being followed
+    COMPLETED = "completed"  # order reached a final status
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # MobProc refused the submission
+
+
+class DomainModel(BaseModel):
+    model_config = ConfigDict(frozen=False)
+
+
+class OrderForm(DomainModel):
+    """Everything the order modal shows: the line and what MobProc wants for this order."""
+
+    request_id: str
+    transaction_type: TransactionType
+    service: ServiceAsset
+    property_groups: list[PropertyGroup] = Field(default_factory=list)
+    acknowledgements: AcknowledgementsResponse = Field(default_factory=AcknowledgementsResponse)
+
+
+class FieldInput(DomainModel):
+    """What a person entered for one property, as read from the modal (before validation)."""
+
+    text: str | None = None  # TEXT, and the "other" text of a CHOICE
+    date: str | None = None  # YYYY-MM-DD from the date picker
+    choice_id: str | None = None
+
+
+class FormInput(DomainModel):
+    """Everything entered in the order modal, keyed by property id."""
+
+    fields: dict[str, FieldInput] = Field(default_factory=dict)
+    acknowledged: list[str] = Field(default_factory=list)
+
+
+class LineRequest(DomainModel):
+    """A stored order request, as the approval message and status replies show it."""
+
+    id: str
+    transaction_type: TransactionType
+    state: RequestState
+    requester_id: str
+    requester_name: str | None = None
+    requester_email: str | None = None
+    origin_channel: str | None = None
+    service: ServiceAsset
+    external_order_number: str
+    # What MobProc asked for (labels, choice labels) and what was entered.
+    definitions: list[PropertyDefinition] = Field(default_factory=list)
+    properties: list[PropertyValueGroup] = Field(default_factory=list)
+    acknowledged: list[str] = Field(default_factory=list)
+    confirmation: OrderConfirmation | None = None
+    approval_channel: str | None = None
+    approval_ts: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    order_id: str | None = None
+    order_status: str | None = None
+    error: str | None = None
+    created_at: datetime
+
+    @property
+    def kind(self) -> OrderKind:
+        return ORDER_KINDS[self.transaction_type]
+
+
+class StatusChange(DomainModel):
+    """One change of an order's or a segment's status, seen by the follower."""
+
+    request: LineRequest
+    subject: str  # "order" or "segment <id>"
+    old_status: str | None
+    new_status: str
+    vendor: str | None = None
+    final: bool = False
+    seen_at: datetime
+
+
+def humanize_status(status: str | None) -> str:
+    """``IN_PROGRESS`` → ``In progress``; unknown values are shown as they come, readable."""
+    if not status:
+        return "Unknown"
+    words = status.replace("_", " ").replace("-", " ").strip().lower()
+    return words[:1].upper() + words[1:] if words else status

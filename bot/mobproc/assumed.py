@@ -1,0 +1,93 @@
+"""Every MobProc shape the public documentation never showed, in one place.
+
+API.md marks these **assumed**. A tenant whose MobProc differs corrects it here, and
+the client, the simulator and the tests all follow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from bot.mobproc.models import Meta, MobProcModel, Order, ServiceAsset
+
+# GET /assets/services?serviceNumber=<digits>: the filter name is assumed.
+SERVICE_NUMBER_FILTER = "serviceNumber"
+# GET /orders?externalOrderNumber=<n>: the filter is assumed.
+EXTERNAL_ORDER_NUMBER_FILTER = "externalOrderNumber"
+
+# Service statuses beyond the documented ACTIVE.
+SERVICE_STATUSES = ("ACTIVE", "SUSPENDED", "DEACTIVATED")
+
+# Order statuses: ORDER_SUBMITTED and AWAITING_APPROVAL are documented, the rest assumed.
+ORDER_STATUS_FLOW = ("ORDER_SUBMITTED", "IN_PROGRESS", "SHIPPED", "COMPLETE")
+FINAL_ORDER_STATUSES = frozenset({"COMPLETE", "CANCELLED", "REJECTED"})
+
+
+def is_final_status(status: str | None) -> bool:
+    return (status or "").upper() in FINAL_ORDER_STATUSES
+
+
+class ServicesPage(MobProcModel):
+    meta: Meta | None = Field(default=None, alias="_meta")
+    items: list[ServiceAsset] = Field(default_factory=list)
+
+
+class ServicesCollection(MobProcModel):
+    """``{"services": {"_meta": {...}, "items": [service, ...]}}``."""
+
+    services: ServicesPage
+
+
+class OrdersPage(MobProcModel):
+    meta: Meta | None = Field(default=None, alias="_meta")
+    items: list[Order] = Field(default_factory=list)
+
+
+class OrdersCollection(MobProcModel):
+    """``{"orders": {"_meta": {...}, "items": [order, ...]}}``."""
+
+    orders: OrdersPage
+
+
+class HistoryEntry(MobProcModel):
+    status: str
+    date: datetime | None = None
+    comment: str | None = None
+
+
+class HistoryPage(MobProcModel):
+    items: list[HistoryEntry] = Field(default_factory=list)
+
+
+class HistoryResponse(MobProcModel):
+    """``{"history": {"items": [{"status", "date", "comment"?}]}}``."""
+
+    history: HistoryPage
+
+
+def order_rejection_messages(body: Any) -> list[str]:
+    """Messages from a rejected order (``"status": "ERROR"`` with an unpublished error array).
+
+    Reads ``message`` / ``errorCode`` from whatever objects the body holds.
+    """
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            message = node.get("message") or node.get("errorMessage")
+            if isinstance(message, str) and message:
+                found.append(message)
+            elif isinstance(node.get("errorCode"), str):
+                found.append(node["errorCode"])
+            for key, value in node.items():
+                if key not in ("message", "errorCode") and isinstance(value, dict | list):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(body)
+    return list(dict.fromkeys(found))

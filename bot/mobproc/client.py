@@ -1,0 +1,331 @@
+"""Async MobProc client (httpx): OAuth token handling, headers, and the calls the bot makes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from bot.mobproc import assumed
+from bot.mobproc.errors import (
+    MobProcAuthError,
+    MobProcError,
+    MobProcNotFound,
+    MobProcOutcomeUnknown,
+    MobProcRefused,
+    MobProcUnavailable,
+)
+from bot.mobproc.models import (
+    AcknowledgementsResponse,
+    ConfirmationResponse,
+    ErrorBody,
+    Order,
+    OrderConfirmation,
+    OrderRequest,
+    OrderResponse,
+    PropertiesResponse,
+    PropertyGroup,
+    ServiceAsset,
+    TokenResponse,
+)
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+# Renew this long before MobProc says the token expires, so no call races the expiry.
+TOKEN_RENEW_MARGIN_SECONDS = 60.0
+MAX_PAGES = 50
+
+
+@dataclass(frozen=True)
+class MobProcConfig:
+    base_url: str
+    token_url: str
+    client_id: str
+    client_secret: SecretStr
+    username: str
+    password: SecretStr
+    tenant: str
+    scope: str = "MOBPROC"
+    timeout_seconds: float = 10.0
+
+
+class TokenManager:
+    """Holds one access token; concurrent callers share a single fetch."""
+
+    def __init__(self, config: MobProcConfig, http: httpx.AsyncClient) -> None:
+        self._config = config
+        self._http = http
+        self._lock = asyncio.Lock()
+        self._access: str | None = None
+        self._refresh: str | None = None
+        self._expires_at = 0.0
+
+    async def token(self) -> str:
+        if self._valid():
+            assert self._access is not None
+            return self._access
+        async with self._lock:
+            if not self._valid():  # another caller may have fetched it while we waited
+                await self._fetch()
+            assert self._access is not None
+            return self._access
+
+    async def renew(self, rejected: str) -> str:
+        """Called after a 401 with the token that was refused: fetch a new one, once."""
+        async with self._lock:
+            if self._access == rejected:
+                self._access = None
+                self._expires_at = 0.0
+                await self._fetch()
+            assert self._access is not None
+            return self._access
+
+    def _valid(self) -> bool:
+        return self._access is not None and time.monotonic() < self._expires_at
+
+    async def _fetch(self) -> None:
+        c = self._config
+        common = {
+            "client_id": c.client_id,
+            "client_secret": c.client_secret.get_secret_value(),
+            "scope": c.scope,
+        }
+        if self._refresh:
+            try:
+                await self._grant({**common, "grant_type": "refresh_token",
+                                   "refresh_token": self._refresh})
+                return
+            except MobProcAuthError:
+                log.info("MobProc refresh token refused; signing in again")
+                self._refresh = None
+        await self._grant({**common, "grant_type": "password", "username": c.username,
+                           "password": c.password.get_secret_value()})
+
+    async def _grant(self, form: dict[str, str]) -> None:
+        try:
+            response = await self._http.post(self._config.token_url, data=form)
+        except httpx.HTTPError as exc:
+            raise MobProcUnavailable(
+                f"Could not reach MobProc's sign-in service ({type(exc).__name__})."
+            ) from None
+        if response.status_code >= 500:
+            raise MobProcUnavailable(
+                f"MobProc's sign-in service answered {response.status_code}.",
+                status=response.status_code,
+            )
+        if response.status_code != 200:
+            raise MobProcAuthError(
+                "MobProc refused the bot's credentials; check the MOBPROC_* settings.",
+                status=response.status_code,
+            )
+        token = TokenResponse.model_validate(response.json())
+        self._access = token.access_token
+        self._refresh = token.refresh_token
+        lifetime = max(float(token.expires_in) - TOKEN_RENEW_MARGIN_SECONDS,
+                       float(token.expires_in) / 2)
+        self._expires_at = time.monotonic() + lifetime
+        log.debug("MobProc token obtained, valid for %ss", token.expires_in)
+
+
+class MobProcClient:
+    """The MobProc calls the bot makes. Every method raises a ``MobProcError`` subclass."""
+
+    def __init__(self, config: MobProcConfig, *, transport: httpx.AsyncBaseTransport | None = None
+                 ) -> None:
+        self.config = config
+        self._http = httpx.AsyncClient(timeout=config.timeout_seconds, transport=transport)
+        self._tokens = TokenManager(config, self._http)
+        self._base = config.base_url.rstrip("/")
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- lines ------------------------------------------------------------------
+
+    async def find_service(self, digits: str) -> ServiceAsset | None:
+        """The service asset with this number, or None when MobProc does not know it."""
+        params = {assumed.SERVICE_NUMBER_FILTER: digits}
+        for page in await self._pages("/assets/services", params, assumed.ServicesCollection):
+            for item in page.services.items:
+                if _digits(item.serviceNumber) == digits:
+                    return item
+        return None
+
+    async def get_service(self, service_id: str) -> ServiceAsset:
+        data = await self._request("GET", f"/assets/services/{service_id}")
+        return _parse(ServiceAsset, data)
+
+    async def get_properties(self, transaction_type: str, service_id: str) -> list[PropertyGroup]:
+        params = {"transactionType": transaction_type, "service": service_id}
+        data = await self._request("GET", "/orders/properties", params=params)
+        return _parse(PropertiesResponse, data).properties.items
+
+    async def get_acknowledgements(self, transaction_type: str, vendor_id: str
+                                   ) -> AcknowledgementsResponse:
+        params = {"transactionType": transaction_type, "vendor": vendor_id}
+        data = await self._request("GET", "/acknowledgements", params=params)
+        return _parse(AcknowledgementsResponse, data)
+
+    # --- orders ---------------------------------------------------------------
+
+    async def confirm_order(self, order: OrderRequest, *, on_behalf_of: str | None
+                            ) -> OrderConfirmation:
+        """``POST /orders?confirm=true``: validated and expanded; nothing is ordered."""
+        data = await self._request("POST", "/orders", params={"confirm": "true"},
+                                   json=order.to_body(), on_behalf_of=on_behalf_of)
+        return _parse(ConfirmationResponse, data).orderConfirmation
+
+    async def submit_order(self, order: OrderRequest, *, on_behalf_of: str | None) -> Order:
+        """``POST /orders``: places the order. Raises ``MobProcOutcomeUnknown`` when it was
+        sent but no answer came, so the caller looks it up before sending again."""
+        data = await self._request("POST", "/orders", json=order.to_body(),
+                                   on_behalf_of=on_behalf_of, unsafe=True)
+        return _parse(OrderResponse, data).order
+
+    async def get_order(self, order_id: str) -> Order:
+        data = await self._request("GET", f"/orders/{order_id}")
+        return _parse(OrderResponse, data).order
+
+    async def get_history(self, order_id: str, segment_id: str) -> list[assumed.HistoryEntry]:
+        data = await self._request("GET", f"/orders/{order_id}/history",
+                                   params={"orderSegment": segment_id})
+        return _parse(assumed.HistoryResponse, data).history.items
+
+    async def find_orders_by_external_number(self, external_order_number: str) -> list[Order]:
+        params = {assumed.EXTERNAL_ORDER_NUMBER_FILTER: external_order_number}
+        orders: list[Order] = []
+        for page in await self._pages("/orders", params, assumed.OrdersCollection):
+            orders.extend(o for o in page.orders.items
+                          if o.externalOrderNumber in (None, external_order_number))
+        return orders
+
+    # --- plumbing ------------------------------------------------------------------
+
+    async def _pages(self, path: str, params: dict[str, str], model: type[M]) -> list[M]:
+        pages: list[M] = []
+        url: str | None = path
+        query: dict[str, str] | None = params
+        while url and len(pages) < MAX_PAGES:
+            page = _parse(model, await self._request("GET", url, params=query))
+            pages.append(page)
+            collection = next(iter(page.__dict__.values()))
+            meta = getattr(collection, "meta", None)
+            url = meta.hrefNext if meta is not None else None
+            query = None  # hrefNext carries its own query
+        return pages
+
+    async def _request(self, method: str, path: str, *, params: dict[str, str] | None = None,
+                       json: dict[str, Any] | None = None, on_behalf_of: str | None = None,
+                       unsafe: bool = False) -> Any:
+        url = path if path.startswith("http") else f"{self._base}{path}"
+        token = await self._tokens.token()
+        for attempt in (1, 2):
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "X-TNGO-TENANT": self.config.tenant,
+                "client_id": self.config.client_id,
+                "X-TNGO-CONTEXT-CORRELATIONID": uuid.uuid4().hex,
+                "Accept": "application/json",
+            }
+            if on_behalf_of:
+                headers["X-TNGO-CONTEXT-COMPANYEMPLOYEEID"] = on_behalf_of
+            try:
+                response = await self._http.request(method, url, params=params, json=json,
+                                                    headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Never reached MobProc: safe to report as plainly unavailable.
+                raise MobProcUnavailable(
+                    f"Could not reach MobProc ({type(exc).__name__})."
+                ) from None
+            except httpx.HTTPError as exc:
+                if unsafe:
+                    raise MobProcOutcomeUnknown(
+                        "The order was sent but MobProc's answer was lost "
+                        f"({type(exc).__name__})."
+                    ) from None
+                raise MobProcUnavailable(
+                    f"MobProc did not answer in time ({type(exc).__name__})."
+                ) from None
+            if response.status_code == 401 and attempt == 1:
+                log.info("MobProc answered 401; renewing the token once")
+                token = await self._tokens.renew(token)
+                continue
+            return _answer(response, method, path)
+        raise AssertionError("unreachable")
+
+
+def _answer(response: httpx.Response, method: str, path: str) -> Any:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    status = response.status_code
+    if status < 400:
+        if body is None:
+            raise MobProcUnavailable(f"MobProc sent an unreadable answer to {method} {path}.",
+                                     status=status)
+        if isinstance(body, dict) and body.get("status") == "ERROR":
+            raise _refusal(body, status)
+        return body
+    if status >= 500:
+        err = _error_body(body)
+        log.warning("MobProc %s %s answered %s (error id %s)", method, path, status, err.id)
+        raise MobProcUnavailable(
+            err.message or f"MobProc had a problem ({status}). Please try again shortly.",
+            status=status, error_code=err.errorCode, error_id=err.id)
+    if status == 401:
+        raise MobProcAuthError("MobProc refused the bot's token even after renewing it.",
+                               status=status)
+    if status == 404:
+        err = _error_body(body)
+        raise MobProcNotFound(err.message or "MobProc does not know it.", status=status,
+                              error_code=err.errorCode, error_id=err.id)
+    raise _refusal(body, status)
+
+
+def _refusal(body: Any, status: int) -> MobProcRefused:
+    messages = assumed.order_rejection_messages(body)
+    err = _error_body(body)
+    error_id = err.id
+    if error_id is None and isinstance(body, dict):
+        for item in body.get("errors") or []:
+            if isinstance(item, dict) and item.get("id"):
+                error_id = str(item["id"])
+                break
+    log.info("MobProc refused a request (%s, error id %s)", status, error_id)
+    return MobProcRefused("; ".join(messages) or f"MobProc refused the request ({status}).",
+                          status=status, error_code=err.errorCode, error_id=error_id)
+
+
+def _error_body(body: Any) -> ErrorBody:
+    if isinstance(body, dict):
+        try:
+            return ErrorBody.model_validate(body)
+        except ValidationError:
+            pass
+    return ErrorBody()
+
+
+def _parse(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        log.warning("Unexpected MobProc answer for %s: %s", model.__name__, exc)
+        raise MobProcError(
+            "MobProc sent an answer the bot could not read; the tenant's API may differ "
+            "from the documented one."
+        ) from None
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+__all__ = ["MobProcClient", "MobProcConfig", "TokenManager"]

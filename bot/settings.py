@@ -1,0 +1,139 @@
+"""Settings from the environment and ``.env`` (names fixed by DEVELOPERS.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A missing or contradictory setting; the message names it in one line."""
+
+
+def _split_ids(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    SLACK_BOT_TOKEN: SecretStr | None = None
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_API_URL: str = "https://slack.com/api/"
+    PORT: int = Field(default=3000, ge=0, le=65535)
+
+    MOBPROC_BASE_URL: str | None = None
+    MOBPROC_TOKEN_URL: str | None = None
+    MOBPROC_CLIENT_ID: str | None = None
+    MOBPROC_CLIENT_SECRET: SecretStr | None = None
+    MOBPROC_USERNAME: str | None = None
+    MOBPROC_PASSWORD: SecretStr | None = None
+    MOBPROC_SCOPE: str = "MOBPROC"
+    MOBPROC_TENANT: str | None = None
+    MOBPROC_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+
+    DATABASE_URL: str = "sqlite+aiosqlite:///./mobproc-bot.db"
+    APPROVERS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    APPROVAL_CHANNEL: str | None = None
+    HELPDESK_CHANNELS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    STATUS_POLL_SECONDS: float = Field(default=60.0, gt=0)
+    DEFAULT_REGION: str = "US"
+    LOG_LEVEL: str = "INFO"
+
+    @field_validator("APPROVERS", "HELPDESK_CHANNELS", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split_ids(value)
+
+    @field_validator("APPROVERS")
+    @classmethod
+    def _approver_ids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item[:1] not in ("U", "W", "S") or not item.isalnum():
+                raise ValueError(
+                    f"{item!r} is not a Slack user id (U…/W…) or user-group id (S…)"
+                )
+        return value
+
+    @field_validator("DEFAULT_REGION")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        import phonenumbers
+
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region code phonenumbers knows (e.g. US, GB)")
+        return region
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("APPROVAL_CHANNEL", "MOBPROC_BASE_URL", "MOBPROC_TOKEN_URL", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.MOBPROC_BASE_URL:
+            missing = [
+                name
+                for name in (
+                    "MOBPROC_TOKEN_URL",
+                    "MOBPROC_CLIENT_ID",
+                    "MOBPROC_CLIENT_SECRET",
+                    "MOBPROC_USERNAME",
+                    "MOBPROC_PASSWORD",
+                    "MOBPROC_TENANT",
+                )
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(
+                    f"MOBPROC_BASE_URL is set, so {', '.join(missing)} must be set too"
+                )
+        if self.SLACK_APP_TOKEN and not self.SLACK_BOT_TOKEN:
+            raise ValueError("SLACK_APP_TOKEN is set, so SLACK_BOT_TOKEN must be set too")
+        if self.SLACK_APP_TOKEN and not self.SLACK_APP_TOKEN.get_secret_value().startswith(
+            "xapp-"
+        ):
+            raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        if self.SLACK_BOT_TOKEN and not self.SLACK_APP_TOKEN and not self.SLACK_SIGNING_SECRET:
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is required in HTTP mode (SLACK_BOT_TOKEN set, "
+                "SLACK_APP_TOKEN unset)"
+            )
+        return self
+
+    @property
+    def slack_configured(self) -> bool:
+        return self.SLACK_BOT_TOKEN is not None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.SLACK_APP_TOKEN is not None
+
+    @property
+    def use_simulator(self) -> bool:
+        return not self.MOBPROC_BASE_URL
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings, turning pydantic's report into one line that names the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"Setting {name}: {message}" if error["loc"] else message) from None
