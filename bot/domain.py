@@ -125,6 +125,7 @@ class LineRequest(DomainModel):
     order_status: str | None = None
     error: str | None = None
     created_at: datetime
+    updated_at: datetime | None = None
 
     @property
     def kind(self) -> OrderKind:

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     HELPDESK_CHANNELS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     STATUS_POLL_SECONDS: float = Field(default=60.0, gt=0)
     DEFAULT_REGION: str = "US"
+    ALLOW_SELF_APPROVAL: bool = False
+    # A submission untouched this long is taken to be interrupted and is resumed.
+    SUBMIT_LEASE_SECONDS: float = Field(default=60.0, gt=0)
+    # Seconds between the embedded simulator's order status steps.
+    SIMULATOR_STEP_SECONDS: float = Field(default=15.0, gt=0)
     LOG_LEVEL: str = "INFO"
 
     @field_validator("APPROVERS", "HELPDESK_CHANNELS", mode="before")

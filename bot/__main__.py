@@ -1,0 +1,70 @@
+"""``python -m bot`` runs the bot (or the demo when no Slack tokens are set);
+``python -m bot demo`` plays whole orders against the simulator and a local Slack stand-in."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("bot")
+
+CONNECT_HELP = """\
+No Slack tokens are set, so this was the demo. To connect a real workspace:
+  1. Create a Slack app from manifest.yml (https://api.slack.com/apps → Create New App →
+     From an app manifest) and install it in your workspace.
+  2. Put SLACK_BOT_TOKEN (xoxb-…) and SLACK_SIGNING_SECRET in .env, plus SLACK_APP_TOKEN
+     (xapp-…, connections:write) to use Socket Mode, and APPROVERS (user or group ids).
+  3. Run the same command again. MobProc stays the embedded simulator until MOBPROC_* are set.
+"""
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = [settings.SLACK_BOT_TOKEN, settings.SLACK_SIGNING_SECRET, settings.SLACK_APP_TOKEN,
+              settings.MOBPROC_CLIENT_SECRET, settings.MOBPROC_PASSWORD]
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+async def _serve(settings: Settings) -> None:
+    from bot.runtime import start_bot
+
+    bot = await start_bot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {bot.port}"
+    log.info("mobproc-bot is running (%s). Press Ctrl-C to stop.", mode)
+    await stop.wait()
+    log.info("Stopping…")
+    await bot.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=["run", "demo"], default="run")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"mobproc-bot cannot start: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.LOG_LEVEL, _secrets(settings))
+    if args.command == "demo" or not settings.slack_configured:
+        from bot.demo import run_demo
+
+        ok = asyncio.run(run_demo())
+        if args.command != "demo":
+            print(CONNECT_HELP)
+        return 0 if ok else 1
+    asyncio.run(_serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Who may approve: APPROVERS user ids, plus members of its user groups (cached)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+log = logging.getLogger(__name__)
+
+GroupMembers = Callable[[str], Awaitable[list[str]]]
+
+
+class ApproverDirectory:
+    def __init__(self, approvers: Iterable[str], group_members: GroupMembers, *,
+                 cache_seconds: float = 300.0, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
+        ids = list(approvers)
+        self.users = {i for i in ids if not i.startswith("S")}
+        self.groups = [i for i in ids if i.startswith("S")]
+        self._group_members = group_members
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, set[str]]] = {}
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.users or self.groups)
+
+    async def is_approver(self, user_id: str) -> bool:
+        if user_id in self.users:
+            return True
+        for group in self.groups:
+            if user_id in await self._members(group):
+                return True
+        return False
+
+    async def _members(self, group: str) -> set[str]:
+        now = self._clock()
+        cached = self._cache.get(group)
+        if cached and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        try:
+            members = set(await self._group_members(group))
+        except Exception:  # Slack down or refusing: fall back to what we knew
+            log.warning("Could not list members of user group %s", group, exc_info=True)
+            return cached[1] if cached else set()
+        self._cache[group] = (now, members)
+        return members

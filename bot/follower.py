@@ -1,0 +1,114 @@
+"""Background task: follows placed orders and reports each status change once, in order.
+
+Each change is first stored as a status event; the reply to Slack is sent from that table
+and marked posted only when Slack accepted it. A change seen while Slack fails, or just
+before a restart, is posted on a later round: once, and in the order it was seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from bot.domain import LineRequest, RequestState, StatusChange
+from bot.mobproc import assumed
+from bot.mobproc.client import MobProcClient
+from bot.mobproc.errors import MobProcError
+from bot.orders import OrderService
+from bot.storage.repository import RequestRepository
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[StatusChange], Awaitable[None]]
+Submitted = Callable[[LineRequest], Awaitable[None]]
+
+
+class StatusFollower:
+    def __init__(self, orders: OrderService, mobproc: MobProcClient, repo: RequestRepository,
+                 *, notify: Notify, on_submitted: Submitted, poll_seconds: float) -> None:
+        self._orders = orders
+        self._mobproc = mobproc
+        self._repo = repo
+        self._notify = notify
+        self._on_submitted = on_submitted
+        self._poll_seconds = poll_seconds
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="status-follower")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.poll_once()
+            except Exception:  # keep following; the next round retries
+                log.exception("Status follower round failed")
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=self._poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def poll_once(self) -> None:
+        """One round: finish interrupted submissions, read statuses, post what is new."""
+        async with self._lock:
+            for request in await self._orders.resume_submissions():
+                await self._on_submitted(request)
+            for request in await self._repo.in_states([RequestState.SUBMITTED]):
+                await self._check(request)
+            await self._deliver()
+
+    async def _check(self, request: LineRequest) -> None:
+        assert request.order_id is not None
+        try:
+            order = await self._mobproc.get_order(request.order_id)
+        except MobProcError as exc:
+            log.warning("Could not read order %s: %s", request.order_id, exc.message)
+            return
+        known = await self._repo.segment_statuses(request.id)
+        events: list[tuple[str, str | None, str, str | None]] = []
+        if order.status != request.order_status:
+            events.append(("order", request.order_status, order.status, None))
+        segments: dict[str, str] = {}
+        for segment in order.segments:
+            status = segment.status or ""
+            segments[segment.orderSegmentId] = status
+            old = known.get(segment.orderSegmentId)
+            # A lone segment moving with its order says nothing new: report the order only.
+            same_as_order = len(order.segments) == 1 and status == order.status
+            if status and status != old and not same_as_order:
+                vendor = segment.vendor.name if segment.vendor else None
+                events.append((f"segment {segment.orderSegmentId}", old, status, vendor))
+        final = assumed.is_final_status(order.status)
+        if events or segments != known or final:
+            await self._repo.record_statuses(request.id, order_status=order.status,
+                                             segment_statuses=segments, events=events,
+                                             final=final)
+
+    async def _deliver(self) -> None:
+        blocked: set[str] = set()
+        for event_id, request, event in await self._repo.unposted_events():
+            if request.id in blocked:
+                continue  # keep this request's replies in order
+            change = StatusChange(
+                request=request, subject=event.subject, old_status=event.old_status,
+                new_status=event.new_status, vendor=event.vendor,
+                final=event.subject == "order" and assumed.is_final_status(event.new_status),
+                seen_at=event.seen_at or datetime.now(UTC),
+            )
+            try:
+                await self._notify(change)
+            except Exception:
+                log.warning("Could not post status of request %s; will retry", request.id,
+                            exc_info=True)
+                blocked.add(request.id)
+                continue
+            await self._repo.mark_event_posted(event_id)

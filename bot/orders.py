@@ -1,0 +1,313 @@
+"""The order flow: find the line, build the form, confirm, decide, submit.
+
+Handlers call this; it talks to MobProc and storage and returns domain objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from bot.approvers import ApproverDirectory
+from bot.domain import (
+    FormInput,
+    LineRequest,
+    OrderForm,
+    OrderKind,
+    RequestState,
+    humanize_status,
+    kind_of,
+)
+from bot.mobproc.client import MobProcClient
+from bot.mobproc.errors import (
+    MobProcError,
+    MobProcNotFound,
+    MobProcOutcomeUnknown,
+    MobProcUnavailable,
+)
+from bot.mobproc.models import (
+    AcknowledgementsResponse,
+    AcknowledgementValue,
+    Order,
+    OrderRequest,
+    PropertyValueGroup,
+    TransactionType,
+)
+from bot.order_form import FormErrors, read_form
+from bot.phone import NumberNotFound, ServiceNumber, format_service_number, parse_service_number
+from bot.storage.repository import RequestRepository
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = ("MobProc isn't answering right now, so nothing was ordered. "
+               "Please try again in a few minutes.")
+
+
+class OrderRefused(Exception):
+    """The request can't go on; ``message`` tells the person why, plainly."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Requester:
+    user_id: str
+    name: str | None
+    email: str | None
+
+
+@dataclass
+class ConfirmResult:
+    request: LineRequest | None = None
+    errors: FormErrors | None = None
+    refusal: str | None = None  # MobProc refused or could not answer; shown in the modal
+
+
+class DecisionOutcome(StrEnum):
+    DONE = "done"
+    NOT_FOUND = "not_found"
+    NOT_ALLOWED = "not_allowed"
+    ALREADY_DECIDED = "already_decided"
+
+
+@dataclass
+class Decision:
+    outcome: DecisionOutcome
+    request: LineRequest | None = None
+    reason: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrderService:
+    def __init__(self, mobproc: MobProcClient, repo: RequestRepository,
+                 approvers: ApproverDirectory, *, region: str = "US",
+                 allow_self_approval: bool = False, submit_lease_seconds: float = 60.0
+                 ) -> None:
+        self.mobproc = mobproc
+        self.repo = repo
+        self.approvers = approvers
+        self.region = region
+        self.allow_self_approval = allow_self_approval
+        self.submit_lease_seconds = submit_lease_seconds
+
+    # --- starting an order ------------------------------------------------------
+
+    def parse_number(self, text: str) -> ServiceNumber:
+        try:
+            return parse_service_number(text, self.region)
+        except NumberNotFound as exc:
+            raise OrderRefused(str(exc)) from None
+
+    async def open_form(self, kind: OrderKind, number: ServiceNumber, requester: Requester,
+                        origin_channel: str | None) -> OrderForm:
+        """Find the line, check the order is allowed on it, and fetch what MobProc wants."""
+        tt = kind.transaction_type
+        try:
+            service = await self.mobproc.find_service(number.digits)
+            if service is None:
+                raise OrderRefused(
+                    f"MobProc has no line {number.display}. Please check the number.")
+            if tt.value not in service.orderActions:
+                raise OrderRefused(self._not_allowed_message(kind, number.display,
+                                                             service.status,
+                                                             service.orderActions))
+            groups = await self.mobproc.get_properties(tt.value, service.id)
+            acks = AcknowledgementsResponse()
+            vendor_id = service.vendor_id
+            if tt is TransactionType.XFER_SERVICE_OUT and vendor_id:
+                acks = await self.mobproc.get_acknowledgements(tt.value, vendor_id)
+        except MobProcUnavailable:
+            raise OrderRefused(UNAVAILABLE) from None
+        except MobProcNotFound:
+            raise OrderRefused(f"MobProc has no line {number.display}.") from None
+        except MobProcError as exc:
+            raise OrderRefused(f"MobProc couldn't prepare this order: {exc.message}") from None
+        request_id = uuid.uuid4().hex
+        return await self.repo.create_draft(
+            request_id=request_id, transaction_type=tt, requester_id=requester.user_id,
+            requester_name=requester.name, requester_email=requester.email,
+            origin_channel=origin_channel, service=service, property_groups=groups,
+            acknowledgements=acks, external_order_number=_external_number(),
+        )
+
+    def _not_allowed_message(self, kind: OrderKind, display: str, status: str | None,
+                             actions: list[str]) -> str:
+        allowed = [kind_of(a).command for a in actions if a in TransactionType.__members__]
+        also = f" You can: {', '.join(allowed)}." if allowed else ""
+        return (f"{display} can't be {kind.past} right now: its status is "
+                f"{humanize_status(status)}.{also}")
+
+    async def form(self, request_id: str) -> OrderForm | None:
+        return await self.repo.get_form(request_id)
+
+    # --- confirmation -------------------------------------------------------------
+
+    async def confirm(self, request_id: str, entered: FormInput, user_id: str) -> ConfirmResult:
+        request = await self.repo.get(request_id)
+        form = await self.repo.get_form(request_id)
+        if request is None or form is None:
+            return ConfirmResult(refusal="This form has expired. Please run the command again.")
+        if request.requester_id != user_id:
+            return ConfirmResult(refusal="Only the person who opened this form can submit it.")
+        if request.state is not RequestState.DRAFT:
+            return ConfirmResult(request=request)  # a repeated submit: already confirmed
+        result = read_form(form, entered)
+        if result.errors:
+            return ConfirmResult(errors=result.errors)
+        order = self._order_request(request, result.properties, result.acknowledgements)
+        try:
+            confirmation = await self.mobproc.confirm_order(order,
+                                                            on_behalf_of=request.requester_email)
+        except MobProcUnavailable:
+            return ConfirmResult(refusal=UNAVAILABLE + " Your answers are kept below.")
+        except MobProcError as exc:
+            return ConfirmResult(refusal=exc.message)
+        await self.repo.save_confirmation(
+            request_id, properties=result.properties,
+            acknowledged=[a.id for a in result.acknowledgements], confirmation=confirmation)
+        return ConfirmResult(request=await self.repo.get(request_id))
+
+    async def attach_approval_message(self, request_id: str, channel: str, ts: str) -> None:
+        await self.repo.update_fields(request_id, approval_channel=channel, approval_ts=ts)
+
+    # --- decisions ------------------------------------------------------------------
+
+    async def approve(self, request_id: str, user_id: str) -> Decision:
+        request = await self.repo.get(request_id)
+        if request is None:
+            return Decision(DecisionOutcome.NOT_FOUND)
+        if not self.approvers.configured:
+            return Decision(DecisionOutcome.NOT_ALLOWED, request,
+                            "No approvers are configured for this bot (APPROVERS).")
+        if not await self.approvers.is_approver(user_id):
+            return Decision(DecisionOutcome.NOT_ALLOWED, request,
+                            "Only the approvers for line orders can approve this request.")
+        if user_id == request.requester_id and not self.allow_self_approval:
+            return Decision(DecisionOutcome.NOT_ALLOWED, request,
+                            "You can't approve your own request; another approver has to.")
+        moved = await self.repo.transition(request_id, [RequestState.PENDING],
+                                           RequestState.APPROVED, decided_by=user_id,
+                                           decided_at=_now())
+        if not moved:
+            return Decision(DecisionOutcome.ALREADY_DECIDED, await self.repo.get(request_id))
+        log.info("Request %s approved by %s", request_id, user_id)
+        return Decision(DecisionOutcome.DONE, await self.submit(request_id))
+
+    async def cancel(self, request_id: str, user_id: str) -> Decision:
+        request = await self.repo.get(request_id)
+        if request is None:
+            return Decision(DecisionOutcome.NOT_FOUND)
+        if user_id != request.requester_id and not await self.approvers.is_approver(user_id):
+            return Decision(DecisionOutcome.NOT_ALLOWED, request,
+                            "Only the requester or an approver can cancel this request.")
+        moved = await self.repo.transition(request_id, [RequestState.PENDING, RequestState.DRAFT],
+                                           RequestState.CANCELLED, decided_by=user_id,
+                                           decided_at=_now())
+        if not moved:
+            return Decision(DecisionOutcome.ALREADY_DECIDED, await self.repo.get(request_id))
+        log.info("Request %s cancelled by %s", request_id, user_id)
+        return Decision(DecisionOutcome.DONE, await self.repo.get(request_id))
+
+    # --- submission -------------------------------------------------------------------
+
+    async def submit(self, request_id: str) -> LineRequest:
+        """Place an approved order with MobProc, once.
+
+        The request is marked SUBMITTING (its externalOrderNumber already stored) before the
+        call; if the answer is lost, MobProc is asked for that number before sending again.
+        """
+        moved = await self.repo.transition(request_id, [RequestState.APPROVED],
+                                           RequestState.SUBMITTING)
+        request = await self.repo.get(request_id)
+        assert request is not None
+        if not moved:  # someone else is submitting it, or it is already placed
+            return request
+        return await self._place(request)
+
+    async def resume_submissions(self) -> list[LineRequest]:
+        """Finish submissions interrupted by a crash or an outage; returns those now placed."""
+        done: list[LineRequest] = []
+        stale_before = _now() - timedelta(seconds=self.submit_lease_seconds)
+        for request in await self.repo.in_states([RequestState.APPROVED,
+                                                  RequestState.SUBMITTING]):
+            # Only requests nobody has touched for a lease period: one being submitted
+            # right now by a click handler (here or in another process) is left alone.
+            if not await self.repo.claim(request.id, request.state, stale_before):
+                continue
+            if request.state is RequestState.APPROVED:
+                request = await self.submit(request.id)
+            else:
+                request = await self._place(request)
+            if request.state is not RequestState.SUBMITTING:
+                done.append(request)
+        return done
+
+    async def _place(self, request: LineRequest) -> LineRequest:
+        try:
+            existing = await self.mobproc.find_orders_by_external_number(
+                request.external_order_number)
+        except MobProcError as exc:
+            log.warning("Could not check for an existing order of %s: %s", request.id,
+                        exc.message)
+            return request
+        if existing:
+            return await self._record_order(request, existing[0])
+        order_request = self._order_request(
+            request, request.properties,
+            [AcknowledgementValue(id=a, boolean=True) for a in request.acknowledged])
+        try:
+            order = await self.mobproc.submit_order(order_request,
+                                                    on_behalf_of=request.requester_email)
+        except MobProcOutcomeUnknown:
+            log.warning("Submission of %s: answer lost; looking it up", request.id)
+            try:
+                existing = await self.mobproc.find_orders_by_external_number(
+                    request.external_order_number)
+            except MobProcError:
+                return request
+            return await self._record_order(request, existing[0]) if existing else request
+        except MobProcUnavailable as exc:
+            log.warning("Submission of %s postponed: %s", request.id, exc.message)
+            return request
+        except MobProcError as exc:
+            await self.repo.transition(request.id, [RequestState.SUBMITTING],
+                                       RequestState.FAILED, error=exc.message)
+            refreshed = await self.repo.get(request.id)
+            assert refreshed is not None
+            return refreshed
+        return await self._record_order(request, order)
+
+    async def _record_order(self, request: LineRequest, order: Order) -> LineRequest:
+        segments = {s.orderSegmentId: s.status or "" for s in order.segments}
+        await self.repo.transition(request.id, [RequestState.SUBMITTING], RequestState.SUBMITTED,
+                                   order_id=order.orderId, order_status=order.status,
+                                   segment_statuses_json=segments)
+        log.info("Request %s placed as MobProc order %s", request.id, order.orderId)
+        refreshed = await self.repo.get(request.id)
+        assert refreshed is not None
+        return refreshed
+
+    @staticmethod
+    def _order_request(request: LineRequest, properties: list[PropertyValueGroup],
+                       acks: list[AcknowledgementValue]) -> OrderRequest:
+        return OrderRequest(externalOrderNumber=request.external_order_number,
+                            transactionType=request.transaction_type.value,
+                            serviceId=request.service.id, properties=properties,
+                            acknowledgements=acks)
+
+    def display_number(self, request: LineRequest) -> str:
+        return format_service_number(request.service.serviceNumber, self.region)
+
+
+def _external_number() -> str:
+    # Unique per request and reused on every retry of it (API.md).
+    return f"SLACK-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4).upper()}"

@@ -1,0 +1,141 @@
+"""Starting and stopping the whole bot: simulator (if needed), database, Slack, follower."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import create_app, create_slack_client, create_web_app
+from bot.approvers import ApproverDirectory
+from bot.context import BotContext
+from bot.follower import StatusFollower
+from bot.mobproc.client import MobProcClient, MobProcConfig
+from bot.orders import OrderService
+from bot.settings import Settings
+from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
+from bot.storage.database import create_engine, migrate
+from bot.storage.repository import RequestRepository
+from handlers.notify import publish_decision, publish_status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningBot:
+    settings: Settings
+    app: AsyncApp
+    ctx: BotContext
+    client: AsyncWebClient
+    follower: StatusFollower
+    port: int
+    simulator: RunningSimulator | None
+    _engine: AsyncEngine
+    _mobproc: MobProcClient
+    _runner: web.AppRunner
+    _socket_handler: Any = None
+    _stopped: bool = field(default=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/slack/events"
+
+    async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        await self.follower.stop()
+        if self._socket_handler is not None:
+            await self._socket_handler.close_async()
+        await self._runner.cleanup()
+        await self._mobproc.aclose()
+        await self._engine.dispose()
+        if self.simulator is not None:
+            await self.simulator.stop()
+
+
+def mobproc_config(settings: Settings, simulator: RunningSimulator | None) -> MobProcConfig:
+    if simulator is not None:
+        c = simulator.config
+        return MobProcConfig(base_url=simulator.base_url, token_url=simulator.token_url,
+                             client_id=c.client_id, client_secret=SecretStr(c.client_secret),
+                             username=c.username, password=SecretStr(c.password),
+                             tenant=c.tenant, scope=c.scope,
+                             timeout_seconds=settings.MOBPROC_TIMEOUT_SECONDS)
+    assert settings.MOBPROC_BASE_URL and settings.MOBPROC_TOKEN_URL
+    assert settings.MOBPROC_CLIENT_ID and settings.MOBPROC_CLIENT_SECRET
+    assert settings.MOBPROC_USERNAME and settings.MOBPROC_PASSWORD and settings.MOBPROC_TENANT
+    return MobProcConfig(base_url=settings.MOBPROC_BASE_URL,
+                         token_url=settings.MOBPROC_TOKEN_URL,
+                         client_id=settings.MOBPROC_CLIENT_ID,
+                         client_secret=settings.MOBPROC_CLIENT_SECRET,
+                         username=settings.MOBPROC_USERNAME,
+                         password=settings.MOBPROC_PASSWORD, tenant=settings.MOBPROC_TENANT,
+                         scope=settings.MOBPROC_SCOPE,
+                         timeout_seconds=settings.MOBPROC_TIMEOUT_SECONDS)
+
+
+async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
+                    simulator_config: SimulatorConfig | None = None) -> RunningBot:
+    simulator: RunningSimulator | None = None
+    if settings.use_simulator:
+        config = simulator_config or SimulatorConfig(step_seconds=settings.SIMULATOR_STEP_SECONDS)
+        simulator = await start_simulator(config)
+        log.info("MOBPROC_BASE_URL is unset: using the embedded MobProc simulator at %s",
+                 simulator.base_url)
+    engine = create_engine(settings.DATABASE_URL)
+    await migrate(engine)
+    mobproc = MobProcClient(mobproc_config(settings, simulator))
+    repo = RequestRepository(engine)
+    client = create_slack_client(settings)
+
+    async def group_members(group_id: str) -> list[str]:
+        answer = await client.usergroups_users_list(usergroup=group_id)
+        return list(answer.get("users") or [])
+
+    approvers = ApproverDirectory(settings.APPROVERS, group_members)
+    if not approvers.configured:
+        log.warning("APPROVERS is empty: nobody can approve line orders until it is set")
+    orders = OrderService(mobproc, repo, approvers, region=settings.DEFAULT_REGION,
+                          allow_self_approval=settings.ALLOW_SELF_APPROVAL,
+                          submit_lease_seconds=settings.SUBMIT_LEASE_SECONDS)
+    ctx = BotContext(settings=settings, orders=orders, repo=repo)
+    app = create_app(ctx, client)
+
+    async def notify(change: Any) -> None:
+        await publish_status(ctx, client, change)
+
+    async def on_submitted(request: Any) -> None:
+        await publish_decision(ctx, client, request)
+
+    follower = StatusFollower(orders, mobproc, repo, notify=notify, on_submitted=on_submitted,
+                              poll_seconds=settings.STATUS_POLL_SECONDS)
+    runner = web.AppRunner(create_web_app(app, engine, settings.PORT))
+    await runner.setup()
+    site = web.TCPSite(runner, host, settings.PORT)
+    await site.start()
+    port = runner.addresses[0][1]
+    socket_handler = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert settings.SLACK_APP_TOKEN is not None
+        socket_handler = AsyncSocketModeHandler(app, settings.SLACK_APP_TOKEN.get_secret_value())
+        await socket_handler.connect_async()
+        log.info("Connected to Slack in Socket Mode; health check on port %s", port)
+    else:
+        log.info("Listening for Slack on port %s at /slack/events", port)
+    follower.start()
+    return RunningBot(settings=settings, app=app, ctx=ctx, client=client, follower=follower,
+                      port=port, simulator=simulator, _engine=engine, _mobproc=mobproc,
+                      _runner=runner, _socket_handler=socket_handler)

@@ -1,0 +1,217 @@
+"""Reads and writes of order requests. State changes are conditional updates, so two
+clicks (or two bot processes) can never both move a request out of the same state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.domain import LineRequest, OrderForm, RequestState
+from bot.mobproc.models import (
+    AcknowledgementsResponse,
+    OrderConfirmation,
+    PropertyGroup,
+    PropertyValueGroup,
+    ServiceAsset,
+    TransactionType,
+)
+from bot.storage.database import sessionmaker
+from bot.storage.tables import LineRequestRow, StatusEventRow, utcnow
+
+
+class RequestRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions: async_sessionmaker[Any] = sessionmaker(engine)
+
+    # --- creation and reads -----------------------------------------------------
+
+    async def create_draft(self, *, request_id: str, transaction_type: TransactionType,
+                           requester_id: str, requester_name: str | None,
+                           requester_email: str | None, origin_channel: str | None,
+                           service: ServiceAsset, property_groups: list[PropertyGroup],
+                           acknowledgements: AcknowledgementsResponse,
+                           external_order_number: str) -> OrderForm:
+        row = LineRequestRow(
+            id=request_id,
+            transaction_type=transaction_type.value,
+            state=RequestState.DRAFT.value,
+            requester_id=requester_id,
+            requester_name=requester_name,
+            requester_email=requester_email,
+            origin_channel=origin_channel,
+            service_id=service.id,
+            service_number=service.serviceNumber,
+            service_json=_dump(service),
+            form_json={
+                "property_groups": [_dump(g) for g in property_groups],
+                "acknowledgements": _dump(acknowledgements),
+            },
+            external_order_number=external_order_number,
+        )
+        async with self._sessions.begin() as session:
+            session.add(row)
+        return _form(row)
+
+    async def get(self, request_id: str) -> LineRequest | None:
+        async with self._sessions() as session:
+            row = await session.get(LineRequestRow, request_id)
+            return _request(row) if row else None
+
+    async def get_form(self, request_id: str) -> OrderForm | None:
+        async with self._sessions() as session:
+            row = await session.get(LineRequestRow, request_id)
+            return _form(row) if row else None
+
+    async def in_states(self, states: Iterable[RequestState]) -> list[LineRequest]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(LineRequestRow)
+                .where(LineRequestRow.state.in_([s.value for s in states]))
+                .order_by(LineRequestRow.created_at)
+            )
+            return [_request(r) for r in rows]
+
+    # --- state changes ------------------------------------------------------------
+
+    async def transition(self, request_id: str, expected: Iterable[RequestState],
+                         new: RequestState, **values: Any) -> bool:
+        """Move the request to ``new`` only if it is in one of ``expected``; True if it moved.
+
+        One conditional UPDATE: the database decides who wins a race.
+        """
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(LineRequestRow)
+                .where(LineRequestRow.id == request_id,
+                       LineRequestRow.state.in_([s.value for s in expected]))
+                .values(state=new.value, updated_at=utcnow(), **values)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim(self, request_id: str, state: RequestState, stale_before: datetime) -> bool:
+        """Take over a request left in ``state`` since before ``stale_before``; True if ours.
+
+        Touching ``updated_at`` is the lease: a second taker sees it fresh and backs off.
+        """
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(LineRequestRow)
+                .where(LineRequestRow.id == request_id, LineRequestRow.state == state.value,
+                       LineRequestRow.updated_at < stale_before)
+                .values(updated_at=utcnow())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def update_fields(self, request_id: str, **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(LineRequestRow).where(LineRequestRow.id == request_id)
+                .values(updated_at=utcnow(), **values)
+            )
+
+    async def save_confirmation(self, request_id: str, *,
+                                properties: list[PropertyValueGroup], acknowledged: list[str],
+                                confirmation: OrderConfirmation) -> bool:
+        return await self.transition(
+            request_id, [RequestState.DRAFT], RequestState.PENDING,
+            properties_json=[_dump(g) for g in properties],
+            acknowledged_json=list(acknowledged),
+            confirmation_json=_dump(confirmation),
+        )
+
+    async def record_statuses(self, request_id: str, *, order_status: str,
+                              segment_statuses: dict[str, str],
+                              events: list[tuple[str, str | None, str, str | None]],
+                              final: bool) -> list[int]:
+        """Store the newest statuses and one event per change; returns the event ids."""
+        async with self._sessions.begin() as session:
+            rows = [StatusEventRow(request_id=request_id, subject=subject, old_status=old,
+                                   new_status=new, vendor=vendor)
+                    for subject, old, new, vendor in events]
+            session.add_all(rows)
+            values: dict[str, Any] = {
+                "order_status": order_status,
+                "segment_statuses_json": segment_statuses,
+                "updated_at": utcnow(),
+            }
+            if final:
+                values["state"] = RequestState.COMPLETED.value
+            await session.execute(
+                update(LineRequestRow).where(LineRequestRow.id == request_id).values(**values)
+            )
+            await session.flush()
+            return [r.id for r in rows]
+
+    async def unposted_events(self) -> list[tuple[int, LineRequest, StatusEventRow]]:
+        async with self._sessions() as session:
+            rows = (await session.execute(
+                select(StatusEventRow, LineRequestRow)
+                .join(LineRequestRow, StatusEventRow.request_id == LineRequestRow.id)
+                .where(StatusEventRow.posted_at.is_(None))
+                .order_by(StatusEventRow.id)
+            )).all()
+            return [(event.id, _request(req), event) for event, req in rows]
+
+    async def mark_event_posted(self, event_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(StatusEventRow).where(StatusEventRow.id == event_id)
+                .values(posted_at=utcnow())
+            )
+
+    async def segment_statuses(self, request_id: str) -> dict[str, str]:
+        async with self._sessions() as session:
+            row = await session.get(LineRequestRow, request_id)
+            return dict(row.segment_statuses_json or {}) if row else {}
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _form(row: LineRequestRow) -> OrderForm:
+    return OrderForm(
+        request_id=row.id,
+        transaction_type=TransactionType(row.transaction_type),
+        service=ServiceAsset.model_validate(row.service_json),
+        property_groups=[PropertyGroup.model_validate(g)
+                         for g in row.form_json.get("property_groups", [])],
+        acknowledgements=AcknowledgementsResponse.model_validate(
+            row.form_json.get("acknowledgements") or {}),
+    )
+
+
+def _request(row: LineRequestRow) -> LineRequest:
+    form = _form(row)
+    return LineRequest(
+        id=row.id,
+        transaction_type=form.transaction_type,
+        state=RequestState(row.state),
+        requester_id=row.requester_id,
+        requester_name=row.requester_name,
+        requester_email=row.requester_email,
+        origin_channel=row.origin_channel,
+        service=form.service,
+        external_order_number=row.external_order_number,
+        definitions=[f for g in form.property_groups for f in g.fields],
+        properties=[PropertyValueGroup.model_validate(g) for g in row.properties_json or []],
+        acknowledged=list(row.acknowledged_json or []),
+        confirmation=(OrderConfirmation.model_validate(row.confirmation_json)
+                      if row.confirmation_json else None),
+        approval_channel=row.approval_channel,
+        approval_ts=row.approval_ts,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        order_id=row.order_id,
+        order_status=row.order_status,
+        error=row.error,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+__all__ = ["RequestRepository"]

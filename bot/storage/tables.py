@@ -1,0 +1,82 @@
+"""SQLAlchemy tables: every order request and every status seen, so a restart loses nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """SQLite forgets time zones; store UTC and give back aware datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class LineRequestRow(Base):
+    __tablename__ = "line_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    transaction_type: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    requester_id: Mapped[str] = mapped_column(String(32), index=True)
+    requester_name: Mapped[str | None] = mapped_column(String(255))
+    requester_email: Mapped[str | None] = mapped_column(String(320))
+    origin_channel: Mapped[str | None] = mapped_column(String(32))
+    service_id: Mapped[str] = mapped_column(String(64))
+    service_number: Mapped[str] = mapped_column(String(32), index=True)
+    service_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # MobProc's property definitions and acknowledgements, so the form survives a restart.
+    form_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    properties_json: Mapped[list[Any] | None] = mapped_column(JSON)
+    acknowledged_json: Mapped[list[Any] | None] = mapped_column(JSON)
+    confirmation_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    external_order_number: Mapped[str] = mapped_column(String(64), unique=True)
+    approval_channel: Mapped[str | None] = mapped_column(String(32))
+    approval_ts: Mapped[str | None] = mapped_column(String(32))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    order_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    order_status: Mapped[str | None] = mapped_column(String(64))
+    segment_statuses_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class StatusEventRow(Base):
+    """Each status the follower saw, once; ``posted_at`` is set when the thread reply went out."""
+
+    __tablename__ = "status_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("line_requests.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    old_status: Mapped[str | None] = mapped_column(String(64))
+    new_status: Mapped[str] = mapped_column(String(64))
+    vendor: Mapped[str | None] = mapped_column(String(255))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

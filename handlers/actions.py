@@ -1,0 +1,66 @@
+"""Approve and Cancel on the approval message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks import notices
+from blocks.ids import APPROVE_ACTION, CANCEL_ACTION
+from bot.context import BotContext
+from bot.orders import Decision, DecisionOutcome
+from handlers.notify import publish_decision
+from handlers.slack_io import slack_error
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, ctx: BotContext) -> None:
+    @app.action(APPROVE_ACTION)
+    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await _decide(ctx, client, body, "approve")
+
+    @app.action(CANCEL_ACTION)
+    async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await _decide(ctx, client, body, "cancel")
+
+
+async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
+                  verb: str) -> None:
+    user_id = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id")
+    message_ts = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get(
+        "message_ts")
+    action = (body.get("actions") or [{}])[0]
+    request_id = str(action.get("value") or "")
+    # The stored request decides, not the button: it must be the one this message shows.
+    stored = await ctx.repo.get(request_id) if request_id else None
+    if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, message_ts):
+        decision = Decision(DecisionOutcome.NOT_FOUND)
+    elif verb == "approve":
+        decision = await ctx.orders.approve(request_id, user_id)
+    else:
+        decision = await ctx.orders.cancel(request_id, user_id)
+
+    if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
+        await publish_decision(ctx, client, decision.request)
+        return
+    if decision.outcome is DecisionOutcome.NOT_ALLOWED:
+        message = notices.not_allowed(verb, decision.reason or "")
+    elif decision.outcome is DecisionOutcome.ALREADY_DECIDED and decision.request is not None:
+        message = notices.already_decided(decision.request)
+    else:
+        message = notices.refusal("I can't find the request behind this button; "
+                                  "nothing was changed.")
+    if channel:
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user_id, **message)
+        except SlackApiError as exc:
+            log.warning("Could not tell %s why nothing changed: %s", user_id, slack_error(exc))
