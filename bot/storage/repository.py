@@ -61,6 +61,13 @@ class RequestRepository:
             row = await session.get(LineRequestRow, request_id)
             return _request(row) if row else None
 
+    async def get_by_message(self, channel: str, ts: str) -> LineRequest | None:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(LineRequestRow).where(LineRequestRow.approval_channel == channel,
+                                             LineRequestRow.approval_ts == ts))
+            return _request(row) if row else None
+
     async def get_form(self, request_id: str) -> OrderForm | None:
         async with self._sessions() as session:
             row = await session.get(LineRequestRow, request_id)

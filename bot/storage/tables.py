@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -38,6 +47,8 @@ class Base(DeclarativeBase):
 
 class LineRequestRow(Base):
     __tablename__ = "line_requests"
+    __table_args__ = (Index("ix_line_requests_approval_message", "approval_channel",
+                            "approval_ts"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     transaction_type: Mapped[str] = mapped_column(String(32))

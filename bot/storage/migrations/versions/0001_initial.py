@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
     )
+    op.create_index("ix_line_requests_approval_message", "line_requests",
+                    ["approval_channel", "approval_ts"])
     op.create_table(
         "status_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

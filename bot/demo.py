@@ -1,0 +1,190 @@
+"""``python -m bot demo``: whole orders against the simulator and a local Slack stand-in.
+
+Everything goes through the bot's real HTTP endpoint with signed requests, exactly as Slack
+would send them, and prints what each person would see, with a Block Kit Builder link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from blocks.render import builder_url, to_text
+from bot.domain import LineRequest, RequestState
+from bot.mobproc.models import TransactionType
+from bot.runtime import RunningBot, start_bot
+from bot.settings import Settings
+from bot.simulator.server import SimulatorConfig
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+
+T = TypeVar("T")
+
+SIGNING_SECRET = "demo-signing-secret"
+BOT_TOKEN = "xoxb-demo-token"
+REQUESTER = "URequester"
+APPROVER = "UAPPROVER"
+APPROVAL_CHANNEL = "CAPPROVALS"
+HELPDESK_CHANNEL = "CHELPDESK"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    transaction_type: TransactionType
+    command: str
+    text: str
+
+
+SCENARIOS = [
+    Scenario(TransactionType.SUSPEND, "/suspend-line", "404-555-3104 lost it at the airport"),
+    Scenario(TransactionType.UNSUSPEND, "/unsuspend-line", "(415) 555-0142"),
+    Scenario(TransactionType.DEACTIVATE, "/deactivate-line", "+1 212 555 0123 left the company"),
+    Scenario(TransactionType.XFER_SERVICE_OUT, "/transfer-line", "415.555.0199"),
+]
+
+
+def fill_form(view: dict[str, Any], *, today: datetime | None = None) -> dict[str, Any]:
+    """Answers a person would give: keep pre-filled values, fill what is required."""
+    tomorrow = ((today or datetime.now(UTC)) + timedelta(days=1)).date().isoformat()
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        block_id, element = block["block_id"], block["element"]
+        kind = element.get("type")
+        if kind == "checkboxes":
+            values[block_id] = [o["value"] for o in element.get("options", [])]
+        elif kind == "datepicker":
+            values[block_id] = element.get("initial_date") or tomorrow
+        elif kind == "static_select":
+            initial = element.get("initial_option")
+            options = [o for group in element.get("option_groups", [{"options": []}])
+                       for o in group["options"]] or element.get("options", [])
+            plain = [o for o in options if "other" not in o["text"]["text"].lower()]
+            if initial or plain:
+                values[block_id] = (initial or plain[0])["value"]
+        elif kind == "plain_text_input":
+            if element.get("initial_value"):
+                values[block_id] = element["initial_value"]
+            elif "EMAIL" in block_id.upper():
+                values[block_id] = "riley.personal@example.com"
+            elif not block.get("optional"):
+                values[block_id] = "Requested from Slack"
+    return values
+
+
+class DemoPrinter:
+    def __init__(self, out: Callable[[str], None]) -> None:
+        self.out = out
+
+    def step(self, who: str, what: str) -> None:
+        self.out(f"\n▶ {who}: {what}")
+
+    def shows(self, who: str, payload: dict[str, Any]) -> None:
+        self.out(f"  {who} sees:")
+        for line in to_text(payload).splitlines():
+            self.out(f"    {line}")
+        self.out(f"    Block Kit Builder: {builder_url(payload)}")
+
+
+async def _play(bot: RunningBot, api: FakeSlackWebAPI, driver: SlackDriver,
+                scenario: Scenario, show: DemoPrinter) -> bool:
+    show.out(f"\n{'=' * 78}\n{scenario.command} — {scenario.transaction_type.value}\n{'=' * 78}")
+    show.step("Riley (requester)", f"types `{scenario.command} {scenario.text}` in #helpdesk")
+    before_updates = len(api.calls_to("views.update"))
+    answer = await driver.slash_command(REQUESTER, scenario.command, scenario.text,
+                                        channel_id=HELPDESK_CHANNEL)
+    if answer.status_code != 200:
+        show.out(f"  The bot answered HTTP {answer.status_code}")
+        return False
+    update = await api.wait_for(
+        lambda: next((c for c in api.calls_to("views.update")[before_updates:] if c.ok), None))
+    view = api.views[update.response["view"]["id"]]
+    show.shows("Riley", view)
+    if not view.get("submit"):
+        return False
+    values = fill_form(view)
+    show.step("Riley", "fills in the form and presses the submit button")
+    posts_before = len(api.calls_to("chat.postMessage"))
+    ephemerals_before = len(api.calls_to("chat.postEphemeral"))
+    response = await driver.submit_view(REQUESTER, view, values)
+    if response.text.strip():
+        show.out(f"  The modal answered: {response.text}")
+        return False
+    posted = await api.wait_for(lambda: next(
+        (c for c in api.calls_to("chat.postMessage")[posts_before:]
+         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL), None))
+    ts, channel = posted.response["ts"], posted.response["channel"]
+    show.shows("#approvals", api.messages[(channel, ts)])
+    notice = await api.wait_for(lambda: next(
+        (c for c in api.calls_to("chat.postEphemeral")[ephemerals_before:]
+         if c.ok and c.args.get("user") == REQUESTER), None))
+    show.shows("Riley (only visible to them)", notice.args)
+
+    show.step("Avery (approver)", "clicks Approve")
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    request = await eventually(lambda: bot.ctx.repo.get_by_message(channel, ts))
+    done = await eventually(lambda: _followed_to_the_end(bot, request.id), within=60)
+    show.shows("#approvals (the message, updated)", api.messages[(channel, ts)])
+    for reply in api.thread_replies(channel, ts):
+        show.shows("#approvals thread", reply)
+    return done.state is RequestState.COMPLETED
+
+
+async def _followed_to_the_end(bot: RunningBot, request_id: str) -> LineRequest | None:
+    """The request once it reached a final state and every status reply went out."""
+    request = await bot.ctx.repo.get(request_id)
+    if request is None or request.state not in (RequestState.COMPLETED, RequestState.FAILED):
+        return None
+    pending = [e for _, r, e in await bot.ctx.repo.unposted_events() if r.id == request_id]
+    return None if pending else request
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 15.0) -> T:
+    """Poll ``probe`` until it gives a value; fail loudly after ``within`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"gave up waiting after {within}s")
+        await asyncio.sleep(0.05)
+
+
+async def run_demo(out: Callable[[str], None] = print) -> bool:
+    show = DemoPrinter(out)
+    api = FakeSlackWebAPI(bot_token=BOT_TOKEN)
+    await api.start()
+    with tempfile.TemporaryDirectory(prefix="mobproc-bot-demo-") as tmp:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=api.base_url, PORT=0,
+            DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
+            APPROVERS=APPROVER, APPROVAL_CHANNEL=APPROVAL_CHANNEL,
+            STATUS_POLL_SECONDS=0.3, LOG_LEVEL="WARNING",
+        )
+        bot = await start_bot(settings, host="127.0.0.1",
+                              simulator_config=SimulatorConfig(step_seconds=1.0))
+        driver = SlackDriver(bot.events_url, SIGNING_SECRET, api)
+        ok = True
+        try:
+            out("mobproc-bot demo: four line orders, from slash command to the final status.")
+            out("MobProc is the embedded simulator; Slack is a local stand-in of its Web API.")
+            for scenario in SCENARIOS:
+                ok = await _play(bot, api, driver, scenario, show) and ok
+        finally:
+            await driver.aclose()
+            await bot.stop()
+            await api.stop()
+    out("\nDemo finished." if ok else "\nDemo finished with problems (see above).")
+    return ok
+
+
