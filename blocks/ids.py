@@ -1,0 +1,10 @@
+"""Identifiers shared by the Block Kit builders and the handlers that read payloads."""
+
+ORDER_FORM_CALLBACK = "order_form"  # modal callback_id; private_metadata = the request id
+VALUE_ACTION = "value"  # action_id of every input element in the order form
+OTHER_SUFFIX = "__other"  # block_id of the "other" text of CHOICE property P: P + OTHER_SUFFIX
+ACKNOWLEDGEMENTS_BLOCK = "acknowledgements"  # checkboxes; option values are acknowledgement ids
+FORM_ERROR_BLOCK = "form_error"  # section at the top of the form showing a MobProc refusal
+APPROVE_ACTION = "approve_request"  # button value = request id
+CANCEL_ACTION = "cancel_request"  # button value = request id
+EXTERNAL_SELECT_THRESHOLD = 100  # Slack's static_select takes at most 100 options

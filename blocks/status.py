@@ -1,0 +1,63 @@
+"""Thread replies: the decision, and every status change of the order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.text import escape_mrkdwn, section
+from bot.domain import LineRequest, StatusChange, humanize_status
+from bot.mobproc import assumed
+
+
+def _reply(text: str) -> dict[str, Any]:
+    return {"text": text, "blocks": [section(text)]}
+
+
+def submitted_reply(req: LineRequest) -> dict[str, Any]:
+    who = f"<@{req.decided_by}>" if req.decided_by else "an approver"
+    return _reply(f":white_check_mark: Approved by {who}. MobProc order "
+                  f"*{escape_mrkdwn(req.order_id or '?')}* is placed; status: "
+                  f"*{humanize_status(req.order_status)}*. I'll post every change here.")
+
+
+def pending_submission_reply(req: LineRequest) -> dict[str, Any]:
+    return _reply(":hourglass_flowing_sand: Approved. MobProc isn't answering just now, so the "
+                  "order isn't placed yet; I'll keep trying (never twice) and post here.")
+
+
+def failure_reply(req: LineRequest) -> dict[str, Any]:
+    return _reply(f":x: MobProc refused the order: {escape_mrkdwn(req.error or 'no reason')}. "
+                  f"Nothing was ordered. <@{req.requester_id}>, please check the details and "
+                  f"run `{req.kind.command}` again.")
+
+
+def cancelled_reply(req: LineRequest) -> dict[str, Any]:
+    who = f"<@{req.decided_by}>" if req.decided_by else "someone"
+    return _reply(f":no_entry_sign: Cancelled by {who}. Nothing was ordered.")
+
+
+def _emoji(status: str) -> str:
+    upper = status.upper()
+    if upper == "COMPLETE":
+        return ":white_check_mark:"
+    if upper in assumed.FINAL_ORDER_STATUSES:
+        return ":x:"
+    return ":arrows_counterclockwise:"
+
+
+def status_reply(change: StatusChange) -> dict[str, Any]:
+    req = change.request
+    new = humanize_status(change.new_status)
+    if change.subject == "order":
+        subject = f"MobProc order *{escape_mrkdwn(req.order_id or '?')}*"
+    else:
+        vendor = f" ({escape_mrkdwn(change.vendor)})" if change.vendor else ""
+        subject = f"Order {escape_mrkdwn(change.subject)}{vendor}"
+    was = f" (was {humanize_status(change.old_status)})" if change.old_status else ""
+    text = f"{_emoji(change.new_status)} {subject} is now *{new}*{was}."
+    if change.final:
+        if change.new_status.upper() == "COMPLETE":
+            text += f" The line is {req.kind.past}. I'll stop following this order."
+        else:
+            text += " This order is finished; I'll stop following it."
+    return _reply(text)
