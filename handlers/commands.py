@@ -44,7 +44,7 @@ def _handler(kind: OrderKind, ctx: BotContext) -> Any:
         except SlackApiError as exc:
             log.info("views.open failed: %s", slack_error(exc))
             await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
-                "Slack took too long to open the form. Please run the command again."))
+                "Slack took too long to open the form. Please try again."))
             return
         view_id = opened["view"]["id"]
         requester = await requester_profile(client, user_id)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -59,9 +60,11 @@ class MobProcConfig:
 class TokenManager:
     """Holds one access token; concurrent callers share a single fetch."""
 
-    def __init__(self, config: MobProcConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: MobProcConfig, http: httpx.AsyncClient,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._config = config
         self._http = http
+        self._clock = clock
         self._lock = asyncio.Lock()
         self._access: str | None = None
         self._refresh: str | None = None
@@ -88,7 +91,7 @@ class TokenManager:
             return self._access
 
     def _valid(self) -> bool:
-        return self._access is not None and time.monotonic() < self._expires_at
+        return self._access is not None and self._clock() < self._expires_at
 
     async def _fetch(self) -> None:
         c = self._config
@@ -130,18 +133,19 @@ class TokenManager:
         self._refresh = token.refresh_token
         lifetime = max(float(token.expires_in) - TOKEN_RENEW_MARGIN_SECONDS,
                        float(token.expires_in) / 2)
-        self._expires_at = time.monotonic() + lifetime
+        self._expires_at = self._clock() + lifetime
         log.debug("MobProc token obtained, valid for %ss", token.expires_in)
 
 
 class MobProcClient:
     """The MobProc calls the bot makes. Every method raises a ``MobProcError`` subclass."""
 
-    def __init__(self, config: MobProcConfig, *, transport: httpx.AsyncBaseTransport | None = None
-                 ) -> None:
+    def __init__(self, config: MobProcConfig, *,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self._http = httpx.AsyncClient(timeout=config.timeout_seconds, transport=transport)
-        self._tokens = TokenManager(config, self._http)
+        self._tokens = TokenManager(config, self._http, clock)
         self._base = config.base_url.rstrip("/")
 
     async def aclose(self) -> None:

@@ -1,0 +1,1 @@
+"""An embedded MobProc simulator: the API.md shapes on loopback, with seeded data."""

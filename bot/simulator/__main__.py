@@ -1,0 +1,36 @@
+"""``python -m bot.simulator``: run the MobProc simulator alone."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from bot.simulator.server import SimulatorConfig, start_simulator
+
+
+async def _run(port: int, step: float) -> None:
+    sim = await start_simulator(SimulatorConfig(step_seconds=step), port=port)
+    c = sim.config
+    print(f"MobProc simulator running. Press Ctrl-C to stop.\n"
+          f"  MOBPROC_BASE_URL={sim.base_url}\n  MOBPROC_TOKEN_URL={sim.token_url}\n"
+          f"  MOBPROC_CLIENT_ID={c.client_id}\n  MOBPROC_CLIENT_SECRET={c.client_secret}\n"
+          f"  MOBPROC_USERNAME={c.username}\n  MOBPROC_PASSWORD={c.password}\n"
+          f"  MOBPROC_TENANT={c.tenant}\n(These are the simulator's fake demo credentials.)")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await sim.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot.simulator")
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--step-seconds", type=float, default=15.0)
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(args.port, args.step_seconds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The simulator's in-memory world: tokens, lines, orders and injected faults."""
+
+from __future__ import annotations
+
+import copy
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.simulator import seed
+
+# Order statuses the simulator walks through (assumed in API.md), one step at a time.
+PROGRESSION = ("ORDER_SUBMITTED", "IN_PROGRESS", "COMPLETE")
+
+
+class ApiError(Exception):
+    """An answer in MobProc's documented error shape."""
+
+    def __init__(self, status: int, code: str, message: str, *, order: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.order = status, code, message, order
+
+    def body(self) -> dict[str, Any]:
+        error = {"status": self.status, "id": secrets.token_hex(3), "errorCode": self.code,
+                 "message": self.message}
+        if self.order:  # a rejected order: "status": "ERROR" with an array of errors
+            return {"status": "ERROR", "errors": [error]}
+        return error
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int | None
+    delay: float
+    drop_after_processing: bool
+    times: int
+
+
+@dataclass
+class Order:
+    order_id: str
+    segment_id: str
+    request: dict[str, Any]
+    service_id: str
+    requested_by: dict[str, Any]
+    submitted: datetime
+    applied: bool = False
+
+
+@dataclass
+class SimulatorState:
+    clock: Any
+    step_seconds: float
+    token_lifetime: int
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    employees: dict[str, dict[str, Any]] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    tokens: dict[str, datetime] = field(default_factory=dict)
+    refresh_tokens: set[str] = field(default_factory=set)
+    token_requests: int = 0
+    order_posts: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    next_order: int = 9000001
+
+    @classmethod
+    def seeded(cls, clock: Any, step_seconds: float, token_lifetime: int) -> SimulatorState:
+        state = cls(clock=clock, step_seconds=step_seconds, token_lifetime=token_lifetime)
+        state.employees = {e["id"]: copy.deepcopy(e) for e in seed.EMPLOYEES}
+        state.services = {s["id"]: copy.deepcopy(s) for s in seed.SERVICES}
+        return state
+
+    # --- tokens ------------------------------------------------------------------
+
+    def grant(self) -> dict[str, Any]:
+        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        self.tokens[access] = self.clock() + timedelta(seconds=self.token_lifetime)
+        self.refresh_tokens.add(refresh)
+        self.token_requests += 1
+        return {"token_type": "Bearer", "expires_in": self.token_lifetime,
+                "refresh_token": refresh, "access_token": access}
+
+    def token_valid(self, token: str) -> bool:
+        expires = self.tokens.get(token)
+        return expires is not None and self.clock() < expires
+
+    def revoke_tokens(self) -> None:
+        """Every issued access token stops working, as after a MobProc-side revocation."""
+        self.tokens.clear()
+
+    # --- faults ------------------------------------------------------------------
+
+    def add_fault(self, method: str, path_regex: str, *, status: int | None = None,
+                  delay: float = 0, drop_after_processing: bool = False, times: int = 1) -> None:
+        self.faults.append(Fault(method.upper(), re.compile(path_regex), status, delay,
+                                 drop_after_processing, times))
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and fault.path.search(path):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    # --- lines ---------------------------------------------------------------------
+
+    def employee_by_context(self, context: str) -> dict[str, Any] | None:
+        wanted = context.strip().lower()
+        for employee in self.employees.values():
+            if wanted in ((employee.get("email") or "").lower(),
+                          (employee.get("companyEmployeeId") or "").lower()):
+                return employee
+        return None
+
+    def service(self, service_id: str) -> dict[str, Any]:
+        self.apply_completed()
+        service = self.services.get(service_id)
+        if service is None:
+            raise ApiError(404, "404-Service-Not-Found", f"Service {service_id} was not found.")
+        return service
+
+    def find_services(self, number: str | None, employee: str | None,
+                      company_employee_id: str | None) -> list[dict[str, Any]]:
+        self.apply_completed()
+        found = []
+        for service in self.services.values():
+            holder = self.employees.get(service["employee"], {})
+            if number and service["serviceNumber"] != number:
+                continue
+            if employee and service["employee"] != employee:
+                continue
+            if company_employee_id and holder.get("companyEmployeeId") != company_employee_id:
+                continue
+            found.append(service)
+        return found
+
+    # --- orders --------------------------------------------------------------------
+
+    def status_of(self, order: Order) -> tuple[str, list[tuple[str, datetime]]]:
+        """The order's status now, and every status it reached with its time."""
+        elapsed = (self.clock() - order.submitted).total_seconds()
+        steps = min(int(elapsed // self.step_seconds), len(PROGRESSION) - 1)
+        history = [(PROGRESSION[n], order.submitted + timedelta(seconds=n * self.step_seconds))
+                   for n in range(steps + 1)]
+        return PROGRESSION[steps], history
+
+    def apply_completed(self) -> None:
+        """A completed order changes its line (lazily, on any read)."""
+        for order in self.orders.values():
+            if order.applied or self.status_of(order)[0] != "COMPLETE":
+                continue
+            status, actions = seed.AFTER_COMPLETION[order.request["transactionType"]]
+            service = self.services[order.service_id]
+            service["status"], service["orderActions"] = status, list(actions)
+            order.applied = True
+
+    def create_order(self, request: dict[str, Any], requested_by: dict[str, Any]) -> Order:
+        order_id = str(self.next_order)
+        self.next_order += 2
+        order = Order(order_id=order_id, segment_id=str(int(order_id) + 1), request=request,
+                      service_id=request["serviceId"], requested_by=requested_by,
+                      submitted=self.clock())
+        self.orders[order_id] = order
+        return order
+
+    def orders_by_external(self, external: str | None) -> list[Order]:
+        return [o for o in self.orders.values()
+                if external is None or o.request.get("externalOrderNumber") == external]
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,178 @@
+"""Sending the bot requests exactly as Slack does: signed, form-encoded, ``payload=`` JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def sign(signing_secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's v0 request signature headers for ``body``."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + ts.encode() + b":" + body
+    digest = hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def _user(api: FakeSlackWebAPI, user_id: str, team_id: str) -> dict[str, Any]:
+    user = api.users.get(user_id)
+    name = user.name if user else user_id.lower()
+    return {"id": user_id, "username": name, "name": name, "team_id": team_id}
+
+
+def _state_entry(element: dict[str, Any], value: Any) -> dict[str, Any]:
+    kind = element.get("type")
+    entry: dict[str, Any] = {"type": kind}
+    if kind == "datepicker":
+        entry["selected_date"] = value
+    elif kind in ("static_select", "external_select", "radio_buttons"):
+        if value is None:
+            entry["selected_option"] = None
+        else:
+            options = element.get("options") or [o for g in element.get("option_groups", [])
+                                                  for o in g.get("options", [])]
+            option = next((o for o in options if o.get("value") == value), None)
+            entry["selected_option"] = option or {
+                "text": {"type": "plain_text", "text": str(value)}, "value": value}
+    elif kind == "checkboxes":
+        chosen = set(value or [])
+        entry["selected_options"] = [o for o in element.get("options", [])
+                                     if o.get("value") in chosen]
+    else:
+        entry["value"] = value
+    return entry
+
+
+def view_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """``view.state.values`` as Slack builds it: every input block, entered or empty."""
+    state: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        state[block["block_id"]] = {
+            element.get("action_id", "value"): _state_entry(element,
+                                                            values.get(block["block_id"]))}
+    return state
+
+
+class SlackDriver:
+    def __init__(self, bot_url: str, signing_secret: str, api: FakeSlackWebAPI, *,
+                 team_id: str = "T0TEST") -> None:
+        self.bot_url = bot_url
+        self.signing_secret = signing_secret
+        self.api = api
+        self.team_id = team_id
+        self._http = httpx.AsyncClient(timeout=10.0)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _send(self, body: bytes, *, extra: dict[str, str] | None = None) -> httpx.Response:
+        headers = {"Content-Type": FORM, **sign(self.signing_secret, body), **(extra or {})}
+        return await self._http.post(self.bot_url, content=body, headers=headers)
+
+    async def post_raw(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        return await self._http.post(self.bot_url, content=body, headers=headers)
+
+    async def _interaction(self, payload: dict[str, Any], *,
+                           extra: dict[str, str] | None = None) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self._send(body, extra=extra)
+
+    async def slash_command(self, user_id: str, command: str, text: str,
+                            channel_id: str = "CGENERAL") -> httpx.Response:
+        channel = self.api.channels.get(channel_id)
+        user = _user(self.api, user_id, self.team_id)
+        form = {
+            "token": "legacy-verification-token", "team_id": self.team_id,
+            "team_domain": "acme", "channel_id": channel_id,
+            "channel_name": channel.name if channel else "directmessage",
+            "user_id": user_id, "user_name": user["name"], "command": command, "text": text,
+            "api_app_id": "AFAKE", "is_enterprise_install": "false",
+            "response_url": f"{self.api.base_url}../response/{secrets.token_hex(6)}",
+            "trigger_id": self.api.issue_trigger_id(),
+        }
+        return await self._send(urlencode(form).encode())
+
+    async def submit_view(self, user_id: str, view: dict[str, Any], values: dict[str, Any]
+                          ) -> httpx.Response:
+        submitted = {**view, "state": {"values": view_state(view, values)}}
+        return await self._interaction({
+            "type": "view_submission", "team": {"id": self.team_id, "domain": "acme"},
+            "user": _user(self.api, user_id, self.team_id), "api_app_id": "AFAKE",
+            "token": "legacy-verification-token", "trigger_id": self.api.issue_trigger_id(),
+            "view": submitted, "response_urls": [], "is_enterprise_install": False,
+        })
+
+    def _button(self, blocks: list[dict[str, Any]], action_id: str
+                ) -> tuple[str | None, dict[str, Any] | None]:
+        for block in blocks:
+            for element in [*block.get("elements", []), block.get("accessory") or {}]:
+                if element.get("action_id") == action_id:
+                    return block.get("block_id"), element
+        return None, None
+
+    async def click_button(self, user_id: str, *, channel_id: str, message_ts: str,
+                           action_id: str, value: str | None = None,
+                           block_id: str | None = None, retry_num: int | None = None
+                           ) -> httpx.Response:
+        message = self.api.messages.get((channel_id, message_ts), {"ts": message_ts,
+                                                                    "blocks": []})
+        found_block, button = self._button(message.get("blocks", []), action_id)
+        action = {
+            "type": "button", "action_id": action_id, "block_id": block_id or found_block or "b",
+            "value": value if value is not None else (button or {}).get("value"),
+            "text": (button or {}).get("text", {"type": "plain_text", "text": action_id}),
+            "action_ts": f"{time.time():.6f}",
+        }
+        extra = None
+        if retry_num is not None:
+            extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self._interaction({
+            "type": "block_actions", "team": {"id": self.team_id, "domain": "acme"},
+            "user": _user(self.api, user_id, self.team_id), "api_app_id": "AFAKE",
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
+                          "is_ephemeral": False},
+            "trigger_id": self.api.issue_trigger_id(),
+            "channel": {"id": channel_id, "name": channel_id.lower()},
+            "message": message,
+            "response_url": f"{self.api.base_url}../response/{secrets.token_hex(6)}",
+            "actions": [action],
+        }, extra=extra)
+
+    async def click_view_button(self, user_id: str, view: dict[str, Any], action_id: str,
+                                value: str | None = None) -> httpx.Response:
+        block_id, button = self._button(view.get("blocks", []), action_id)
+        return await self._interaction({
+            "type": "block_actions", "team": {"id": self.team_id, "domain": "acme"},
+            "user": _user(self.api, user_id, self.team_id), "api_app_id": "AFAKE",
+            "token": "legacy-verification-token",
+            "container": {"type": "view", "view_id": view.get("id")},
+            "trigger_id": self.api.issue_trigger_id(), "view": view,
+            "actions": [{"type": "button", "action_id": action_id, "block_id": block_id or "b",
+                         "value": value if value is not None else (button or {}).get("value"),
+                         "action_ts": f"{time.time():.6f}"}],
+        })
+
+    async def block_suggestion(self, user_id: str, view: dict[str, Any], block_id: str,
+                               action_id: str, query: str) -> httpx.Response:
+        return await self._interaction({
+            "type": "block_suggestion", "user": _user(self.api, user_id, self.team_id),
+            "team": {"id": self.team_id, "domain": "acme"}, "api_app_id": "AFAKE",
+            "token": "legacy-verification-token", "container": {"type": "view",
+                                                                "view_id": view.get("id")},
+            "view": view, "block_id": block_id, "action_id": action_id, "value": query,
+        })

@@ -1,0 +1,390 @@
+"""A local Slack Web API: records every call and refuses what real Slack refuses.
+
+Point slack-sdk's ``AsyncWebClient(base_url=api.base_url)`` at it. Messages, threads and
+views are kept as Slack would keep them, so tests and the demo can read what people see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from bot.slack_standin.block_kit_limits import validate_message, validate_view
+
+T = TypeVar("T")
+
+
+@dataclass
+class FakeUser:
+    id: str
+    name: str
+    real_name: str
+    email: str | None
+    is_bot: bool = False
+
+
+@dataclass
+class FakeChannel:
+    id: str
+    name: str
+    bot_is_member: bool = True
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RecordedCall:
+    method: str
+    args: dict[str, Any]
+    ok: bool
+    error: str | None
+    response: dict[str, Any]
+
+
+class SlackError(Exception):
+    def __init__(self, error: str, status: int = 200, **extra: Any) -> None:
+        super().__init__(error)
+        self.error, self.status, self.extra = error, status, extra
+
+
+@dataclass
+class _Failure:
+    method: str
+    error: str
+    status: int
+    retry_after: int | None
+    times: int
+
+
+DEFAULT_USERS = [
+    FakeUser("URequester", "riley", "Riley Requester", "riley@acme.com"),
+    FakeUser("UAPPROVER", "avery", "Avery Approver", "avery@acme.com"),
+    FakeUser("UAPPROVER2", "sam", "Sam Supervisor", "sam@acme.com"),
+    FakeUser("UOTHER", "olive", "Olive Other", "olive@acme.com"),
+    FakeUser("UNOEMAIL", "nomail", "Noel Nomail", None),
+    FakeUser("UBOT", "mobproc-bot", "mobproc-bot", None, is_bot=True),
+]
+DEFAULT_CHANNELS = [
+    FakeChannel("CHELPDESK", "helpdesk"),
+    FakeChannel("CAPPROVALS", "approvals"),
+    FakeChannel("CGENERAL", "general"),
+    FakeChannel("CNOTMEMBER", "random", bot_is_member=False),
+]
+
+
+class FakeSlackWebAPI:
+    def __init__(self, bot_token: str = "xoxb-test-token", *, team_id: str = "T0TEST",
+                 bot_user_id: str = "UBOT", users: list[FakeUser] | None = None,
+                 usergroups: dict[str, list[str]] | None = None,
+                 channels: list[FakeChannel] | None = None, trigger_ttl_seconds: float = 3.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.bot_token = bot_token
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.users = {u.id: u for u in (users or DEFAULT_USERS)}
+        self.usergroups = usergroups if usergroups is not None else {
+            "SAPPROVERS": ["UAPPROVER2"]}
+        self.channels = {c.id: c for c in (channels or DEFAULT_CHANNELS)}
+        self.trigger_ttl_seconds = trigger_ttl_seconds
+        self.clock = clock
+        self.calls: list[RecordedCall] = []
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self._triggers: dict[str, float] = {}
+        self._failures: list[_Failure] = []
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.getPermalink": self._permalink,
+            "views.open": self._views_open,
+            "views.push": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "users.info": self._users_info,
+            "users.lookupByEmail": self._lookup_by_email,
+            "usergroups.users.list": self._usergroup_users,
+            "conversations.info": self._conversation_info,
+            "conversations.members": self._conversation_members,
+            "conversations.open": self._conversation_open,
+        }
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/api/"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- what tests use ------------------------------------------------------------
+
+    def issue_trigger_id(self) -> str:
+        trigger = f"{next(self._ts)}.{secrets.randbelow(10**9)}.{secrets.token_hex(8)}"
+        self._triggers[trigger] = self.clock()
+        return trigger
+
+    def calls_to(self, method: str) -> list[RecordedCall]:
+        return [c for c in self.calls if c.method == method]
+
+    def thread_replies(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1])
+                if c == channel and m.get("thread_ts") == ts and m.get("ts") != ts]
+
+    def fail_next(self, method: str, *, error: str = "ratelimited", status: int = 429,
+                  retry_after: int | None = 1, times: int = 1) -> None:
+        self._failures.append(_Failure(method, error, status, retry_after, times))
+
+    async def wait_for(self, predicate: Callable[[], T | None], within: float = 10.0) -> T:
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if asyncio.get_running_loop().time() > deadline:
+                recent = "\n".join(f"  {c.method} ok={c.ok} {c.error or ''}"
+                                   for c in self.calls[-15:])
+                raise AssertionError(f"condition not met within {within}s; recent calls:\n"
+                                     f"{recent}")
+            await asyncio.sleep(0.02)
+
+    # --- HTTP -------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _decode(request)
+        failure = next((f for f in self._failures if f.method == method), None)
+        if failure is not None:
+            failure.times -= 1
+            if failure.times <= 0:
+                self._failures.remove(failure)
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            body = {"ok": False, "error": failure.error}
+            self.calls.append(RecordedCall(method, args, False, failure.error, body))
+            return web.json_response(body, status=failure.status, headers=headers)
+        auth = request.headers.get("Authorization", "")
+        try:
+            if auth != f"Bearer {self.bot_token}" and args.get("token") != self.bot_token:
+                raise SlackError("invalid_auth")
+            handler = self._methods.get(method)
+            if handler is None:
+                raise SlackError("unknown_method")
+            response = {"ok": True, **handler(args)}
+        except SlackError as exc:
+            response = {"ok": False, "error": exc.error, **exc.extra}
+            self.calls.append(RecordedCall(method, args, False, exc.error, response))
+            return web.json_response(response, status=exc.status)
+        self.calls.append(RecordedCall(method, args, True, None, response))
+        return web.json_response(response)
+
+    # --- methods ---------------------------------------------------------------------------
+
+    def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": "https://acme.fake.slack.test/", "team": "Acme", "user": "mobproc-bot",
+                "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "BBOT",
+                "is_enterprise_install": False}
+
+    def _channel_for_posting(self, channel: str | None) -> str:
+        if not channel:
+            raise SlackError("channel_not_found")
+        if channel in self.users:  # posting to a user id goes to the app's DM with them
+            return "D" + channel
+        if channel.startswith("D"):
+            return channel
+        found = self.channels.get(channel)
+        if found is None:
+            raise SlackError("channel_not_found")
+        if not found.bot_is_member:
+            raise SlackError("not_in_channel")
+        return channel
+
+    def _check_message(self, args: dict[str, Any]) -> None:
+        if not args.get("text") and not args.get("blocks"):
+            raise SlackError("no_text")
+        problems = validate_message(args)
+        if problems:
+            raise SlackError("invalid_blocks", errors=problems)
+
+    def _next_ts(self) -> str:
+        return f"{1700000000 + next(self._ts)}.{next(self._ts):06d}"
+
+    def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_for_posting(args.get("channel"))
+        self._check_message(args)
+        thread_ts = args.get("thread_ts")
+        if thread_ts and (channel, thread_ts) not in self.messages:
+            raise SlackError("thread_not_found")
+        ts = self._next_ts()
+        message = {"type": "message", "user": self.bot_user_id, "ts": ts, "channel": channel,
+                   "text": args.get("text", ""), "blocks": args.get("blocks") or []}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.messages[(channel, ts)] = message
+        return {"channel": channel, "ts": ts, "message": message}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (args.get("channel", ""), args.get("ts", ""))
+        if key not in self.messages:
+            raise SlackError("message_not_found")
+        self._check_message(args)
+        message = self.messages[key]
+        message.update({"text": args.get("text", ""), "blocks": args.get("blocks") or [],
+                        "edited": {"user": self.bot_user_id}})
+        return {"channel": key[0], "ts": key[1], "text": message["text"], "message": message}
+
+    def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_for_posting(args.get("channel"))
+        if args.get("user") not in self.users:
+            raise SlackError("user_not_found")
+        self._check_message(args)
+        return {"message_ts": self._next_ts(), "channel": channel}
+
+    def _permalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (args.get("channel", ""), args.get("message_ts", ""))
+        if key not in self.messages:
+            raise SlackError("message_not_found")
+        return {"channel": key[0],
+                "permalink": f"https://acme.fake.slack.test/archives/{key[0]}/p"
+                             f"{key[1].replace('.', '')}"}
+
+    def _view_from(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except json.JSONDecodeError:
+                raise SlackError("invalid_arguments") from None
+        if not isinstance(view, dict):
+            raise SlackError("invalid_arguments")
+        problems = validate_view(view)
+        if problems:
+            raise SlackError("invalid_arguments",
+                             response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
+        return view
+
+    def _store_view(self, view: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
+        view_id = view_id or f"V{secrets.token_hex(5).upper()}"
+        stored = {**view, "id": view_id, "hash": secrets.token_hex(6),
+                  "team_id": self.team_id, "app_id": "AFAKE", "bot_id": "BBOT",
+                  "private_metadata": view.get("private_metadata", ""),
+                  "callback_id": view.get("callback_id", ""),
+                  "state": {"values": {}}}
+        self.views[view_id] = stored
+        return stored
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = args.get("trigger_id")
+        issued = self._triggers.pop(trigger, None) if isinstance(trigger, str) else None
+        if issued is None:
+            raise SlackError("invalid_trigger_id")
+        if self.clock() - issued > self.trigger_ttl_seconds:
+            raise SlackError("expired_trigger_id")
+        return {"view": self._store_view(self._view_from(args))}
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = args.get("view_id")
+        if not view_id and args.get("external_id"):
+            view_id = next((k for k, v in self.views.items()
+                            if v.get("external_id") == args["external_id"]), None)
+        if not view_id or view_id not in self.views:
+            raise SlackError("not_found")
+        if args.get("hash") and args["hash"] != self.views[view_id]["hash"]:
+            raise SlackError("hash_conflict")
+        return {"view": self._store_view(self._view_from(args), view_id)}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("user_id") not in self.users:
+            raise SlackError("user_not_found")
+        view = self._view_from(args)
+        existing = next((k for k, v in self.views.items() if v.get("type") == "home"
+                         and v.get("user_id") == args["user_id"]), None)
+        stored = self._store_view({**view, "user_id": args["user_id"]}, existing)
+        return {"view": stored}
+
+    def _user(self, user_id: str | None) -> FakeUser:
+        user = self.users.get(user_id or "")
+        if user is None:
+            raise SlackError("user_not_found")
+        return user
+
+    def _user_json(self, user: FakeUser) -> dict[str, Any]:
+        profile: dict[str, Any] = {"real_name": user.real_name, "display_name": user.name}
+        if user.email:
+            profile["email"] = user.email
+        return {"id": user.id, "team_id": self.team_id, "name": user.name,
+                "real_name": user.real_name, "is_bot": user.is_bot, "tz": "America/New_York",
+                "profile": profile}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"user": self._user_json(self._user(args.get("user")))}
+
+    def _lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = next((u for u in self.users.values() if u.email and u.email == args.get("email")),
+                    None)
+        if user is None:
+            raise SlackError("users_not_found")
+        return {"user": self._user_json(user)}
+
+    def _usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = args.get("usergroup")
+        if group not in self.usergroups:
+            raise SlackError("no_such_subteam")
+        return {"users": list(self.usergroups[group])}
+
+    def _channel(self, channel_id: str | None) -> FakeChannel:
+        found = self.channels.get(channel_id or "")
+        if found is None:
+            raise SlackError("channel_not_found")
+        return found
+
+    def _conversation_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        c = self._channel(args.get("channel"))
+        return {"channel": {"id": c.id, "name": c.name, "is_member": c.bot_is_member}}
+
+    def _conversation_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        c = self._channel(args.get("channel"))
+        members = c.members or [u for u in self.users if not self.users[u].is_bot]
+        return {"members": members + ([self.bot_user_id] if c.bot_is_member else [])}
+
+    def _conversation_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "").split(",")
+        user = self._user(users[0] if users else None)
+        return {"channel": {"id": "D" + user.id}}
+
+
+async def _decode(request: web.Request) -> dict[str, Any]:
+    """Query, form or JSON arguments, as slack-sdk sends them; JSON-in-form decoded."""
+    args: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                args.update(body)
+        else:
+            form = await request.post()
+            args.update({k: v for k, v in form.items() if isinstance(v, str)})
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(args.get(key), str):
+            try:
+                args[key] = json.loads(args[key])
+            except json.JSONDecodeError:
+                pass
+    return args

@@ -1,0 +1,135 @@
+"""Shared fixtures: the MobProc simulator, the fake Slack Web API, and the bot itself,
+each on a free loopback port, wired together as in production."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from bot.runtime import RunningBot, start_bot
+from bot.settings import Settings
+from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+
+T = TypeVar("T")
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-token"
+REQUESTER = "URequester"
+APPROVER = "UAPPROVER"
+OTHER = "UOTHER"
+APPROVAL_CHANNEL = "CAPPROVALS"
+HELPDESK = "CHELPDESK"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+class Clock:
+    """A controllable clock for the simulator: orders move only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None] | T | None],
+                     within: float = 10.0) -> T:
+    """Poll until ``probe`` returns something truthy; fail with a clear message otherwise."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = probe()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def simulator(clock: Clock) -> AsyncIterator[RunningSimulator]:
+    sim = await start_simulator(SimulatorConfig(step_seconds=10.0, clock=clock))
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlackWebAPI]:
+    api = FakeSlackWebAPI(bot_token=BOT_TOKEN)
+    await api.start()
+    yield api
+    await api.stop()
+
+
+def bot_settings(simulator: RunningSimulator, slack: FakeSlackWebAPI, db: Path,
+                 **overrides: Any) -> Settings:
+    c = simulator.config
+    values: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "PORT": 0,
+        "MOBPROC_BASE_URL": simulator.base_url,
+        "MOBPROC_TOKEN_URL": simulator.token_url,
+        "MOBPROC_CLIENT_ID": c.client_id,
+        "MOBPROC_CLIENT_SECRET": c.client_secret,
+        "MOBPROC_USERNAME": c.username,
+        "MOBPROC_PASSWORD": c.password,
+        "MOBPROC_TENANT": c.tenant,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "APPROVERS": f"{APPROVER},SAPPROVERS",
+        "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
+        "STATUS_POLL_SECONDS": 0.05,
+        "SUBMIT_LEASE_SECONDS": 0.5,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+BotFactory = Callable[..., Awaitable[RunningBot]]
+
+
+@pytest.fixture
+async def start_test_bot(simulator: RunningSimulator, slack: FakeSlackWebAPI, tmp_path: Path
+                         ) -> AsyncIterator[BotFactory]:
+    """Start the bot (again, for restart tests) on the same database, simulator and Slack."""
+    running: list[RunningBot] = []
+
+    async def start(**overrides: Any) -> RunningBot:
+        settings = bot_settings(simulator, slack, tmp_path / "bot.db", **overrides)
+        bot = await start_bot(settings, host="127.0.0.1")
+        running.append(bot)
+        return bot
+
+    yield start
+    for bot in running:
+        await bot.stop()
+
+
+@pytest.fixture
+async def bot(start_test_bot: BotFactory) -> RunningBot:
+    return await start_test_bot()
+
+
+@pytest.fixture
+async def driver(bot: RunningBot, slack: FakeSlackWebAPI) -> AsyncIterator[SlackDriver]:
+    d = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
+    yield d
+    await d.aclose()

@@ -1,0 +1,65 @@
+"""Steps of an order as a person does them in Slack, for the end-to-end tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.demo import fill_form
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from tests.conftest import APPROVAL_CHANNEL, HELPDESK, REQUESTER, eventually
+
+
+async def open_form(driver: SlackDriver, slack: FakeSlackWebAPI, command: str, text: str, *,
+                    user: str = REQUESTER, channel: str = HELPDESK) -> dict[str, Any]:
+    """Run a slash command; return the modal once the bot has filled it in."""
+    before = len(slack.calls_to("views.update"))
+    answer = await driver.slash_command(user, command, text, channel_id=channel)
+    assert answer.status_code == 200, answer.text
+    assert answer.text == "", f"expected a bare ack, got {answer.text!r}"
+    assert any(c.ok for c in slack.calls_to("views.open")), "no loading modal was opened"
+    update = await eventually(lambda: next(
+        (c for c in slack.calls_to("views.update")[before:] if c.ok), None))
+    return slack.views[update.response["view"]["id"]]
+
+
+async def submit_form(driver: SlackDriver, slack: FakeSlackWebAPI, view: dict[str, Any],
+                      values: dict[str, Any] | None = None, *, user: str = REQUESTER
+                      ) -> tuple[str, str]:
+    """Submit the modal; return (channel, ts) of the approval message it leads to."""
+    before = len(slack.calls_to("chat.postMessage"))
+    answer = await driver.submit_view(user, view, fill_form(view) if values is None else values)
+    assert answer.status_code == 200
+    assert answer.text.strip() in ("", "{}"), f"modal was not closed: {answer.text}"
+    posted = await eventually(lambda: next(
+        (c for c in slack.calls_to("chat.postMessage")[before:]
+         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL and not c.args.get("thread_ts")),
+        None))
+    return posted.response["channel"], posted.response["ts"]
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in message.get("blocks", []) if b.get("type") == "actions"
+            for e in b.get("elements", []) if e.get("type") == "button"]
+
+
+def all_text(payload: dict[str, Any]) -> str:
+    """Every string in a message or view, for asserting what a person can read."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str):
+            found.append(node)
+
+    walk(payload)
+    return "\n".join(found)
+
+
+def submitted_orders(simulator: Any) -> list[dict[str, Any]]:
+    return [p for p in simulator.state.order_posts if not p.get("confirm")]
