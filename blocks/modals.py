@@ -157,7 +157,8 @@ def _property_blocks(definition: PropertyDefinition, entered: FieldInput | None
 
 def _hint(definition: PropertyDefinition) -> str:
     parts: list[str] = []
-    if definition.pattern:
+    # A date picker has its own format; MobProc's "mm/dd/yyyy" hint would only confuse.
+    if definition.pattern and definition.type.upper() != "DATE":
         parts.append(f"Format: {definition.pattern}")
     low = definition.minLength or 0
     # Slack's text input holds at most 3000 characters, whatever MobProc allows.

@@ -54,8 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"mobproc-bot cannot start: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.LOG_LEVEL, _secrets(settings))
-    if args.command == "demo" or not settings.slack_configured:
+    demo = args.command == "demo" or not settings.slack_configured
+    # The demo prints what people see; routine INFO lines would drown it.
+    level = "WARNING" if demo and settings.LOG_LEVEL == "INFO" else settings.LOG_LEVEL
+    configure_logging(level, _secrets(settings))
+    if demo:
         from bot.demo import run_demo
 
         ok = asyncio.run(run_demo())

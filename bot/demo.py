@@ -79,15 +79,16 @@ def fill_form(view: dict[str, Any], *, today: datetime | None = None) -> dict[st
 
 
 class DemoPrinter:
-    def __init__(self, out: Callable[[str], None]) -> None:
+    def __init__(self, out: Callable[[str], None], names: dict[str, str]) -> None:
         self.out = out
+        self.names = names
 
     def step(self, who: str, what: str) -> None:
         self.out(f"\n▶ {who}: {what}")
 
     def shows(self, who: str, payload: dict[str, Any]) -> None:
         self.out(f"  {who} sees:")
-        for line in to_text(payload).splitlines():
+        for line in to_text(payload, self.names).splitlines():
             self.out(f"    {line}")
         self.out(f"    Block Kit Builder: {builder_url(payload)}")
 
@@ -159,8 +160,8 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 1
 
 
 async def run_demo(out: Callable[[str], None] = print) -> bool:
-    show = DemoPrinter(out)
     api = FakeSlackWebAPI(bot_token=BOT_TOKEN)
+    show = DemoPrinter(out, {u.id: u.real_name for u in api.users.values()})
     await api.start()
     with tempfile.TemporaryDirectory(prefix="mobproc-bot-demo-") as tmp:
         settings = Settings(

@@ -44,5 +44,5 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     if level != "DEBUG":
-        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        for noisy in ("aiohttp.access", "httpx", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
