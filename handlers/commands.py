@@ -18,6 +18,9 @@ from handlers.slack_io import requester_profile, slack_error, tell_user
 log = logging.getLogger(__name__)
 
 
+COMMANDS = [kind.command for kind in ORDER_KINDS.values()]
+
+
 def register(app: AsyncApp, ctx: BotContext) -> None:
     for kind in ORDER_KINDS.values():
         app.command(kind.command)(_handler(kind, ctx))

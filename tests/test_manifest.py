@@ -1,0 +1,60 @@
+"""manifest.yml is a valid Slack app manifest and declares exactly the commands we handle."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from bot.slack_standin.driver import SlackDriver
+from handlers import commands
+from tests.conftest import REQUESTER, SHARED
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return json.loads((SHARED / "slack" / "manifest.schema.1.0.0.json").read_text())
+
+
+def test_manifest_validates(manifest: dict[str, Any], schema: dict[str, Any]) -> None:
+    jsonschema.validate(manifest, schema)
+
+
+def test_a_broken_manifest_does_not(manifest: dict[str, Any], schema: dict[str, Any]) -> None:
+    broken = copy.deepcopy(manifest)
+    broken["features"]["slash_commands"][0]["command"] = "suspend-line"  # no leading slash
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+async def test_declared_commands_are_exactly_the_handled_ones(
+        manifest: dict[str, Any], driver: SlackDriver) -> None:
+    declared = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert declared == set(commands.COMMANDS)
+    # And the running app agrees: each declared command is answered, any other is not.
+    for command in sorted(declared):
+        answer = await driver.slash_command(REQUESTER, command, "")
+        assert answer.status_code == 200, command
+        assert "usage" in answer.text.lower()
+    stray = await driver.slash_command(REQUESTER, "/line-status", "415-555-0199")
+    assert stray.status_code == 404
+
+
+def test_interactivity_socket_mode_and_scopes(manifest: dict[str, Any]) -> None:
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "users:read", "users:read.email",
+            "usergroups:read"} <= scopes
