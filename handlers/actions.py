@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -12,11 +13,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks import notices
 from blocks.ids import APPROVE_ACTION, CANCEL_ACTION
 from bot.context import BotContext
+from bot.domain import LineRequest, RequestState
 from bot.orders import Decision, DecisionOutcome
 from handlers.notify import publish_decision
 from handlers.slack_io import slack_error
 
 log = logging.getLogger(__name__)
+
+ATTACH_WAIT_ROUNDS = 40
+ATTACH_WAIT_SECONDS = 0.05
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
@@ -31,6 +36,21 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         await _decide(ctx, client, body, "cancel")
 
 
+async def _stored_request(ctx: BotContext, request_id: str) -> LineRequest | None:
+    """The request, once its approval message is recorded.
+
+    Slack shows the message as soon as chat.postMessage succeeds, a moment before its ts is
+    stored: a very quick click waits for that instead of being refused.
+    """
+    for _ in range(ATTACH_WAIT_ROUNDS):
+        stored = await ctx.repo.get(request_id) if request_id else None
+        if stored is None or stored.approval_ts is not None or \
+                stored.state is not RequestState.PENDING:
+            return stored
+        await asyncio.sleep(ATTACH_WAIT_SECONDS)
+    return stored
+
+
 async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
                   verb: str) -> None:
     user_id = body["user"]["id"]
@@ -41,7 +61,7 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
     action = (body.get("actions") or [{}])[0]
     request_id = str(action.get("value") or "")
     # The stored request decides, not the button: it must be the one this message shows.
-    stored = await ctx.repo.get(request_id) if request_id else None
+    stored = await _stored_request(ctx, request_id)
     if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, message_ts):
         decision = Decision(DecisionOutcome.NOT_FOUND)
     elif verb == "approve":
