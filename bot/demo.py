@@ -159,7 +159,7 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 1
         await asyncio.sleep(0.05)
 
 
-async def run_demo(out: Callable[[str], None] = print) -> bool:
+async def run_demo(out: Callable[[str], None] = print, *, step_seconds: float = 1.0) -> bool:
     api = FakeSlackWebAPI(bot_token=BOT_TOKEN)
     show = DemoPrinter(out, {u.id: u.real_name for u in api.users.values()})
     await api.start()
@@ -173,7 +173,7 @@ async def run_demo(out: Callable[[str], None] = print) -> bool:
             STATUS_POLL_SECONDS=0.3, LOG_LEVEL="WARNING",
         )
         bot = await start_bot(settings, host="127.0.0.1",
-                              simulator_config=SimulatorConfig(step_seconds=1.0))
+                              simulator_config=SimulatorConfig(step_seconds=step_seconds))
         driver = SlackDriver(bot.events_url, SIGNING_SECRET, api)
         ok = True
         try:

@@ -1,0 +1,80 @@
+"""The README's run command: the demo without Slack tokens, the bot with them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from bot.demo import run_demo
+from tests.conftest import eventually
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def test_the_demo_plays_all_four_orders() -> None:
+    lines: list[str] = []
+    assert await run_demo(lines.append, step_seconds=0.2)
+    text = "\n".join(lines)
+    for command in ("/suspend-line", "/unsuspend-line", "/deactivate-line", "/transfer-line"):
+        assert command in text
+    assert text.count("[Approve] [Cancel]") == 4
+    assert text.count("is now *Complete*") == 4
+    assert "https://app.slack.com/block-kit-builder/#" in text
+    assert text.rstrip().endswith("Demo finished.")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "MOBPROC_", "APPROVERS", "DATABASE_URL", "PORT"))}
+    env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", **extra})
+    return env
+
+
+async def test_with_slack_tokens_it_serves_http_and_health(tmp_path: Path) -> None:
+    port = _free_port()
+    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-entry-point-test",
+               SLACK_SIGNING_SECRET="entry-point-secret", PORT=str(port),
+               SLACK_API_URL="http://127.0.0.1:9/api/")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    try:
+        async with httpx.AsyncClient() as http:
+            async def healthy() -> bool:
+                assert process.returncode is None, "the bot exited"
+                try:
+                    return (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await eventually(healthy, within=30)
+            unsigned = await http.post(f"http://127.0.0.1:{port}/slack/events",
+                                       content=b"command=%2Fsuspend-line")
+            assert unsigned.status_code == 401
+    finally:
+        process.terminate()
+        output, _ = await asyncio.wait_for(process.communicate(), 20)
+    text = output.decode()
+    assert "xoxb-entry-point-test" not in text and "entry-point-secret" not in text
+    assert "embedded MobProc simulator" in text
+
+
+def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-1")
+    done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0]
