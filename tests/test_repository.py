@@ -1,0 +1,95 @@
+"""Storage: conditional state changes, restarts, and the status events the follower posts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain import RequestState
+from bot.mobproc.models import (
+    AcknowledgementsResponse,
+    PropertyDefinition,
+    PropertyGroup,
+    ServiceAsset,
+    TransactionType,
+)
+from bot.storage.database import create_engine, migrate
+from bot.storage.repository import RequestRepository
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[RequestRepository]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    await migrate(engine)
+    await migrate(engine)  # harmless the second time
+    yield RequestRepository(engine)
+    await engine.dispose()
+
+
+async def draft(repo: RequestRepository, request_id: str = "r1") -> None:
+    await repo.create_draft(
+        request_id=request_id, transaction_type=TransactionType.SUSPEND, requester_id="U1",
+        requester_name="Riley", requester_email="riley@acme.com", origin_channel="C1",
+        service=ServiceAsset(id="s1", serviceNumber="4155550199", orderActions=["SUSPEND"]),
+        property_groups=[PropertyGroup(groupId="G", fields=[
+            PropertyDefinition(id="Reason", label="Reason", type="CHOICE",
+                               choices=[{"id": "1", "label": "Lost"}])])],
+        acknowledgements=AcknowledgementsResponse(), external_order_number=f"EXT-{request_id}")
+
+
+async def test_draft_round_trip(repo: RequestRepository) -> None:
+    await draft(repo)
+    form = await repo.get_form("r1")
+    assert form is not None and form.service.serviceNumber == "4155550199"
+    assert form.property_groups[0].fields[0].choices[0].label == "Lost"
+    request = await repo.get("r1")
+    assert request is not None and request.state is RequestState.DRAFT
+    assert request.requester_email == "riley@acme.com"
+    assert request.definitions[0].id == "Reason"
+
+
+async def test_one_of_many_concurrent_transitions_wins(repo: RequestRepository) -> None:
+    await draft(repo)
+    await repo.transition("r1", [RequestState.DRAFT], RequestState.PENDING)
+    results = await asyncio.gather(*(
+        repo.transition("r1", [RequestState.PENDING], RequestState.APPROVED, decided_by=f"U{n}")
+        for n in range(20)))
+    assert results.count(True) == 1
+    request = await repo.get("r1")
+    assert request is not None and request.state is RequestState.APPROVED
+
+
+async def test_claim_is_a_lease(repo: RequestRepository) -> None:
+    await draft(repo)
+    future = datetime.now(UTC) + timedelta(seconds=5)
+    assert await repo.claim("r1", RequestState.DRAFT, future)
+    assert not await repo.claim("r1", RequestState.DRAFT, datetime.now(UTC) - timedelta(1))
+    assert not await repo.claim("r1", RequestState.PENDING, future)
+
+
+async def test_status_events_in_order_until_posted(repo: RequestRepository) -> None:
+    await draft(repo)
+    await repo.record_statuses("r1", order_status="IN_PROGRESS", segment_statuses={"s": "X"},
+                               events=[("order", "A", "B", None), ("segment s", None, "X", "V")],
+                               final=False)
+    events = await repo.unposted_events()
+    assert [(e.subject, e.new_status) for _, _, e in events] == [("order", "B"),
+                                                                 ("segment s", "X")]
+    await repo.mark_event_posted(events[0][0])
+    assert [e.subject for _, _, e in await repo.unposted_events()] == ["segment s"]
+    assert await repo.segment_statuses("r1") == {"s": "X"}
+
+
+async def test_a_second_engine_sees_everything(tmp_path: Path, repo: RequestRepository) -> None:
+    await draft(repo)
+    await repo.update_fields("r1", approval_channel="C9", approval_ts="1.2")
+    other = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    try:
+        again = await RequestRepository(other).get_by_message("C9", "1.2")
+        assert again is not None and again.id == "r1"
+    finally:
+        await other.dispose()
