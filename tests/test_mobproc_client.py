@@ -195,14 +195,39 @@ async def test_wrong_tenant_is_refused(simulator: RunningSimulator) -> None:
         await c.aclose()
 
 
-async def test_server_errors_and_timeouts_are_unavailable(client: MobProcClient,
-                                                          simulator: RunningSimulator) -> None:
+async def test_passing_server_errors_and_timeouts_are_retried(
+        client: MobProcClient, simulator: RunningSimulator) -> None:
     simulator.state.add_fault("GET", r"/assets/services", status=503)
+    assert await client.find_service("4155550199") is not None
+    simulator.state.add_fault("GET", r"/assets/services", delay=3.0)  # past the 2 s timeout
+    assert await client.find_service("4155550199") is not None
+    assert not simulator.state.faults, "each fault was met once, then the retry succeeded"
+
+
+async def test_a_lasting_outage_gives_up_after_bounded_retries(
+        client: MobProcClient, simulator: RunningSimulator) -> None:
+    simulator.state.add_fault("GET", r"/assets/services", status=500, times=10)
     with pytest.raises(MobProcUnavailable):
         await client.find_service("4155550199")
-    simulator.state.add_fault("GET", r"/assets/services", delay=3.0)
-    with pytest.raises(MobProcUnavailable):
-        await client.find_service("4155550199")
+    attempts = 10 - simulator.state.faults[0].times
+    assert attempts == client.config.retry_attempts
+
+
+async def test_a_refusal_is_not_retried(client: MobProcClient,
+                                        simulator: RunningSimulator) -> None:
+    simulator.state.add_fault("GET", r"/assets/services/", status=400, times=10)
+    with pytest.raises(MobProcRefused):
+        await client.get_service("38382335")
+    assert simulator.state.faults[0].times == 9
+
+
+async def test_a_server_error_on_submission_is_outcome_unknown(
+        client: MobProcClient, simulator: RunningSimulator) -> None:
+    order = await complete_suspend_order(client, "4155550199", "T-500")
+    simulator.state.add_fault("POST", r"/orders$", status=500)
+    with pytest.raises(MobProcOutcomeUnknown):
+        await client.submit_order(order, on_behalf_of=None)
+    assert not [p for p in simulator.state.order_posts if not p["confirm"]], "never resent"
 
 
 async def test_a_lost_answer_to_a_submission_is_outcome_unknown(

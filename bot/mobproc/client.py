@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -42,6 +43,7 @@ M = TypeVar("M", bound=BaseModel)
 # Renew this long before MobProc says the token expires, so no call races the expiry.
 TOKEN_RENEW_MARGIN_SECONDS = 60.0
 MAX_PAGES = 50
+MAX_BACKOFF_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class MobProcConfig:
     tenant: str
     scope: str = "MOBPROC"
     timeout_seconds: float = 10.0
+    retry_attempts: int = 3
+    retry_base_seconds: float = 0.25
 
 
 class TokenManager:
@@ -228,6 +232,30 @@ class MobProcClient:
     async def _request(self, method: str, path: str, *, params: dict[str, str] | None = None,
                        json: dict[str, Any] | None = None, on_behalf_of: str | None = None,
                        unsafe: bool = False) -> Any:
+        """One call, retried with bounded, jittered backoff while MobProc is unavailable.
+
+        ``unsafe`` calls (placing an order) are retried only when the request never reached
+        MobProc; an answer lost after sending is ``MobProcOutcomeUnknown``, never a resend.
+        """
+        attempts = max(self.config.retry_attempts, 1)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._send(method, path, params=params, json=json,
+                                        on_behalf_of=on_behalf_of, unsafe=unsafe)
+            except MobProcOutcomeUnknown:
+                raise
+            except MobProcUnavailable as exc:
+                if attempt == attempts:
+                    raise
+                delay = random.uniform(0, min(self.config.retry_base_seconds * 2 ** attempt,
+                                              MAX_BACKOFF_SECONDS))
+                log.info("MobProc %s %s unavailable (%s); retry %d in %.2fs", method, path,
+                         exc.message, attempt, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _send(self, method: str, path: str, *, params: dict[str, str] | None,
+                    json: dict[str, Any] | None, on_behalf_of: str | None, unsafe: bool) -> Any:
         url = path if path.startswith("http") else f"{self._base}{path}"
         token = await self._tokens.token()
         for attempt in (1, 2):
@@ -261,6 +289,11 @@ class MobProcClient:
                 log.info("MobProc answered 401; renewing the token once")
                 token = await self._tokens.renew(token)
                 continue
+            if unsafe and response.status_code >= 500:
+                # A failing server may have placed the order before failing.
+                raise MobProcOutcomeUnknown(
+                    f"MobProc answered {response.status_code} to the order; it may or may not "
+                    "have been placed.", status=response.status_code)
             return _answer(response, method, path)
         raise AssertionError("unreachable")
 
