@@ -46,6 +46,8 @@ def decision_line(req: LineRequest) -> str:
     when = slack_date(req.decided_at)
     if req.state is RequestState.CANCELLED:
         return f":no_entry_sign: Cancelled by {who} on {when}. Nothing was ordered."
+    if req.state is RequestState.EXPIRED:
+        return f":hourglass: Expired on {when}: nobody decided in time. Nothing was ordered."
     if req.state is RequestState.FAILED:
         return (f":x: Approved by {who} on {when}, but MobProc refused the order: "
                 f"{escape_mrkdwn(req.error or 'no reason given')}")
@@ -64,8 +66,8 @@ def decided_message(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
     blocks.append(section(decision_line(req)))
     blocks.append(context(f"Requested by <@{req.requester_id}> · reference "
                           f"`{escape_mrkdwn(req.external_order_number)}`"))
-    state = {RequestState.CANCELLED: "cancelled", RequestState.FAILED: "refused by MobProc"}.get(
-        req.state, "approved")
+    state = {RequestState.CANCELLED: "cancelled", RequestState.FAILED: "refused by MobProc",
+             RequestState.EXPIRED: "expired"}.get(req.state, "approved")
     text = f"Request to {req.kind.verb} {_number(req, region)} {state}"
     if req.order_id:
         text += f": MobProc order {req.order_id}, {humanize_status(req.order_status)}"

@@ -34,6 +34,7 @@ _STATE_TEXT = {
     RequestState.SUBMITTED: "was already approved and placed with MobProc",
     RequestState.COMPLETED: "was already approved and is complete",
     RequestState.CANCELLED: "was cancelled",
+    RequestState.EXPIRED: "expired without a decision",
     RequestState.FAILED: "was approved but MobProc refused it",
 }
 

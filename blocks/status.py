@@ -7,6 +7,7 @@ from typing import Any
 from blocks.text import escape_mrkdwn, section
 from bot.domain import LineRequest, StatusChange, humanize_status
 from bot.mobproc import assumed
+from bot.phone import format_service_number
 
 
 def _reply(text: str) -> dict[str, Any]:
@@ -34,6 +35,13 @@ def failure_reply(req: LineRequest) -> dict[str, Any]:
 def cancelled_reply(req: LineRequest) -> dict[str, Any]:
     who = f"<@{req.decided_by}>" if req.decided_by else "someone"
     return _reply(f":no_entry_sign: Cancelled by {who}. Nothing was ordered.")
+
+
+def expired_notice(req: LineRequest) -> dict[str, Any]:
+    number = format_service_number(req.service.serviceNumber)
+    return _reply(f":hourglass: The request to {req.kind.verb} {number} expired: no approver "
+                  f"decided in time, so nothing was ordered. <@{req.requester_id}>, run "
+                  f"`{req.kind.command}` again if it is still needed.")
 
 
 def _emoji(status: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.orders import OrderService
+from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.storage.repository import RequestRepository
 
@@ -14,3 +15,4 @@ class BotContext:
     settings: Settings
     orders: OrderService
     repo: RequestRepository
+    outbox: OutboxSender

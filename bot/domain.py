@@ -68,6 +68,7 @@ class RequestState(StrEnum):
     SUBMITTED = "submitted"  # MobProc has the order; being followed
     COMPLETED = "completed"  # order reached a final status
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # nobody decided within APPROVAL_TTL_HOURS
     FAILED = "failed"  # MobProc refused the submission
 
 

@@ -1,15 +1,16 @@
 """Background task: follows placed orders and reports each status change once, in order.
 
-Each change is first stored as a status event; the reply to Slack is sent from that table
-and marked posted only when Slack accepted it. A change seen while Slack fails, or just
-before a restart, is posted on a later round: once, and in the order it was seen.
+Each round finishes interrupted submissions, expires stale approvals, reads the status of
+every placed order, and queues one Slack reply per change in the same transaction that
+records the change; the outbox then sends what is queued. A change seen while Slack fails,
+or just before a restart, goes out on a later round: once, and in order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.domain import LineRequest, RequestState, StatusChange
@@ -17,22 +18,31 @@ from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError
 from bot.orders import OrderService
-from bot.storage.repository import RequestRepository
+from bot.outbox import OutboxSender
+from bot.storage.repository import OutboxMessage, RequestRepository
 
 log = logging.getLogger(__name__)
 
-Notify = Callable[[StatusChange], Awaitable[None]]
-Submitted = Callable[[LineRequest], Awaitable[None]]
+
+class Renderers:
+    """How each kind of news becomes Slack calls (the handlers render with blocks/)."""
+
+    def __init__(self, *, decision: Callable[[LineRequest], list[OutboxMessage]],
+                 status: Callable[[StatusChange], list[OutboxMessage]],
+                 expiry: Callable[[LineRequest], list[OutboxMessage]]) -> None:
+        self.decision = decision
+        self.status = status
+        self.expiry = expiry
 
 
 class StatusFollower:
     def __init__(self, orders: OrderService, mobproc: MobProcClient, repo: RequestRepository,
-                 *, notify: Notify, on_submitted: Submitted, poll_seconds: float) -> None:
+                 outbox: OutboxSender, render: Renderers, *, poll_seconds: float) -> None:
         self._orders = orders
         self._mobproc = mobproc
         self._repo = repo
-        self._notify = notify
-        self._on_submitted = on_submitted
+        self._outbox = outbox
+        self._render = render
         self._poll_seconds = poll_seconds
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -58,13 +68,15 @@ class StatusFollower:
                 pass
 
     async def poll_once(self) -> None:
-        """One round: finish interrupted submissions, read statuses, post what is new."""
         async with self._lock:
             for request in await self._orders.resume_submissions():
-                await self._on_submitted(request)
+                await self._repo.enqueue(request.id, self._render.decision(request))
+            for request in await self._orders.expire_pending():
+                await self._repo.enqueue(request.id, self._render.expiry(request))
             for request in await self._repo.in_states([RequestState.SUBMITTED]):
                 await self._check(request)
-            await self._deliver()
+            await self._queue_changes()
+            await self._outbox.deliver()
 
     async def _check(self, request: LineRequest) -> None:
         assert request.order_id is not None
@@ -93,22 +105,12 @@ class StatusFollower:
                                              segment_statuses=segments, events=events,
                                              final=final)
 
-    async def _deliver(self) -> None:
-        blocked: set[str] = set()
+    async def _queue_changes(self) -> None:
         for event_id, request, event in await self._repo.unposted_events():
-            if request.id in blocked:
-                continue  # keep this request's replies in order
             change = StatusChange(
                 request=request, subject=event.subject, old_status=event.old_status,
                 new_status=event.new_status, vendor=event.vendor,
                 final=event.subject == "order" and assumed.is_final_status(event.new_status),
                 seen_at=event.seen_at or datetime.now(UTC),
             )
-            try:
-                await self._notify(change)
-            except Exception:
-                log.warning("Could not post status of request %s; will retry", request.id,
-                            exc_info=True)
-                blocked.add(request.id)
-                continue
-            await self._repo.mark_event_posted(event_id)
+            await self._repo.enqueue(request.id, self._render.status(change), event_id=event_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -39,7 +40,7 @@ from bot.mobproc.models import (
 )
 from bot.order_form import FormErrors, read_form
 from bot.phone import NumberNotFound, ServiceNumber, format_service_number, parse_service_number
-from bot.storage.repository import RequestRepository
+from bot.storage.repository import Audit, RequestRepository
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +91,17 @@ def _now() -> datetime:
 class OrderService:
     def __init__(self, mobproc: MobProcClient, repo: RequestRepository,
                  approvers: ApproverDirectory, *, region: str = "US",
-                 allow_self_approval: bool = False, submit_lease_seconds: float = 60.0
-                 ) -> None:
+                 allow_self_approval: bool = False, submit_lease_seconds: float = 60.0,
+                 approval_ttl_hours: float = 72.0,
+                 clock: Callable[[], datetime] = _now) -> None:
         self.mobproc = mobproc
         self.repo = repo
         self.approvers = approvers
         self.region = region
         self.allow_self_approval = allow_self_approval
         self.submit_lease_seconds = submit_lease_seconds
+        self.approval_ttl = timedelta(hours=approval_ttl_hours)
+        self.clock = clock
 
     # --- starting an order ------------------------------------------------------
 
@@ -170,10 +174,13 @@ class OrderService:
         except MobProcUnavailable:
             return ConfirmResult(refusal=UNAVAILABLE + " Your answers are kept below.")
         except MobProcError as exc:
+            await self.repo.audit(request_id, Audit(user_id, "error", {
+                "step": "confirmation", "message": exc.message, "mobprocErrorId": exc.error_id}))
             return ConfirmResult(refusal=exc.message)
         await self.repo.save_confirmation(
             request_id, properties=result.properties,
-            acknowledged=[a.id for a in result.acknowledgements], confirmation=confirmation)
+            acknowledged=[a.id for a in result.acknowledgements], confirmation=confirmation,
+            actor=user_id)
         return ConfirmResult(request=await self.repo.get(request_id))
 
     async def attach_approval_message(self, request_id: str, channel: str, ts: str) -> None:
@@ -185,35 +192,53 @@ class OrderService:
         request = await self.repo.get(request_id)
         if request is None:
             return Decision(DecisionOutcome.NOT_FOUND)
-        if not self.approvers.configured:
-            return Decision(DecisionOutcome.NOT_ALLOWED, request,
-                            "No approvers are configured for this bot (APPROVERS).")
-        if not await self.approvers.is_approver(user_id):
-            return Decision(DecisionOutcome.NOT_ALLOWED, request,
-                            "Only the approvers for line orders can approve this request.")
-        if user_id == request.requester_id and not self.allow_self_approval:
-            return Decision(DecisionOutcome.NOT_ALLOWED, request,
-                            "You can't approve your own request; another approver has to.")
+        reason = await self._approval_refusal(request, user_id)
+        if reason:
+            return await self._refused(request, user_id, "approve", reason)
         moved = await self.repo.transition(request_id, [RequestState.PENDING],
                                            RequestState.APPROVED, decided_by=user_id,
-                                           decided_at=_now())
+                                           decided_at=self.clock(),
+                                           audit=Audit(user_id, "approved"))
         if not moved:
-            return Decision(DecisionOutcome.ALREADY_DECIDED, await self.repo.get(request_id))
+            return await self._already_decided(request_id, user_id, "approve")
         log.info("Request %s approved by %s", request_id, user_id)
         return Decision(DecisionOutcome.DONE, await self.submit(request_id))
+
+    async def _approval_refusal(self, request: LineRequest, user_id: str) -> str | None:
+        if not self.approvers.configured:
+            return "No approvers are configured for this bot (APPROVERS)."
+        if not await self.approvers.is_approver(user_id):
+            return "Only the approvers for line orders can approve this request."
+        if user_id == request.requester_id and not self.allow_self_approval:
+            return "You can't approve your own request; another approver has to."
+        return None
+
+    async def _refused(self, request: LineRequest, user_id: str, action: str,
+                       reason: str) -> Decision:
+        await self.repo.audit(request.id, Audit(user_id, "refused_click",
+                                                {"action": action, "reason": reason}))
+        return Decision(DecisionOutcome.NOT_ALLOWED, request, reason)
+
+    async def _already_decided(self, request_id: str, user_id: str, action: str) -> Decision:
+        current = await self.repo.get(request_id)
+        state = current.state.value if current else "unknown"
+        await self.repo.audit(request_id, Audit(user_id, "refused_click", {
+            "action": action, "reason": f"already {state}"}))
+        return Decision(DecisionOutcome.ALREADY_DECIDED, current)
 
     async def cancel(self, request_id: str, user_id: str) -> Decision:
         request = await self.repo.get(request_id)
         if request is None:
             return Decision(DecisionOutcome.NOT_FOUND)
         if user_id != request.requester_id and not await self.approvers.is_approver(user_id):
-            return Decision(DecisionOutcome.NOT_ALLOWED, request,
-                            "Only the requester or an approver can cancel this request.")
+            return await self._refused(request, user_id, "cancel",
+                                       "Only the requester or an approver can cancel it.")
         moved = await self.repo.transition(request_id, [RequestState.PENDING, RequestState.DRAFT],
                                            RequestState.CANCELLED, decided_by=user_id,
-                                           decided_at=_now())
+                                           decided_at=self.clock(),
+                                           audit=Audit(user_id, "cancelled"))
         if not moved:
-            return Decision(DecisionOutcome.ALREADY_DECIDED, await self.repo.get(request_id))
+            return await self._already_decided(request_id, user_id, "cancel")
         log.info("Request %s cancelled by %s", request_id, user_id)
         return Decision(DecisionOutcome.DONE, await self.repo.get(request_id))
 
@@ -226,16 +251,33 @@ class OrderService:
         call; if the answer is lost, MobProc is asked for that number before sending again.
         """
         moved = await self.repo.transition(request_id, [RequestState.APPROVED],
-                                           RequestState.SUBMITTING)
+                                           RequestState.SUBMITTING,
+                                           audit=Audit("bot", "submitting"))
         request = await self.repo.get(request_id)
         assert request is not None
         if not moved:  # someone else is submitting it, or it is already placed
             return request
         return await self._place(request)
 
+    async def expire_pending(self) -> list[LineRequest]:
+        """Pending approvals older than APPROVAL_TTL_HOURS expire; returns those that did."""
+        expired: list[LineRequest] = []
+        deadline = self.clock() - self.approval_ttl
+        for request in await self.repo.in_states([RequestState.PENDING]):
+            if request.created_at > deadline:
+                continue
+            if await self.repo.transition(request.id, [RequestState.PENDING],
+                                          RequestState.EXPIRED, decided_at=self.clock(),
+                                          audit=Audit("bot", "expired")):
+                refreshed = await self.repo.get(request.id)
+                if refreshed is not None:
+                    expired.append(refreshed)
+        return expired
+
     async def resume_submissions(self) -> list[LineRequest]:
         """Finish submissions interrupted by a crash or an outage; returns those now placed."""
         done: list[LineRequest] = []
+        # Leases run on wall-clock time, as updated_at does.
         stale_before = _now() - timedelta(seconds=self.submit_lease_seconds)
         for request in await self.repo.in_states([RequestState.APPROVED,
                                                   RequestState.SUBMITTING]):
@@ -280,7 +322,10 @@ class OrderService:
             return request
         except MobProcError as exc:
             await self.repo.transition(request.id, [RequestState.SUBMITTING],
-                                       RequestState.FAILED, error=exc.message)
+                                       RequestState.FAILED, error=exc.message,
+                                       audit=Audit("mobproc", "error", {
+                                           "step": "submission", "message": exc.message,
+                                           "mobprocErrorId": exc.error_id}))
             refreshed = await self.repo.get(request.id)
             assert refreshed is not None
             return refreshed
@@ -290,7 +335,9 @@ class OrderService:
         segments = {s.orderSegmentId: s.status or "" for s in order.segments}
         await self.repo.transition(request.id, [RequestState.SUBMITTING], RequestState.SUBMITTED,
                                    order_id=order.orderId, order_status=order.status,
-                                   segment_statuses_json=segments)
+                                   segment_statuses_json=segments,
+                                   audit=Audit("mobproc", "submitted", {
+                                       "orderId": order.orderId, "status": order.status}))
         log.info("Request %s placed as MobProc order %s", request.id, order.orderId)
         refreshed = await self.repo.get(request.id)
         assert refreshed is not None

@@ -15,14 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import create_app, create_slack_client, create_web_app
 from bot.approvers import ApproverDirectory
 from bot.context import BotContext
-from bot.follower import StatusFollower
+from bot.follower import Renderers, StatusFollower
 from bot.mobproc.client import MobProcClient, MobProcConfig
 from bot.orders import OrderService
+from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.storage.database import create_engine, migrate
 from bot.storage.repository import RequestRepository
-from handlers.notify import publish_decision, publish_status
+from handlers.notify import decision_messages, expiry_messages, status_messages
 
 log = logging.getLogger(__name__)
 
@@ -108,17 +109,15 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
         log.warning("APPROVERS is empty: nobody can approve line orders until it is set")
     orders = OrderService(mobproc, repo, approvers, region=settings.DEFAULT_REGION,
                           allow_self_approval=settings.ALLOW_SELF_APPROVAL,
-                          submit_lease_seconds=settings.SUBMIT_LEASE_SECONDS)
-    ctx = BotContext(settings=settings, orders=orders, repo=repo)
+                          submit_lease_seconds=settings.SUBMIT_LEASE_SECONDS,
+                          approval_ttl_hours=settings.APPROVAL_TTL_HOURS)
+    outbox = OutboxSender(repo, client, claim_seconds=settings.SUBMIT_LEASE_SECONDS)
+    ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox)
     app = create_app(ctx, client)
-
-    async def notify(change: Any) -> None:
-        await publish_status(ctx, client, change)
-
-    async def on_submitted(request: Any) -> None:
-        await publish_decision(ctx, client, request)
-
-    follower = StatusFollower(orders, mobproc, repo, notify=notify, on_submitted=on_submitted,
+    render = Renderers(decision=lambda r: decision_messages(ctx, r),
+                       status=lambda c: status_messages(ctx, c),
+                       expiry=lambda r: expiry_messages(ctx, r))
+    follower = StatusFollower(orders, mobproc, repo, outbox, render,
                               poll_seconds=settings.STATUS_POLL_SECONDS)
     runner = web.AppRunner(create_web_app(app, engine, settings.PORT))
     await runner.setup()

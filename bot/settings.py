@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     STATUS_POLL_SECONDS: float = Field(default=60.0, gt=0)
     DEFAULT_REGION: str = "US"
     ALLOW_SELF_APPROVAL: bool = False
+    APPROVAL_TTL_HOURS: float = Field(default=72.0, gt=0)
     # A submission untouched this long is taken to be interrupted and is resumed.
     SUBMIT_LEASE_SECONDS: float = Field(default=60.0, gt=0)
     # Seconds between the embedded simulator's order status steps.

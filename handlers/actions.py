@@ -70,7 +70,7 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
         decision = await ctx.orders.cancel(request_id, user_id)
 
     if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
-        await publish_decision(ctx, client, decision.request)
+        await publish_decision(ctx, decision.request)
         return
     if decision.outcome is DecisionOutcome.NOT_ALLOWED:
         message = notices.not_allowed(verb, decision.reason or "")

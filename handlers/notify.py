@@ -1,46 +1,59 @@
-"""Posting decisions and status changes to the approval message and its thread."""
+"""What goes to Slack after a decision, a status change or an expiry: rendered here, queued
+in the outbox (with the change it reports), and sent by the outbox sender."""
 
 from __future__ import annotations
-
-import logging
-
-from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import approval, status
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState, StatusChange
+from bot.storage.repository import OutboxMessage
 
-log = logging.getLogger(__name__)
+
+def _thread(request: LineRequest, message: dict[str, object]) -> OutboxMessage:
+    return OutboxMessage("chat.postMessage", {"channel": request.approval_channel,
+                                              "thread_ts": request.approval_ts, **message})
 
 
-async def publish_decision(ctx: BotContext, client: AsyncWebClient,
-                           request: LineRequest) -> None:
-    """Update the approval message (no more buttons) and say what happened in its thread."""
+def _update(ctx: BotContext, request: LineRequest) -> OutboxMessage:
+    message = approval.decided_message(request, region=ctx.settings.DEFAULT_REGION)
+    return OutboxMessage("chat.update", {"channel": request.approval_channel,
+                                         "ts": request.approval_ts, **message})
+
+
+def decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
+    """The approval message loses its buttons; the thread says what happened."""
     if not request.approval_channel or not request.approval_ts:
-        return
-    region = ctx.settings.DEFAULT_REGION
-    await client.chat_update(channel=request.approval_channel, ts=request.approval_ts,
-                             **approval.decided_message(request, region=region))
+        return []
     if request.state is RequestState.CANCELLED:
         reply = status.cancelled_reply(request)
     elif request.state is RequestState.FAILED:
         reply = status.failure_reply(request)
-    elif request.state is RequestState.SUBMITTED:
+    elif request.state in (RequestState.SUBMITTED, RequestState.COMPLETED):
         reply = status.submitted_reply(request)
     else:
         reply = status.pending_submission_reply(request)
-    await client.chat_postMessage(channel=request.approval_channel,
-                                  thread_ts=request.approval_ts, **reply)
+    return [_update(ctx, request), _thread(request, reply)]
 
 
-async def publish_status(ctx: BotContext, client: AsyncWebClient, change: StatusChange) -> None:
+def status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage]:
     request = change.request
     if not request.approval_channel or not request.approval_ts:
-        return
-    await client.chat_postMessage(channel=request.approval_channel,
-                                  thread_ts=request.approval_ts,
-                                  **status.status_reply(change))
+        return []
+    messages = [_thread(request, status.status_reply(change))]
     if change.final:
-        await client.chat_update(channel=request.approval_channel, ts=request.approval_ts,
-                                 **approval.decided_message(request,
-                                                            region=ctx.settings.DEFAULT_REGION))
+        messages.append(_update(ctx, request))
+    return messages
+
+
+def expiry_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
+    messages = [OutboxMessage("chat.postMessage", {"channel": request.requester_id,
+                                                   **status.expired_notice(request)})]
+    if request.approval_channel and request.approval_ts:
+        messages[:0] = [_update(ctx, request),
+                        _thread(request, status.expired_notice(request))]
+    return messages
+
+
+async def publish_decision(ctx: BotContext, request: LineRequest) -> None:
+    await ctx.repo.enqueue(request.id, decision_messages(ctx, request))
+    await ctx.outbox.deliver()

@@ -4,6 +4,7 @@ clicks (or two bot processes) can never both move a request out of the same stat
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,39 @@ from bot.mobproc.models import (
     TransactionType,
 )
 from bot.storage.database import sessionmaker
-from bot.storage.tables import LineRequestRow, StatusEventRow, utcnow
+from bot.storage.tables import (
+    AuditEventRow,
+    LineRequestRow,
+    OutboxRow,
+    StatusEventRow,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """One audit event to record with a state change, in the same transaction."""
+
+    actor: str
+    event: str
+    detail: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A Slack Web API call to make later: ``method`` with JSON ``args``."""
+
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class QueuedCall:
+    id: int
+    request_id: str
+    method: str
+    args: dict[str, Any]
+    attempts: int
 
 
 class RequestRepository:
@@ -54,6 +87,10 @@ class RequestRepository:
         )
         async with self._sessions.begin() as session:
             session.add(row)
+            session.add(AuditEventRow(request_id=request_id, actor=requester_id,
+                                      event="requested",
+                                      detail={"transactionType": transaction_type.value,
+                                              "serviceNumber": service.serviceNumber}))
         return _form(row)
 
     async def get(self, request_id: str) -> LineRequest | None:
@@ -85,10 +122,12 @@ class RequestRepository:
     # --- state changes ------------------------------------------------------------
 
     async def transition(self, request_id: str, expected: Iterable[RequestState],
-                         new: RequestState, **values: Any) -> bool:
+                         new: RequestState, *, audit: Audit | None = None,
+                         **values: Any) -> bool:
         """Move the request to ``new`` only if it is in one of ``expected``; True if it moved.
 
-        One conditional UPDATE: the database decides who wins a race.
+        One conditional UPDATE: the database decides who wins a race. ``audit`` is recorded
+        only by the winner, in the same transaction.
         """
         async with self._sessions.begin() as session:
             result = await session.execute(
@@ -97,7 +136,21 @@ class RequestRepository:
                        LineRequestRow.state.in_([s.value for s in expected]))
                 .values(state=new.value, updated_at=utcnow(), **values)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            moved = bool(result.rowcount)  # type: ignore[attr-defined]
+            if moved and audit is not None:
+                session.add(_audit_row(request_id, audit))
+            return moved
+
+    async def audit(self, request_id: str | None, entry: Audit) -> None:
+        async with self._sessions.begin() as session:
+            session.add(_audit_row(request_id, entry))
+
+    async def audit_since(self, since: datetime) -> list[AuditEventRow]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(AuditEventRow)
+                                         .where(AuditEventRow.at >= since)
+                                         .order_by(AuditEventRow.id))
+            return list(rows)
 
     async def claim(self, request_id: str, state: RequestState, stale_before: datetime) -> bool:
         """Take over a request left in ``state`` since before ``stale_before``; True if ours.
@@ -122,9 +175,11 @@ class RequestRepository:
 
     async def save_confirmation(self, request_id: str, *,
                                 properties: list[PropertyValueGroup], acknowledged: list[str],
-                                confirmation: OrderConfirmation) -> bool:
+                                confirmation: OrderConfirmation, actor: str) -> bool:
         return await self.transition(
             request_id, [RequestState.DRAFT], RequestState.PENDING,
+            audit=Audit(actor, "confirmed",
+                        {"externalOrderNumber": confirmation.externalOrderNumber}),
             properties_json=[_dump(g) for g in properties],
             acknowledged_json=list(acknowledged),
             confirmation_json=_dump(confirmation),
@@ -140,6 +195,8 @@ class RequestRepository:
                                    new_status=new, vendor=vendor)
                     for subject, old, new, vendor in events]
             session.add_all(rows)
+            session.add_all(_audit_row(request_id, Audit("mobproc", "status_change", {
+                "subject": subject, "from": old, "to": new})) for subject, old, new, _ in events)
             values: dict[str, Any] = {
                 "order_status": order_status,
                 "segment_statuses_json": segment_statuses,
@@ -152,6 +209,49 @@ class RequestRepository:
             )
             await session.flush()
             return [r.id for r in rows]
+
+    # --- outbox -----------------------------------------------------------------
+
+    async def enqueue(self, request_id: str, messages: list[OutboxMessage], *,
+                      event_id: int | None = None) -> None:
+        """Queue Slack calls; with ``event_id``, mark that status event handled in the same
+        transaction, so a change is queued exactly once."""
+        async with self._sessions.begin() as session:
+            session.add_all(OutboxRow(request_id=request_id, method=m.method, payload=m.args)
+                            for m in messages)
+            if event_id is not None:
+                await session.execute(update(StatusEventRow)
+                                      .where(StatusEventRow.id == event_id)
+                                      .values(posted_at=utcnow()))
+
+    async def queued_calls(self) -> list[QueuedCall]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(OutboxRow).where(OutboxRow.sent_at.is_(None))
+                                         .order_by(OutboxRow.id))
+            return [QueuedCall(r.id, r.request_id, r.method, r.payload, r.attempts)
+                    for r in rows]
+
+    async def claim_call(self, call_id: int, stale_before: datetime) -> bool:
+        """Take a queued call to send it; False if another sender holds a fresh claim."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == call_id, OutboxRow.sent_at.is_(None),
+                       (OutboxRow.claimed_at.is_(None)) | (OutboxRow.claimed_at < stale_before))
+                .values(claimed_at=utcnow(), attempts=OutboxRow.attempts + 1))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def call_done(self, call_id: int, *, error: str | None = None) -> None:
+        """Sent, or given up on for good (``error``): either way it leaves the queue."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(OutboxRow).where(OutboxRow.id == call_id)
+                                  .values(sent_at=utcnow(), last_error=error))
+
+    async def call_failed(self, call_id: int, error: str) -> None:
+        """A passing failure: release the claim so the next round retries it."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(OutboxRow).where(OutboxRow.id == call_id)
+                                  .values(claimed_at=None, last_error=error))
 
     async def unposted_events(self) -> list[tuple[int, LineRequest, StatusEventRow]]:
         async with self._sessions() as session:
@@ -174,6 +274,11 @@ class RequestRepository:
         async with self._sessions() as session:
             row = await session.get(LineRequestRow, request_id)
             return dict(row.segment_statuses_json or {}) if row else {}
+
+
+def _audit_row(request_id: str | None, entry: Audit) -> AuditEventRow:
+    return AuditEventRow(request_id=request_id, actor=entry.actor, event=entry.event,
+                         detail=entry.detail)
 
 
 def _dump(model: Any) -> Any:
