@@ -8,6 +8,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import date
 
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
@@ -47,17 +48,26 @@ async def _serve(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=["run", "demo"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "demo", "audit"], default="run")
+    parser.add_argument("--since", type=date.fromisoformat, default=date(1970, 1, 1),
+                        help="audit: first day to export (YYYY-MM-DD)")
+    parser.add_argument("--format", choices=["csv", "jsonl"], default="jsonl",
+                        help="audit: output format")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"mobproc-bot cannot start: {exc}", file=sys.stderr)
         return 2
-    demo = args.command == "demo" or not settings.slack_configured
+    demo = args.command == "demo" or (args.command == "run" and not settings.slack_configured)
     # The demo prints what people see; routine INFO lines would drown it.
     level = "WARNING" if demo and settings.LOG_LEVEL == "INFO" else settings.LOG_LEVEL
     configure_logging(level, _secrets(settings))
+    if args.command == "audit":
+        from bot.audit_export import export_audit
+
+        asyncio.run(export_audit(settings, args.since, args.format))
+        return 0
     if demo:
         from bot.demo import run_demo
 

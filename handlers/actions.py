@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,14 +27,20 @@ ATTACH_WAIT_SECONDS = 0.05
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.action(APPROVE_ACTION)
-    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                      request: AsyncBoltRequest) -> None:
         await ack()
-        await _decide(ctx, client, body, "approve")
+        await _decide(ctx, client, body, "approve", retried=_is_retry(request))
 
     @app.action(CANCEL_ACTION)
-    async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                     request: AsyncBoltRequest) -> None:
         await ack()
-        await _decide(ctx, client, body, "cancel")
+        await _decide(ctx, client, body, "cancel", retried=_is_retry(request))
+
+
+def _is_retry(request: AsyncBoltRequest) -> bool:
+    return bool(request.headers.get("x-slack-retry-num"))
 
 
 async def _stored_request(ctx: BotContext, request_id: str) -> LineRequest | None:
@@ -52,7 +59,7 @@ async def _stored_request(ctx: BotContext, request_id: str) -> LineRequest | Non
 
 
 async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
-                  verb: str) -> None:
+                  verb: str, *, retried: bool) -> None:
     user_id = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id")
@@ -72,6 +79,9 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
     if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
         await publish_decision(ctx, decision.request)
         return
+    if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \
+            decision.request is not None and decision.request.decided_by == user_id:
+        return  # Slack resending this person's own click: they already saw the result
     if decision.outcome is DecisionOutcome.NOT_ALLOWED:
         message = notices.not_allowed(verb, decision.reason or "")
     elif decision.outcome is DecisionOutcome.ALREADY_DECIDED and decision.request is not None:

@@ -1,0 +1,182 @@
+"""Exactly-once approvals: many clicks, retries, two processes, crafted payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from bot.domain import RequestState
+from bot.runtime import RunningBot
+from bot.simulator.server import RunningSimulator
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from tests.conftest import (
+    APPROVER,
+    SIGNING_SECRET,
+    BotFactory,
+    bot_settings,
+    eventually,
+)
+from tests.flow import all_text, buttons, open_form, submit_form, submitted_orders
+
+
+async def pending_request(driver: SlackDriver, slack: FakeSlackWebAPI) -> tuple[str, str]:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    return await submit_form(driver, slack, view)
+
+
+async def test_fifty_concurrent_approvals_place_one_order(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    channel, ts = await pending_request(driver, slack)
+    clickers = [APPROVER, "UAPPROVER2"] * 25
+    answers = await asyncio.gather(*(
+        driver.click_button(user, channel_id=channel, message_ts=ts,
+                            action_id="approve_request") for user in clickers))
+    assert all(a.status_code == 200 for a in answers)
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    request = await eventually(lambda: _placed(bot, channel, ts))
+    # Every other clicker is told it was already approved.
+    await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
+                                  if "already approved" in all_text(c.args)]) == 49)
+    assert len(submitted_orders(simulator)) == 1
+    audit = await bot.ctx.repo.audit_since(request.created_at)
+    assert [a.event for a in audit].count("approved") == 1
+    assert [a.event for a in audit].count("refused_click") == 49
+
+
+async def _placed(bot: RunningBot, channel: str, ts: str):  # type: ignore[no-untyped-def]
+    request = await bot.ctx.repo.get_by_message(channel, ts)
+    return request if request and request.state is RequestState.SUBMITTED else None
+
+
+async def test_slack_retrying_a_click_changes_nothing(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    channel, ts = await pending_request(driver, slack)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    placed = await eventually(lambda: _placed(bot, channel, ts))
+    for retry in (1, 2):  # Slack resends the original payload, button value and all
+        answer = await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                                           action_id="approve_request", value=placed.id,
+                                           retry_num=retry)
+        assert answer.status_code == 200
+
+    async def both_retries_handled() -> bool:
+        audit = await bot.ctx.repo.audit_since(placed.created_at)
+        return [a.event for a in audit].count("refused_click") == 2
+
+    await eventually(both_retries_handled)
+    await bot.follower.poll_once()
+    assert len(submitted_orders(simulator)) == 1
+    assert len(slack.thread_replies(channel, ts)) == 1
+    assert not [c for c in slack.calls_to("chat.postEphemeral")
+                if c.args.get("user") == APPROVER], "a retried click is answered silently"
+
+
+async def test_a_crafted_button_cannot_act_on_another_request(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    first_channel, first_ts = await pending_request(driver, slack)
+    second_channel, second_ts = await pending_request(driver, slack)
+    other = await bot.ctx.repo.get_by_message(second_channel, second_ts)
+    assert other is not None
+    # Approve pressed on the first message, but carrying the second request's id.
+    await driver.click_button(APPROVER, channel_id=first_channel, message_ts=first_ts,
+                              action_id="approve_request", value=other.id)
+    notice = await eventually(lambda: next((c for c in slack.calls_to("chat.postEphemeral")
+                                            if c.args.get("user") == APPROVER), None))
+    assert "nothing was changed" in all_text(notice.args).lower()
+    for channel, ts in ((first_channel, first_ts), (second_channel, second_ts)):
+        request = await bot.ctx.repo.get_by_message(channel, ts)
+        assert request is not None and request.state is RequestState.PENDING
+    assert not submitted_orders(simulator)
+
+
+async def test_two_bot_processes_on_one_database_place_one_order(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator, tmp_path: Path) -> None:
+    channel, ts = await pending_request(driver, slack)
+    settings = bot_settings(simulator, slack, tmp_path / "bot.db", PORT=0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBPROC_"))}
+    for name, value in settings.model_dump().items():
+        if value is None or name in ("APPROVERS", "HELPDESK_CHANNELS"):
+            continue
+        env[name] = str(value.get_secret_value() if hasattr(value, "get_secret_value")
+                        else value)
+    env["APPROVERS"] = ",".join(settings.APPROVERS)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env["PORT"] = str(port)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    second = SlackDriver(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, slack)
+    try:
+        import httpx
+
+        async def ready() -> bool:
+            try:
+                async with httpx.AsyncClient() as http:
+                    return (await http.get(f"http://127.0.0.1:{port}/healthz")).is_success
+            except httpx.HTTPError:
+                return False
+
+        await eventually(ready, within=30)
+        clicks = [d.click_button(user, channel_id=channel, message_ts=ts,
+                                 action_id="approve_request")
+                  for d in (driver, second) for user in (APPROVER, "UAPPROVER2") * 5]
+        await asyncio.gather(*clicks)
+        await eventually(lambda: _placed(bot, channel, ts))
+        await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
+                                      if "already approved" in all_text(c.args)]) == 19)
+    finally:
+        await second.aclose()
+        process.terminate()
+        await process.wait()
+    assert len(submitted_orders(simulator)) == 1
+
+
+async def test_a_click_on_a_decided_request_says_its_state(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    channel, ts = await pending_request(driver, slack)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="cancel_request")
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    # A client still showing the old buttons can send them; the stored state answers.
+    request = await bot.ctx.repo.get_by_message(channel, ts)
+    assert request is not None
+    await driver.click_button("UAPPROVER2", channel_id=channel, message_ts=ts,
+                              action_id="approve_request", value=request.id)
+    notice = await eventually(lambda: next((c for c in slack.calls_to("chat.postEphemeral")
+                                            if c.args.get("user") == "UAPPROVER2"), None))
+    assert "was cancelled" in all_text(notice.args)
+
+
+async def test_pending_approvals_expire(start_test_bot: BotFactory, slack: FakeSlackWebAPI,
+                                        simulator: RunningSimulator) -> None:
+    bot = await start_test_bot(APPROVAL_TTL_HOURS=0.5 / 3600)  # half a second
+    driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
+    try:
+        channel, ts = await pending_request(driver, slack)
+        await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+        assert "Expired" in all_text(slack.messages[(channel, ts)])
+        dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
+                                            if c.args.get("channel") == "URequester"), None))
+        assert "expired" in all_text(dm.args)
+        request = await bot.ctx.repo.get_by_message(channel, ts)
+        assert request is not None and request.state is RequestState.EXPIRED
+        await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                                  action_id="approve_request", value=request.id)
+        notice = await eventually(lambda: next((c for c in slack.calls_to("chat.postEphemeral")
+                                                if c.args.get("user") == APPROVER), None))
+        assert "expired" in all_text(notice.args)
+        assert not submitted_orders(simulator)
+    finally:
+        await driver.aclose()
