@@ -28,6 +28,7 @@ async def submit_form(driver: SlackDriver, slack: FakeSlackWebAPI, view: dict[st
                       ) -> tuple[str, str]:
     """Submit the modal; return (channel, ts) of the approval message it leads to."""
     before = len(slack.calls_to("chat.postMessage"))
+    notices = len(slack.calls_to("chat.postEphemeral"))
     answer = await driver.submit_view(user, view, fill_form(view) if values is None else values)
     assert answer.status_code == 200
     assert answer.text.strip() in ("", "{}"), f"modal was not closed: {answer.text}"
@@ -35,6 +36,9 @@ async def submit_form(driver: SlackDriver, slack: FakeSlackWebAPI, view: dict[st
         (c for c in slack.calls_to("chat.postMessage")[before:]
          if c.ok and c.args.get("channel") == APPROVAL_CHANNEL and not c.args.get("thread_ts")),
         None))
+    # The requester's link comes once the bot has recorded the message: then it is settled.
+    await eventually(lambda: any(c.args.get("user") == user
+                                 for c in slack.calls_to("chat.postEphemeral")[notices:]))
     return posted.response["channel"], posted.response["ts"]
 
 

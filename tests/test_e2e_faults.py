@@ -1,0 +1,234 @@
+"""Faults injected into MobProc and Slack, and restarts at every step: no order lost,
+none placed twice, every thread reply once and in order."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from bot.demo import fill_form
+from bot.domain import RequestState
+from bot.logs import RedactSecrets
+from bot.mobproc.models import AcknowledgementValue, OrderRequest
+from bot.runtime import RunningBot
+from bot.simulator.server import RunningSimulator
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from tests.conftest import (
+    APPROVER,
+    BOT_TOKEN,
+    REQUESTER,
+    SIGNING_SECRET,
+    BotFactory,
+    Clock,
+    eventually,
+)
+from tests.flow import all_text, open_form, submit_form, submitted_orders
+
+
+async def approve(driver: SlackDriver, channel: str, ts: str) -> None:
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+
+
+async def in_state(bot: RunningBot, channel: str, ts: str, state: RequestState):  # type: ignore[no-untyped-def]
+    request = await bot.ctx.repo.get_by_message(channel, ts)
+    return request if request is not None and request.state is state else None
+
+
+def replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
+    return [r["text"] for r in slack.thread_replies(channel, ts)]
+
+
+async def test_answer_lost_after_the_order_was_created(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
+    await approve(driver, channel, ts)
+    request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))
+    assert len(submitted_orders(simulator)) == 1
+    assert request.order_id == next(iter(simulator.state.orders))
+    await eventually(lambda: replies(slack, channel, ts))
+    assert "is placed" in replies(slack, channel, ts)[0]
+
+
+async def test_a_failing_submission_is_resumed_once_mobproc_is_back(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    simulator.state.add_fault("POST", r"/orders$", status=503)
+    await approve(driver, channel, ts)
+    await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED), within=15)
+    texts = replies(slack, channel, ts)
+    await eventually(lambda: len(replies(slack, channel, ts)) == 2)
+    texts = replies(slack, channel, ts)
+    assert "isn't answering" in texts[0] and "is placed" in texts[1]
+    assert len(submitted_orders(simulator)) == 1
+
+
+async def test_slow_mobproc_during_the_modal_keeps_the_input(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    values = fill_form(view)
+    values["ADDITIONAL_INSTRUCTIONS"] = "left in a taxi"
+    simulator.state.add_fault("POST", r"/orders$", delay=4.0)
+    answer = await driver.submit_view(REQUESTER, view, values)
+    shown = answer.json()["view"]
+    assert "slow to answer" in all_text(shown)
+    kept = next(b for b in shown["blocks"] if b.get("block_id") == "ADDITIONAL_INSTRUCTIONS")
+    assert kept["element"]["initial_value"] == "left in a taxi"
+    request = await bot.ctx.repo.get(view["private_metadata"])
+    assert request is not None and request.state is RequestState.DRAFT
+
+
+async def test_mobproc_outage_when_opening_the_form(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    simulator.state.add_fault("GET", r"/assets/services", status=503, times=10)
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    assert "isn't answering" in all_text(view) and "try again" in all_text(view)
+
+
+async def test_slack_rate_limits_and_errors_lose_no_reply(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    slack.fail_next("chat.postMessage", status=429, retry_after=1, times=2)
+    await approve(driver, channel, ts)
+    await eventually(lambda: len(replies(slack, channel, ts)) == 1, within=15)
+    slack.fail_next("chat.postMessage", error="internal_error", status=500, retry_after=None,
+                    times=6)
+    clock.advance(10)
+    await eventually(lambda: _statuses_recorded(bot, channel, ts))
+    clock.advance(10)
+    await eventually(lambda: len(replies(slack, channel, ts)) == 3, within=20)
+    texts = replies(slack, channel, ts)
+    assert "is placed" in texts[0] and "In progress" in texts[1] and "Complete" in texts[2]
+    await bot.follower.poll_once()
+    assert len(replies(slack, channel, ts)) == 3
+
+
+async def test_restart_between_opening_and_submitting_the_form(
+        start_test_bot: BotFactory, slack: FakeSlackWebAPI) -> None:
+    first = await start_test_bot()
+    driver = SlackDriver(first.events_url, SIGNING_SECRET, slack)
+    view = await open_form(driver, slack, "/unsuspend-line", "415-555-0142")
+    await driver.aclose()
+    await first.stop()
+    second = await start_test_bot()
+    driver = SlackDriver(second.events_url, SIGNING_SECRET, slack)
+    try:
+        channel, ts = await submit_form(driver, slack, view)
+        await eventually(lambda: in_state(second, channel, ts, RequestState.PENDING))
+    finally:
+        await driver.aclose()
+
+
+async def _pending(start_test_bot: BotFactory, slack: FakeSlackWebAPI
+                   ) -> tuple[RunningBot, str, str]:
+    bot = await start_test_bot()
+    driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    await driver.aclose()
+    return bot, channel, ts
+
+
+async def test_crash_after_the_decision_before_sending(
+        start_test_bot: BotFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    first, channel, ts = await _pending(start_test_bot, slack)
+    request = await eventually(lambda: first.ctx.repo.get_by_message(channel, ts))
+    # What a process killed right after recording the approval leaves behind.
+    await first.ctx.repo.transition(request.id, [RequestState.PENDING], RequestState.APPROVED,
+                                    decided_by=APPROVER)
+    await first.stop()
+    second = await start_test_bot()
+    await eventually(lambda: in_state(second, channel, ts, RequestState.SUBMITTED), within=15)
+    await eventually(lambda: replies(slack, channel, ts))
+    assert len(submitted_orders(simulator)) == 1
+
+
+async def test_crash_after_sending_before_recording(
+        start_test_bot: BotFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    first, channel, ts = await _pending(start_test_bot, slack)
+    request = await eventually(lambda: first.ctx.repo.get_by_message(channel, ts))
+    await first.ctx.repo.transition(request.id, [RequestState.PENDING],
+                                    RequestState.SUBMITTING, decided_by=APPROVER)
+    # The order reached MobProc, but the process died before storing the answer.
+    order = OrderRequest(externalOrderNumber=request.external_order_number,
+                         transactionType=request.transaction_type.value,
+                         serviceId=request.service.id, properties=request.properties,
+                         acknowledgements=[AcknowledgementValue(id=a)
+                                           for a in request.acknowledged])
+    placed = await first.ctx.orders.mobproc.submit_order(order, on_behalf_of=None)
+    await first.stop()
+    second = await start_test_bot()
+    done = await eventually(lambda: in_state(second, channel, ts, RequestState.SUBMITTED),
+                            within=15)
+    assert done.order_id == placed.orderId
+    assert len(submitted_orders(simulator)) == 1, "found by externalOrderNumber, not resent"
+
+
+async def test_replies_queued_while_slack_was_down_go_out_after_a_restart(
+        start_test_bot: BotFactory, slack: FakeSlackWebAPI, clock: Clock) -> None:
+    first, channel, ts = await _pending(start_test_bot, slack)
+    driver = SlackDriver(first.events_url, SIGNING_SECRET, slack)
+    slack.fail_next("chat.postMessage", error="internal_error", status=500, retry_after=None,
+                    times=1000)
+    slack.fail_next("chat.update", error="internal_error", status=500, retry_after=None,
+                    times=1000)
+    await approve(driver, channel, ts)
+    await driver.aclose()
+    await eventually(lambda: in_state(first, channel, ts, RequestState.SUBMITTED))
+    clock.advance(10)
+    await eventually(lambda: _statuses_recorded(first, channel, ts))
+    await first.stop()
+    assert replies(slack, channel, ts) == []
+    slack._failures.clear()  # Slack is back
+    second = await start_test_bot()
+    await eventually(lambda: len(replies(slack, channel, ts)) == 2, within=15)
+    texts = replies(slack, channel, ts)
+    assert "is placed" in texts[0] and "In progress" in texts[1]
+    await second.follower.poll_once()
+    assert len(replies(slack, channel, ts)) == 2
+
+
+async def _statuses_recorded(bot: RunningBot, channel: str, ts: str) -> bool:
+    request = await bot.ctx.repo.get_by_message(channel, ts)
+    return request is not None and request.order_status == "IN_PROGRESS"
+
+
+async def test_no_secret_reaches_the_logs_at_debug(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator, clock: Clock) -> None:
+    secrets = [BOT_TOKEN, SIGNING_SECRET, simulator.config.client_secret,
+               simulator.config.password]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets(secrets))
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+        channel, ts = await submit_form(driver, slack, view)
+        await approve(driver, channel, ts)
+        await eventually(lambda: replies(slack, channel, ts))
+        clock.advance(10)
+        await eventually(lambda: len(replies(slack, channel, ts)) == 2)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    logged = stream.getvalue()
+    assert "slack_sdk" in logged and "bot." in logged, "DEBUG logging was captured"
+    tokens = [t for t in simulator.state.tokens] + list(simulator.state.refresh_tokens)
+    for secret in secrets + tokens:
+        assert secret not in logged
