@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -11,6 +14,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import handlers
 from bot.context import BotContext
 from bot.settings import Settings
+from handlers.guards import problem
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +57,37 @@ def create_app(ctx: BotContext, client: AsyncWebClient) -> AsyncApp:
     return app
 
 
-def create_web_app(app: AsyncApp, engine: AsyncEngine, port: int) -> web.Application:
+def payload_guard(signing_secret: str) -> Any:
+    """An aiohttp middleware refusing signed but malformed interaction payloads with 400."""
+    verifier = SignatureVerifier(signing_secret)
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method != "POST" or request.path != SLACK_EVENTS_PATH:
+            return await handler(request)
+        body = await request.read()  # aiohttp caches it for Bolt's own read
+        payload = parse_qs(body.decode("utf-8", "replace")).get("payload")
+        if not payload:
+            return await handler(request)
+        try:
+            data = json.loads(payload[0])
+        except json.JSONDecodeError:
+            data = None
+        issue = problem(data) if isinstance(data, dict) else "the payload is not JSON"
+        if issue is None:
+            return await handler(request)
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            return web.Response(status=401)
+        log.warning("Refused a malformed interaction payload: %s", issue)
+        return web.Response(status=400, text=f"Malformed payload: {issue}.")
+
+    return guard
+
+
+def create_web_app(app: AsyncApp, engine: AsyncEngine, port: int,
+                   signing_secret: str) -> web.Application:
     web_app = app.web_app(path=SLACK_EVENTS_PATH, port=port)
+    web_app.middlewares.append(payload_guard(signing_secret))
 
     async def healthz(_request: web.Request) -> web.Response:
         try:

@@ -119,7 +119,9 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                        expiry=lambda r: expiry_messages(ctx, r))
     follower = StatusFollower(orders, mobproc, repo, outbox, render,
                               poll_seconds=settings.STATUS_POLL_SECONDS)
-    runner = web.AppRunner(create_web_app(app, engine, settings.PORT))
+    secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \
+        else ""
+    runner = web.AppRunner(create_web_app(app, engine, settings.PORT, secret))
     await runner.setup()
     site = web.TCPSite(runner, host, settings.PORT)
     await site.start()
