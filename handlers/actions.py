@@ -58,6 +58,19 @@ async def _stored_request(ctx: BotContext, request_id: str) -> LineRequest | Non
     return stored
 
 
+async def _adopt_message(ctx: BotContext, stored: LineRequest, channel: str, ts: str
+                         ) -> LineRequest | None:
+    """A pending request whose message ts was never stored (the bot stopped right after
+    posting it) takes the clicked message as its own, if it is in the channel it was
+    posted to. Only the first such message can: the update is conditional."""
+    expected = ctx.settings.APPROVAL_CHANNEL or stored.origin_channel or stored.requester_id
+    if stored.state is not RequestState.PENDING or channel != expected:
+        return stored
+    if await ctx.orders.adopt_approval_message(stored.id, channel, ts):
+        log.info("Request %s adopted its approval message %s/%s", stored.id, channel, ts)
+    return await ctx.repo.get(stored.id)
+
+
 async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
                   verb: str, *, retried: bool) -> None:
     user_id = body["user"]["id"]
@@ -69,6 +82,8 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
     request_id = str(action.get("value") or "")
     # The stored request decides, not the button: it must be the one this message shows.
     stored = await _stored_request(ctx, request_id)
+    if stored is not None and stored.approval_ts is None and channel and message_ts:
+        stored = await _adopt_message(ctx, stored, channel, message_ts)
     if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, message_ts):
         decision = Decision(DecisionOutcome.NOT_FOUND)
     elif verb == "approve":

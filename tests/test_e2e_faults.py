@@ -128,6 +128,20 @@ async def test_restart_between_opening_and_submitting_the_form(
         await driver.aclose()
 
 
+async def test_crash_between_posting_and_recording_the_approval_message(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    request_id = view["private_metadata"]
+    # What a process killed right after chat.postMessage leaves: a message, no stored ts.
+    await bot.ctx.repo.update_fields(request_id, approval_channel=None, approval_ts=None)
+    await approve(driver, channel, ts)
+    request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))
+    assert request.id == request_id
+    assert len(submitted_orders(simulator)) == 1
+
+
 async def _pending(start_test_bot: BotFactory, slack: FakeSlackWebAPI
                    ) -> tuple[RunningBot, str, str]:
     bot = await start_test_bot()

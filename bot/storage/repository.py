@@ -166,6 +166,14 @@ class RequestRepository:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def set_message_if_unset(self, request_id: str, channel: str, ts: str) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(LineRequestRow)
+                .where(LineRequestRow.id == request_id, LineRequestRow.approval_ts.is_(None))
+                .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def update_fields(self, request_id: str, **values: Any) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
