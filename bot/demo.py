@@ -144,7 +144,8 @@ async def _followed_to_the_end(bot: RunningBot, request_id: str) -> LineRequest 
     if request is None or request.state not in (RequestState.COMPLETED, RequestState.FAILED):
         return None
     pending = [e for _, r, e in await bot.ctx.repo.unposted_events() if r.id == request_id]
-    return None if pending else request
+    queued = [c for c in await bot.ctx.repo.queued_calls() if c.request_id == request_id]
+    return None if pending or queued else request
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 15.0) -> T:
@@ -170,7 +171,7 @@ async def run_demo(out: Callable[[str], None] = print, *, step_seconds: float = 
             SLACK_API_URL=api.base_url, PORT=0,
             DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
             APPROVERS=APPROVER, APPROVAL_CHANNEL=APPROVAL_CHANNEL,
-            STATUS_POLL_SECONDS=0.3, LOG_LEVEL="WARNING",
+            STATUS_POLL_SECONDS=min(0.3, step_seconds / 4), LOG_LEVEL="WARNING",
         )
         bot = await start_bot(settings, host="127.0.0.1",
                               simulator_config=SimulatorConfig(step_seconds=step_seconds))

@@ -17,6 +17,7 @@ from bot.domain import LineRequest, RequestState, StatusChange
 from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError
+from bot.mobproc.models import Order
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
 from bot.storage.repository import OutboxMessage, RequestRepository
@@ -88,7 +89,10 @@ class StatusFollower:
         known = await self._repo.segment_statuses(request.id)
         events: list[tuple[str, str | None, str, str | None]] = []
         if order.status != request.order_status:
-            events.append(("order", request.order_status, order.status, None))
+            previous = request.order_status
+            for status in await self._path(order, previous):
+                events.append(("order", previous, status, None))
+                previous = status
         segments: dict[str, str] = {}
         for segment in order.segments:
             status = segment.status or ""
@@ -104,6 +108,24 @@ class StatusFollower:
             await self._repo.record_statuses(request.id, order_status=order.status,
                                              segment_statuses=segments, events=events,
                                              final=final)
+
+    async def _path(self, order: Order, old: str | None) -> list[str]:
+        """Every status from ``old`` to the current one, including any reached and left
+        between two polls (read from the order's history); just the current one when the
+        history can't tell."""
+        if not order.segments:
+            return [order.status]
+        try:
+            history = await self._mobproc.get_history(order.orderId,
+                                                      order.segments[0].orderSegmentId)
+        except MobProcError:
+            return [order.status]
+        seen = [h.status for h in history]
+        if old not in seen or order.status not in seen:
+            return [order.status]
+        start, end = seen.index(old), len(seen) - 1 - seen[::-1].index(order.status)
+        path = seen[start + 1:end + 1]
+        return [s for i, s in enumerate(path) if i == 0 or s != path[i - 1]] or [order.status]
 
     async def _queue_changes(self) -> None:
         for event_id, request, event in await self._repo.unposted_events():

@@ -182,3 +182,18 @@ async def test_restart_between_confirmation_and_approval_loses_nothing(
     assert len(orders) == 1
     request = await second.ctx.repo.get_by_message(channel, ts)
     assert request is not None and request.order_id
+
+
+async def test_statuses_passed_between_two_polls_are_still_reported(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 1)
+    await bot.follower.stop()  # no polling while the order moves through two statuses
+    clock.advance(25)
+    await bot.follower.poll_once()
+    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 3)
+    texts = [r["text"] for r in slack.thread_replies(channel, ts)]
+    assert "In progress" in texts[1] and "Complete" in texts[2]
