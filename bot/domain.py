@@ -127,6 +127,16 @@ class LineRequest(DomainModel):
     error: str | None = None
     created_at: datetime
     updated_at: datetime | None = None
+    entered_by: str | None = None
+    helpdesk_channel: str | None = None
+    helpdesk_ts: str | None = None
+    approval_permalink: str | None = None
+    reminders_sent: int = 0
+
+    @property
+    def enterer(self) -> str:
+        """Who filled in the form: a help-desk agent, or the requester themselves."""
+        return self.entered_by or self.requester_id
 
     @property
     def kind(self) -> OrderKind:
@@ -151,3 +161,14 @@ def humanize_status(status: str | None) -> str:
         return "Unknown"
     words = status.replace("_", " ").replace("-", " ").strip().lower()
     return words[:1].upper() + words[1:] if words else status
+
+
+class HelpdeskTicket(DomainModel):
+    """A help-desk message naming a line, as the bot understood it."""
+
+    id: str
+    channel: str
+    message_ts: str
+    poster_id: str
+    text: str
+    service_number: str

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.domain import LineRequest, OrderForm, RequestState
+from bot.domain import HelpdeskTicket, LineRequest, OrderForm, RequestState
 from bot.mobproc.models import (
     AcknowledgementsResponse,
     OrderConfirmation,
@@ -23,6 +23,7 @@ from bot.mobproc.models import (
 from bot.storage.database import sessionmaker
 from bot.storage.tables import (
     AuditEventRow,
+    HelpdeskTicketRow,
     LineRequestRow,
     OutboxRow,
     StatusEventRow,
@@ -67,7 +68,9 @@ class RequestRepository:
                            requester_email: str | None, origin_channel: str | None,
                            service: ServiceAsset, property_groups: list[PropertyGroup],
                            acknowledgements: AcknowledgementsResponse,
-                           external_order_number: str) -> OrderForm:
+                           external_order_number: str, entered_by: str | None = None,
+                           helpdesk_channel: str | None = None,
+                           helpdesk_ts: str | None = None) -> OrderForm:
         row = LineRequestRow(
             id=request_id,
             transaction_type=transaction_type.value,
@@ -84,10 +87,14 @@ class RequestRepository:
                 "acknowledgements": _dump(acknowledgements),
             },
             external_order_number=external_order_number,
+            entered_by=entered_by,
+            helpdesk_channel=helpdesk_channel,
+            helpdesk_ts=helpdesk_ts,
+            reminders_sent=0,
         )
         async with self._sessions.begin() as session:
             session.add(row)
-            session.add(AuditEventRow(request_id=request_id, actor=requester_id,
+            session.add(AuditEventRow(request_id=request_id, actor=entered_by or requester_id,
                                       event="requested",
                                       detail={"transactionType": transaction_type.value,
                                               "serviceNumber": service.serviceNumber}))
@@ -97,6 +104,78 @@ class RequestRepository:
         async with self._sessions() as session:
             row = await session.get(LineRequestRow, request_id)
             return _request(row) if row else None
+
+    async def add_ticket(self, ticket: HelpdeskTicket) -> HelpdeskTicket:
+        """Store a ticket once per message; a repeat delivery gets the stored one back."""
+        async with self._sessions.begin() as session:
+            existing = await session.scalar(
+                select(HelpdeskTicketRow).where(HelpdeskTicketRow.channel == ticket.channel,
+                                                HelpdeskTicketRow.message_ts ==
+                                                ticket.message_ts))
+            if existing is not None:
+                return _ticket(existing)
+            session.add(HelpdeskTicketRow(**ticket.model_dump()))
+            return ticket
+
+    async def get_ticket(self, ticket_id: str) -> HelpdeskTicket | None:
+        async with self._sessions() as session:
+            row = await session.get(HelpdeskTicketRow, ticket_id)
+            return _ticket(row) if row else None
+
+    async def for_user(self, user_id: str, limit: int = 20) -> list[LineRequest]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(LineRequestRow)
+                .where((LineRequestRow.requester_id == user_id) |
+                       (LineRequestRow.entered_by == user_id),
+                       LineRequestRow.state != RequestState.DRAFT.value)
+                .order_by(LineRequestRow.created_at.desc()).limit(limit))
+            return [_request(r) for r in rows]
+
+    async def recent_decided(self, limit: int = 20) -> list[LineRequest]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(LineRequestRow)
+                .where(LineRequestRow.decided_at.is_not(None))
+                .order_by(LineRequestRow.decided_at.desc()).limit(limit))
+            return [_request(r) for r in rows]
+
+    async def for_line(self, service_number: str, limit: int = 5) -> list[LineRequest]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(LineRequestRow)
+                .where(LineRequestRow.service_number == service_number,
+                       LineRequestRow.state != RequestState.DRAFT.value)
+                .order_by(LineRequestRow.created_at.desc()).limit(limit))
+            return [_request(r) for r in rows]
+
+    async def by_order_id(self, order_id: str) -> LineRequest | None:
+        async with self._sessions() as session:
+            row = await session.scalar(select(LineRequestRow)
+                                       .where(LineRequestRow.order_id == order_id))
+            return _request(row) if row else None
+
+    async def statuses_seen(self, request_id: str) -> list[StatusEventRow]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(StatusEventRow)
+                                         .where(StatusEventRow.request_id == request_id)
+                                         .order_by(StatusEventRow.id))
+            return list(rows)
+
+    async def count_reminder(self, request_id: str, sent_before: int) -> bool:
+        """Record reminder number ``sent_before + 1``; False if another process did."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(LineRequestRow)
+                .where(LineRequestRow.id == request_id,
+                       LineRequestRow.state == RequestState.PENDING.value,
+                       LineRequestRow.reminders_sent == sent_before)
+                .values(reminders_sent=sent_before + 1))
+            moved = bool(result.rowcount)  # type: ignore[attr-defined]
+            if moved:
+                session.add(_audit_row(request_id, Audit("bot", "reminded",
+                                                         {"number": sent_before + 1})))
+            return moved
 
     async def get_by_message(self, channel: str, ts: str) -> LineRequest | None:
         async with self._sessions() as session:
@@ -284,6 +363,12 @@ class RequestRepository:
             return dict(row.segment_statuses_json or {}) if row else {}
 
 
+def _ticket(row: HelpdeskTicketRow) -> HelpdeskTicket:
+    return HelpdeskTicket(id=row.id, channel=row.channel, message_ts=row.message_ts,
+                          poster_id=row.poster_id, text=row.text,
+                          service_number=row.service_number)
+
+
 def _audit_row(request_id: str | None, entry: Audit) -> AuditEventRow:
     return AuditEventRow(request_id=request_id, actor=entry.actor, event=entry.event,
                          detail=entry.detail)
@@ -331,6 +416,11 @@ def _request(row: LineRequestRow) -> LineRequest:
         error=row.error,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        entered_by=row.entered_by,
+        helpdesk_channel=row.helpdesk_channel,
+        helpdesk_ts=row.helpdesk_ts,
+        approval_permalink=row.approval_permalink,
+        reminders_sent=row.reminders_sent or 0,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -76,6 +77,12 @@ class LineRequestRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Who typed the order in (a help-desk agent), when not the person it is for.
+    entered_by: Mapped[str | None] = mapped_column(String(32))
+    helpdesk_channel: Mapped[str | None] = mapped_column(String(32))
+    helpdesk_ts: Mapped[str | None] = mapped_column(String(32))
+    approval_permalink: Mapped[str | None] = mapped_column(String(500))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatusEventRow(Base):
@@ -121,3 +128,19 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class HelpdeskTicketRow(Base):
+    """A help-desk message the bot answered; its buttons name the ticket, not the data."""
+
+    __tablename__ = "helpdesk_tickets"
+    __table_args__ = (UniqueConstraint("channel", "message_ts",
+                                       name="uq_helpdesk_ticket_message"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str] = mapped_column(String(32))
+    poster_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    service_number: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
