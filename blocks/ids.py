@@ -8,3 +8,4 @@ FORM_ERROR_BLOCK = "form_error"  # section at the top of the form showing a MobP
 APPROVE_ACTION = "approve_request"  # button value = request id
 CANCEL_ACTION = "cancel_request"  # button value = request id
 EXTERNAL_SELECT_THRESHOLD = 100  # Slack's static_select takes at most 100 options
+START_ORDER_ACTION = "start_order"  # + "_" + transaction type; value "<ticket id>:<type>"

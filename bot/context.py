@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.helpdesk import HelpdeskService
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
 from bot.settings import Settings
@@ -16,3 +17,4 @@ class BotContext:
     orders: OrderService
     repo: RequestRepository
     outbox: OutboxSender
+    helpdesk: HelpdeskService

@@ -112,7 +112,8 @@ class OrderService:
             raise OrderRefused(str(exc)) from None
 
     async def open_form(self, kind: OrderKind, number: ServiceNumber, requester: Requester,
-                        origin_channel: str | None) -> OrderForm:
+                        origin_channel: str | None, *, entered_by: str | None = None,
+                        helpdesk: tuple[str, str] | None = None) -> OrderForm:
         """Find the line, check the order is allowed on it, and fetch what MobProc wants."""
         tt = kind.transaction_type
         try:
@@ -141,6 +142,9 @@ class OrderService:
             requester_name=requester.name, requester_email=requester.email,
             origin_channel=origin_channel, service=service, property_groups=groups,
             acknowledgements=acks, external_order_number=_external_number(),
+            entered_by=entered_by if entered_by != requester.user_id else None,
+            helpdesk_channel=helpdesk[0] if helpdesk else None,
+            helpdesk_ts=helpdesk[1] if helpdesk else None,
         )
 
     def _not_allowed_message(self, kind: OrderKind, display: str, status: str | None,
@@ -160,7 +164,7 @@ class OrderService:
         form = await self.repo.get_form(request_id)
         if request is None or form is None:
             return ConfirmResult(refusal="This form has expired. Please run the command again.")
-        if request.requester_id != user_id:
+        if request.enterer != user_id:
             return ConfirmResult(refusal="Only the person who opened this form can submit it.")
         if request.state is not RequestState.DRAFT:
             return ConfirmResult(request=request)  # a repeated submit: already confirmed

@@ -16,6 +16,7 @@ from bot.app import create_app, create_slack_client, create_web_app
 from bot.approvers import ApproverDirectory
 from bot.context import BotContext
 from bot.follower import Renderers, StatusFollower
+from bot.helpdesk import HelpdeskService
 from bot.mobproc.client import MobProcClient, MobProcConfig
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
@@ -112,7 +113,10 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                           submit_lease_seconds=settings.SUBMIT_LEASE_SECONDS,
                           approval_ttl_hours=settings.APPROVAL_TTL_HOURS)
     outbox = OutboxSender(repo, client, claim_seconds=settings.SUBMIT_LEASE_SECONDS)
-    ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox)
+    helpdesk = HelpdeskService(orders, repo, region=settings.DEFAULT_REGION,
+                               keywords=settings.order_keywords())
+    ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox,
+                     helpdesk=helpdesk)
     app = create_app(ctx, client)
     render = Renderers(decision=lambda r: decision_messages(ctx, r),
                        status=lambda c: status_messages(ctx, c),

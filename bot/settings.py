@@ -7,6 +7,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.intent import DEFAULT_KEYWORDS
+from bot.mobproc.models import TransactionType
+
 
 class SettingsError(Exception):
     """A missing or contradictory setting; the message names it in one line."""
@@ -45,13 +48,20 @@ class Settings(BaseSettings):
     DEFAULT_REGION: str = "US"
     ALLOW_SELF_APPROVAL: bool = False
     APPROVAL_TTL_HOURS: float = Field(default=72.0, gt=0)
+    REMINDER_HOURS: float = Field(default=24.0, gt=0)
+    # Words in a help-desk message that point to each order (comma-separated; unset: defaults).
+    KEYWORDS_SUSPEND: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    KEYWORDS_UNSUSPEND: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    KEYWORDS_DEACTIVATE: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    KEYWORDS_TRANSFER: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # A submission untouched this long is taken to be interrupted and is resumed.
     SUBMIT_LEASE_SECONDS: float = Field(default=60.0, gt=0)
     # Seconds between the embedded simulator's order status steps.
     SIMULATOR_STEP_SECONDS: float = Field(default=15.0, gt=0)
     LOG_LEVEL: str = "INFO"
 
-    @field_validator("APPROVERS", "HELPDESK_CHANNELS", mode="before")
+    @field_validator("APPROVERS", "HELPDESK_CHANNELS", "KEYWORDS_SUSPEND", "KEYWORDS_UNSUSPEND",
+                     "KEYWORDS_DEACTIVATE", "KEYWORDS_TRANSFER", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_ids(value)
@@ -120,6 +130,16 @@ class Settings(BaseSettings):
                 "SLACK_APP_TOKEN unset)"
             )
         return self
+
+    def order_keywords(self) -> dict[TransactionType, list[str]]:
+        configured = {
+            TransactionType.SUSPEND: self.KEYWORDS_SUSPEND,
+            TransactionType.UNSUSPEND: self.KEYWORDS_UNSUSPEND,
+            TransactionType.DEACTIVATE: self.KEYWORDS_DEACTIVATE,
+            TransactionType.XFER_SERVICE_OUT: self.KEYWORDS_TRANSFER,
+        }
+        return {t: [w.lower() for w in words] or DEFAULT_KEYWORDS[t]
+                for t, words in configured.items()}
 
     @property
     def slack_configured(self) -> bool:

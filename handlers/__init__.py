@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import BotContext
-from handlers import actions, commands, options, views
+from handlers import actions, commands, events, options, shortcuts, start_order, views
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
@@ -13,3 +13,6 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     views.register(app, ctx)
     options.register(app, ctx)
     actions.register(app, ctx)
+    start_order.register(app, ctx)
+    events.register(app, ctx)
+    shortcuts.register(app, ctx)

@@ -6,17 +6,15 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks import modals, notices
+from blocks import notices
 from bot.context import BotContext
 from bot.domain import ORDER_KINDS, OrderKind
 from bot.orders import OrderRefused
-from handlers.slack_io import requester_profile, slack_error, tell_user
+from handlers.order_modal import open_order_modal
 
 log = logging.getLogger(__name__)
-
 
 COMMANDS = [kind.command for kind in ORDER_KINDS.values()]
 
@@ -38,34 +36,9 @@ def _handler(kind: OrderKind, ctx: BotContext) -> Any:
             await ack(**notices.refusal(refusal.message))
             return
         await ack()
-        user_id = body["user_id"]
-        channel = body.get("channel_id")
-        # Slack's trigger_id lasts 3 s: open a loading view first, fill it in after.
-        try:
-            opened = await client.views_open(trigger_id=body["trigger_id"],
-                                             view=modals.loading_view(kind))
-        except SlackApiError as exc:
-            log.info("views.open failed: %s", slack_error(exc))
-            await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
-                "Slack took too long to open the form. Please try again."))
-            return
-        view_id = opened["view"]["id"]
-        requester = await requester_profile(client, user_id)
-        try:
-            if not requester.email:
-                raise OrderRefused(
-                    "Your Slack profile has no e-mail address, and MobProc needs it to place "
-                    "orders for you. Please add one to your profile, or ask an admin.")
-            form = await ctx.orders.open_form(kind, number, requester, channel)
-            view = modals.order_form_view(form, region=ctx.settings.DEFAULT_REGION)
-        except OrderRefused as refusal:
-            view = modals.error_view(kind, refusal.message)
-        try:
-            await client.views_update(view_id=view_id, view=view)
-        except SlackApiError as exc:
-            log.warning("views.update failed: %s", slack_error(exc))
-            await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
-                "Something went wrong showing the form. Please run the command again."))
+        await open_order_modal(ctx, client, kind=kind, number=number,
+                               trigger_id=body["trigger_id"], user_id=body["user_id"],
+                               channel=body.get("channel_id"))
 
     handle.__name__ = f"command_{kind.verb.replace(' ', '_')}"
     return handle

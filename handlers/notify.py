@@ -3,15 +3,23 @@ in the outbox (with the change it reports), and sent by the outbox sender."""
 
 from __future__ import annotations
 
-from blocks import approval, status
+from blocks import approval, helpdesk, status
 from bot.context import BotContext
-from bot.domain import LineRequest, RequestState, StatusChange
+from bot.domain import LineRequest, RequestState, StatusChange, humanize_status
 from bot.storage.repository import OutboxMessage
 
 
 def _thread(request: LineRequest, message: dict[str, object]) -> OutboxMessage:
     return OutboxMessage("chat.postMessage", {"channel": request.approval_channel,
                                               "thread_ts": request.approval_ts, **message})
+
+
+def _helpdesk(request: LineRequest, message: dict[str, object]) -> list[OutboxMessage]:
+    """The same news in the help-desk thread the request came from, if any."""
+    if not request.helpdesk_channel or not request.helpdesk_ts:
+        return []
+    return [OutboxMessage("chat.postMessage", {"channel": request.helpdesk_channel,
+                                               "thread_ts": request.helpdesk_ts, **message})]
 
 
 def _update(ctx: BotContext, request: LineRequest) -> OutboxMessage:
@@ -32,16 +40,23 @@ def decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessa
         reply = status.submitted_reply(request)
     else:
         reply = status.pending_submission_reply(request)
-    return [_update(ctx, request), _thread(request, reply)]
+    return [_update(ctx, request), _thread(request, reply), *_helpdesk(request, reply)]
 
 
 def status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage]:
     request = change.request
     if not request.approval_channel or not request.approval_ts:
         return []
-    messages = [_thread(request, status.status_reply(change))]
+    reply = status.status_reply(change)
+    messages = [_thread(request, reply), *_helpdesk(request, reply)]
     if change.final:
         messages.append(_update(ctx, request))
+        if request.helpdesk_channel:
+            # The person the order is for hears the end of it directly.
+            messages.append(OutboxMessage("chat.postMessage", {
+                "channel": request.requester_id,
+                **helpdesk.final_dm(request, humanize_status(change.new_status),
+                                    region=ctx.settings.DEFAULT_REGION)}))
     return messages
 
 
@@ -51,7 +66,7 @@ def expiry_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage
     if request.approval_channel and request.approval_ts:
         messages[:0] = [_update(ctx, request),
                         _thread(request, status.expired_notice(request))]
-    return messages
+    return messages + _helpdesk(request, status.expired_notice(request))
 
 
 async def publish_decision(ctx: BotContext, request: LineRequest) -> None:

@@ -10,12 +10,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks import approval, modals, notices
+from blocks import approval, helpdesk, modals, notices
 from blocks.ids import ORDER_FORM_CALLBACK
 from bot.context import BotContext
 from bot.domain import FormInput, LineRequest, OrderKind
 from bot.mobproc.models import TransactionType
 from bot.orders import ConfirmResult
+from bot.storage.repository import OutboxMessage
 from handlers.slack_io import slack_error, tell_user
 from handlers.view_state import block_errors, form_input
 
@@ -88,5 +89,14 @@ async def post_for_approval(ctx: BotContext, client: AsyncWebClient,
         permalink = answer.get("permalink")
     except SlackApiError as exc:
         log.info("chat.getPermalink failed: %s", slack_error(exc))
-    await tell_user(client, user_id=request.requester_id, channel=request.origin_channel,
+    if permalink:
+        await ctx.repo.update_fields(request.id, approval_permalink=permalink)
+    refreshed = await ctx.repo.get(request.id) or request
+    if refreshed.helpdesk_channel and refreshed.helpdesk_ts:
+        # The person who asked in the help desk follows the order in their own thread.
+        await ctx.repo.enqueue(request.id, [OutboxMessage("chat.postMessage", {
+            "channel": refreshed.helpdesk_channel, "thread_ts": refreshed.helpdesk_ts,
+            **helpdesk.waiting_summary(refreshed, region=ctx.settings.DEFAULT_REGION)})])
+        await ctx.outbox.deliver()
+    await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
                     message=approval.requester_notice(request, permalink))

@@ -96,6 +96,7 @@ def bot_settings(simulator: RunningSimulator, slack: FakeSlackWebAPI, db: Path,
         "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
         "APPROVERS": f"{APPROVER},SAPPROVERS",
         "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
+        "HELPDESK_CHANNELS": HELPDESK,
         "STATUS_POLL_SECONDS": 0.05,
         "SUBMIT_LEASE_SECONDS": 0.5,
     }

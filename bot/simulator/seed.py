@@ -35,6 +35,12 @@ EMPLOYEES: list[dict[str, Any]] = [
     {"id": "28691780", "companyEmployeeId": "avery.approver.acme", "firstName": "Avery",
      "lastName": "Approver", "email": "avery@acme.com", "officePhone": "4155550102",
      "status": "ACTIVE", "department": {"id": "11569020335", "name": "IT Help Desk"}},
+    {"id": "28691781", "companyEmployeeId": "olive.other.acme", "firstName": "Olive",
+     "lastName": "Other", "email": "olive@acme.com", "officePhone": "4155550103",
+     "status": "ACTIVE", "department": {"id": "11569020336", "name": "Marketing"}},
+    {"id": "28691782", "companyEmployeeId": "sam.supervisor.acme", "firstName": "Sam",
+     "lastName": "Supervisor", "email": "sam@acme.com", "officePhone": "4155550104",
+     "status": "ACTIVE", "department": {"id": "11569020335", "name": "IT Help Desk"}},
 ]
 
 SERVICE_ACCOUNT: dict[str, Any] = {

@@ -167,6 +167,47 @@ class SlackDriver:
                          "action_ts": f"{time.time():.6f}"}],
         })
 
+    async def event(self, event: dict[str, Any], *, retry_num: int | None = None
+                    ) -> httpx.Response:
+        """An Events API callback, JSON and signed, as Slack sends it."""
+        body = json.dumps({
+            "token": "legacy-verification-token", "team_id": self.team_id,
+            "api_app_id": "AFAKE", "type": "event_callback",
+            "event": {"event_ts": event.get("ts", f"{time.time():.6f}"), **event},
+            "event_id": f"Ev{secrets.token_hex(5).upper()}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": self.team_id, "user_id": self.api.bot_user_id,
+                                "is_bot": True}],
+        }).encode()
+        headers = {"Content-Type": "application/json", **sign(self.signing_secret, body)}
+        if retry_num is not None:
+            headers.update({"X-Slack-Retry-Num": str(retry_num),
+                            "X-Slack-Retry-Reason": "http_timeout"})
+        return await self._http.post(self.bot_url, content=body, headers=headers)
+
+    async def post_message(self, user_id: str, channel_id: str, text: str, *,
+                           thread_ts: str | None = None, send_event: bool = True,
+                           **extra: Any) -> tuple[str, httpx.Response | None]:
+        """A person posts in a channel: the message exists in Slack, and the bot hears it."""
+        ts = self.api.add_user_message(user_id, channel_id, text, thread_ts=thread_ts)
+        event: dict[str, Any] = {"type": "message", "channel": channel_id, "user": user_id,
+                                 "text": text, "ts": ts, "channel_type": "channel", **extra}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return ts, (await self.event(event) if send_event else None)
+
+    async def message_shortcut(self, user_id: str, callback_id: str, *, channel_id: str,
+                               message_ts: str) -> httpx.Response:
+        message = self.api.messages[(channel_id, message_ts)]
+        return await self._interaction({
+            "type": "message_action", "callback_id": callback_id,
+            "team": {"id": self.team_id, "domain": "acme"},
+            "user": _user(self.api, user_id, self.team_id), "api_app_id": "AFAKE",
+            "token": "legacy-verification-token", "trigger_id": self.api.issue_trigger_id(),
+            "channel": {"id": channel_id, "name": channel_id.lower()},
+            "message_ts": message_ts, "message": message,
+            "response_url": f"{self.api.base_url}../response/{secrets.token_hex(6)}",
+        })
+
     async def block_suggestion(self, user_id: str, view: dict[str, Any], block_id: str,
                                action_id: str, query: str) -> httpx.Response:
         return await self._interaction({

@@ -149,6 +149,17 @@ class FakeSlackWebAPI:
         return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1])
                 if c == channel and m.get("thread_ts") == ts and m.get("ts") != ts]
 
+    def add_user_message(self, user_id: str, channel: str, text: str, *,
+                         thread_ts: str | None = None) -> str:
+        """A message a person posted (not through the API), so the bot can reply to it."""
+        ts = self._next_ts()
+        message = {"type": "message", "user": user_id, "ts": ts, "channel": channel,
+                   "text": text}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.messages[(channel, ts)] = message
+        return ts
+
     def fail_next(self, method: str, *, error: str = "ratelimited", status: int = 429,
                   retry_after: int | None = 1, times: int = 1) -> None:
         self._failures.append(_Failure(method, error, status, retry_after, times))

@@ -1,0 +1,59 @@
+"""Messages in help-desk channels, and mentions of the bot anywhere."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.context import BotContext
+from handlers.helpdesk_reply import answer_message
+
+log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"<@[A-Z0-9]+>")
+
+
+def is_person_top_level(event: dict[str, Any]) -> bool:
+    """A new top-level message written by a person: no edits, deletions, bots, threads."""
+    return (not event.get("subtype") and not event.get("bot_id") and bool(event.get("user"))
+            and (not event.get("thread_ts") or event.get("thread_ts") == event.get("ts")))
+
+
+def register(app: AsyncApp, ctx: BotContext) -> None:
+    channels = set(ctx.settings.HELPDESK_CHANNELS)
+
+    @app.event("message")
+    async def helpdesk_message(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("channel") not in channels or not is_person_top_level(event):
+            return
+        if _MENTION.search(event.get("text") or ""):
+            return  # a mention is answered by the app_mention listener, once
+        try:
+            await answer_message(ctx, client, channel=event["channel"],
+                                 message_ts=event["ts"], thread_ts=event["ts"],
+                                 poster_id=event["user"], text=event.get("text") or "")
+        except SlackApiError:
+            return
+
+    @app.event("app_mention")
+    async def mention(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("bot_id") or not event.get("user"):
+            return
+        text = _MENTION.sub(" ", event.get("text") or "")
+        thread = event.get("thread_ts") or event["ts"]
+        try:
+            answered = await answer_message(ctx, client, channel=event["channel"],
+                                            message_ts=event["ts"], thread_ts=thread,
+                                            poster_id=event["user"], text=text)
+            if not answered:
+                await client.chat_postEphemeral(
+                    channel=event["channel"], user=event["user"],
+                    text="I couldn't find a line number in that message. Mention me with the "
+                         "number, e.g. “@mobproc-bot suspend 415-555-0199, phone stolen”.")
+        except SlackApiError:
+            return
