@@ -362,6 +362,9 @@ class OrderService:
     def display_number(self, request: LineRequest) -> str:
         return format_service_number(request.service.serviceNumber, self.region)
 
+    def display_digits(self, digits: str) -> str:
+        return format_service_number(digits, self.region)
+
 
 def _external_number() -> str:
     # Unique per request and reused on every retry of it (API.md).

@@ -5,7 +5,16 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import BotContext
-from handlers import actions, commands, events, options, shortcuts, start_order, views
+from handlers import (
+    actions,
+    commands,
+    events,
+    line_status,
+    options,
+    shortcuts,
+    start_order,
+    views,
+)
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
@@ -16,3 +25,4 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     start_order.register(app, ctx)
     events.register(app, ctx)
     shortcuts.register(app, ctx)
+    line_status.register(app, ctx)

@@ -16,7 +16,7 @@ from handlers.order_modal import open_order_modal
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [kind.command for kind in ORDER_KINDS.values()]
+ORDER_COMMANDS = [kind.command for kind in ORDER_KINDS.values()]
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bot.slack_standin.driver import SlackDriver
-from handlers import commands
+from handlers import registry
 from tests.conftest import REQUESTER, SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,19 +42,33 @@ def test_a_broken_manifest_does_not(manifest: dict[str, Any], schema: dict[str, 
 async def test_declared_commands_are_exactly_the_handled_ones(
         manifest: dict[str, Any], driver: SlackDriver) -> None:
     declared = {c["command"] for c in manifest["features"]["slash_commands"]}
-    assert declared == set(commands.COMMANDS)
+    assert declared == set(registry.COMMANDS)
     # And the running app agrees: each declared command is answered, any other is not.
     for command in sorted(declared):
         answer = await driver.slash_command(REQUESTER, command, "")
         assert answer.status_code == 200, command
-        assert "usage" in answer.text.lower()
-    stray = await driver.slash_command(REQUESTER, "/line-status", "415-555-0199")
+    stray = await driver.slash_command(REQUESTER, "/order-pizza", "415-555-0199")
     assert stray.status_code == 404
+
+
+async def test_declared_shortcuts_and_events_are_the_handled_ones(
+        manifest: dict[str, Any], driver: SlackDriver) -> None:
+    shortcuts = {s["callback_id"] for s in manifest["features"]["shortcuts"]}
+    assert shortcuts == set(registry.MESSAGE_SHORTCUTS)
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert events == set(registry.BOT_EVENTS)
+    # An event type the app does not declare is not handled (Bolt answers 404).
+    stray = await driver.event({"type": "reaction_added", "user": REQUESTER, "ts": "1.1"})
+    assert stray.status_code == 404
+    for event_type in set(registry.BOT_EVENTS.values()):
+        answer = await driver.event({"type": event_type, "user": REQUESTER,
+                                     "channel": "CGENERAL", "text": "hi", "ts": "1.2"})
+        assert answer.status_code == 200, event_type
 
 
 def test_interactivity_socket_mode_and_scopes(manifest: dict[str, Any]) -> None:
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "users:read", "users:read.email",
-            "usergroups:read"} <= scopes
+    assert {"commands", "chat:write", "users:read", "users:read.email", "usergroups:read",
+            "channels:history", "app_mentions:read"} <= scopes

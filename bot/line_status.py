@@ -1,0 +1,73 @@
+"""``/line-status``: a line's state and its last orders, from storage and MobProc."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field
+
+from bot.domain import DomainModel, LineRequest
+from bot.mobproc.errors import MobProcError, MobProcNotFound
+from bot.mobproc.models import ServiceAsset
+from bot.orders import UNAVAILABLE, OrderRefused, OrderService
+from bot.storage.repository import RequestRepository
+
+ORDER_ID = re.compile(r"^\s*#?(\d{4,12})\s*$")
+
+
+class StatusStep(DomainModel):
+    status: str
+    at: str | None = None
+
+
+class LineStatus(DomainModel):
+    service: ServiceAsset
+    requests: list[LineRequest] = Field(default_factory=list)
+    history: dict[str, list[StatusStep]] = Field(default_factory=dict)  # by request id
+    asked_for_order: str | None = None
+
+
+async def line_status(orders: OrderService, repo: RequestRepository, text: str) -> LineStatus:
+    """Raises ``OrderRefused`` with a message for the person when there is nothing to show."""
+    if not text.strip():
+        raise OrderRefused("Usage: /line-status 415-555-0199 (a line) or /line-status 9000001 "
+                           "(a MobProc order id).")
+    mobproc = orders.mobproc
+    asked_for_order: str | None = None
+    digits: str | None = None
+    match = ORDER_ID.match(text)
+    if match:
+        stored = await repo.by_order_id(match.group(1))
+        if stored is not None:
+            digits, asked_for_order = stored.service.serviceNumber, match.group(1)
+        else:
+            try:
+                order = await mobproc.get_order(match.group(1))
+                digits, asked_for_order = order.serviceNumber, match.group(1)
+            except MobProcNotFound:
+                pass
+            except MobProcError:
+                raise OrderRefused(UNAVAILABLE) from None
+    if digits is None:
+        try:
+            digits = orders.parse_number(text).digits
+        except OrderRefused:
+            raise OrderRefused(f"I found neither a line number nor a MobProc order "
+                               f"“{text.strip()[:40]}”.") from None
+    try:
+        service = await mobproc.find_service(digits)
+    except MobProcError:
+        raise OrderRefused(UNAVAILABLE) from None
+    if service is None:
+        raise OrderRefused(f"MobProc has no line {orders.display_digits(digits)}.")
+    requests = await repo.for_line(service.serviceNumber)
+    history: dict[str, list[StatusStep]] = {}
+    for request in requests:
+        steps = [StatusStep(status=e.new_status, at=e.seen_at.isoformat() if e.seen_at else None)
+                 for e in await repo.statuses_seen(request.id)]
+        if request.order_id and request.order_status:
+            first = StatusStep(status="ORDER_SUBMITTED")
+            steps = [first, *[s for s in steps if s.status != first.status]]
+        history[request.id] = steps
+    return LineStatus(service=service, requests=requests, history=history,
+                      asked_for_order=asked_for_order)

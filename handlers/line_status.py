@@ -1,0 +1,30 @@
+"""``/line-status <number or order id>``: answered privately."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks import notices
+from blocks.line_status import line_status_message
+from bot.context import BotContext
+from bot.line_status import line_status
+from bot.orders import OrderRefused
+from handlers.slack_io import tell_user
+
+LINE_STATUS_COMMAND = "/line-status"
+
+
+def register(app: AsyncApp, ctx: BotContext) -> None:
+    @app.command(LINE_STATUS_COMMAND)
+    async def status(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()  # MobProc may take a moment; the answer follows privately
+        try:
+            found = await line_status(ctx.orders, ctx.repo, body.get("text") or "")
+            message = line_status_message(found, region=ctx.settings.DEFAULT_REGION)
+        except OrderRefused as refusal:
+            message = notices.refusal(refusal.message)
+        await tell_user(client, user_id=body["user_id"], channel=body.get("channel_id"),
+                        message=message)

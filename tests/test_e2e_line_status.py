@@ -1,0 +1,49 @@
+"""/line-status for a number, an order id, and something unknown."""
+
+from __future__ import annotations
+
+from bot.runtime import RunningBot
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from tests.conftest import APPROVER, OTHER, Clock, eventually
+from tests.flow import all_text, open_form, submit_form
+
+
+async def ask(driver: SlackDriver, slack: FakeSlackWebAPI, text: str) -> str:
+    before = len(slack.calls_to("chat.postEphemeral"))
+    answer = await driver.slash_command(OTHER, "/line-status", text, channel_id="CGENERAL")
+    assert answer.status_code == 200
+    notice = await eventually(lambda: next((c for c in slack.calls_to("chat.postEphemeral")
+                                            [before:] if c.args.get("user") == OTHER), None))
+    return all_text(notice.args)
+
+
+async def test_line_status_by_number_and_by_order_id(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 1)
+    clock.advance(10)
+    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 2)
+    request = await bot.ctx.repo.get(view["private_metadata"])
+    assert request is not None and request.order_id
+
+    by_number = await ask(driver, slack, "(404) 555-3104")
+    for shown in ("Line (404) 555-3104", "Barbara Andrews", "iPhone 6", "Active",
+                  request.order_id, "Order submitted → In progress"):
+        assert shown in by_number, shown
+
+    by_order = await ask(driver, slack, request.order_id)
+    assert "Line (404) 555-3104" in by_order and ":point_left:" in by_order
+
+    never_ordered = await ask(driver, slack, "415-555-0142")
+    assert "Suspended" in never_ordered and "No orders from Slack" in never_ordered
+
+
+async def test_unknown_lines_and_orders(driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    assert "has no line (415) 555-0000" in await ask(driver, slack, "415-555-0000")
+    assert "neither a line number nor a MobProc order" in await ask(driver, slack, "12345")
+    assert "neither" in await ask(driver, slack, "what?")
+    assert "Usage" in await ask(driver, slack, "  ")
