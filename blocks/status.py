@@ -69,3 +69,13 @@ def status_reply(change: StatusChange) -> dict[str, Any]:
         else:
             text += " This order is finished; I'll stop following it."
     return _reply(text)
+
+
+def reminder_reply(req: LineRequest, approvers: list[str]) -> dict[str, Any]:
+    """Re-announces a waiting request to the approvers (users and user groups)."""
+    who = " ".join(f"<!subteam^{a}>" if a.startswith("S") else f"<@{a}>" for a in approvers)
+    number = format_service_number(req.service.serviceNumber)
+    text = (f":bell: {who or 'Approvers'}: the request to {req.kind.verb} {number} from "
+            f"<@{req.requester_id}> is still waiting for a decision (reminder "
+            f"{req.reminders_sent}).")
+    return _reply(text)

@@ -30,10 +30,12 @@ class Renderers:
 
     def __init__(self, *, decision: Callable[[LineRequest], list[OutboxMessage]],
                  status: Callable[[StatusChange], list[OutboxMessage]],
-                 expiry: Callable[[LineRequest], list[OutboxMessage]]) -> None:
+                 expiry: Callable[[LineRequest], list[OutboxMessage]],
+                 reminder: Callable[[LineRequest], list[OutboxMessage]]) -> None:
         self.decision = decision
         self.status = status
         self.expiry = expiry
+        self.reminder = reminder
 
 
 class StatusFollower:
@@ -74,6 +76,8 @@ class StatusFollower:
                 await self._repo.enqueue(request.id, self._render.decision(request))
             for request in await self._orders.expire_pending():
                 await self._repo.enqueue(request.id, self._render.expiry(request))
+            for request in await self._orders.due_reminders():
+                await self._repo.enqueue(request.id, self._render.reminder(request))
             for request in await self._repo.in_states([RequestState.SUBMITTED]):
                 await self._check(request)
             await self._queue_changes()

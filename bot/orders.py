@@ -92,7 +92,7 @@ class OrderService:
     def __init__(self, mobproc: MobProcClient, repo: RequestRepository,
                  approvers: ApproverDirectory, *, region: str = "US",
                  allow_self_approval: bool = False, submit_lease_seconds: float = 60.0,
-                 approval_ttl_hours: float = 72.0,
+                 approval_ttl_hours: float = 72.0, reminder_hours: float = 24.0,
                  clock: Callable[[], datetime] = _now) -> None:
         self.mobproc = mobproc
         self.repo = repo
@@ -101,6 +101,7 @@ class OrderService:
         self.allow_self_approval = allow_self_approval
         self.submit_lease_seconds = submit_lease_seconds
         self.approval_ttl = timedelta(hours=approval_ttl_hours)
+        self.reminder_interval = timedelta(hours=reminder_hours)
         self.clock = clock
 
     # --- starting an order ------------------------------------------------------
@@ -281,6 +282,30 @@ class OrderService:
                 if refreshed is not None:
                     expired.append(refreshed)
         return expired
+
+    def reminder_due(self, request: LineRequest, number: int) -> datetime:
+        """Reminder ``number`` (1, 2, 3…) is due after 1, 3, 7… intervals: each wait twice
+        the one before."""
+        return request.created_at + self.reminder_interval * (2 ** number - 1)
+
+    async def due_reminders(self) -> list[LineRequest]:
+        """Pending approvals whose next reminder is due; each is counted (once, even with
+        several processes) before it is returned."""
+        due: list[LineRequest] = []
+        now = self.clock()
+        for request in await self.repo.in_states([RequestState.PENDING]):
+            if not request.approval_ts:
+                continue
+            number = request.reminders_sent + 1
+            if now < self.reminder_due(request, number):
+                continue
+            if now >= request.created_at + self.approval_ttl:
+                continue  # about to expire instead
+            if await self.repo.count_reminder(request.id, request.reminders_sent):
+                refreshed = await self.repo.get(request.id)
+                if refreshed is not None:
+                    due.append(refreshed)
+        return due
 
     async def resume_submissions(self) -> list[LineRequest]:
         """Finish submissions interrupted by a crash or an outage; returns those now placed."""

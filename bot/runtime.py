@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +26,12 @@ from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.storage.database import create_engine, migrate
 from bot.storage.repository import RequestRepository
-from handlers.notify import decision_messages, expiry_messages, status_messages
+from handlers.notify import (
+    decision_messages,
+    expiry_messages,
+    reminder_messages,
+    status_messages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +95,10 @@ def mobproc_config(settings: Settings, simulator: RunningSimulator | None) -> Mo
 
 
 async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
-                    simulator_config: SimulatorConfig | None = None) -> RunningBot:
+                    simulator_config: SimulatorConfig | None = None,
+                    clock: Callable[[], datetime] | None = None) -> RunningBot:
+    """``clock`` (tests): the time approvals expire and reminders fall due by."""
+    clock_kw = {"clock": clock} if clock is not None else {}
     simulator: RunningSimulator | None = None
     if settings.use_simulator:
         config = simulator_config or SimulatorConfig(step_seconds=settings.SIMULATOR_STEP_SECONDS)
@@ -111,7 +121,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     orders = OrderService(mobproc, repo, approvers, region=settings.DEFAULT_REGION,
                           allow_self_approval=settings.ALLOW_SELF_APPROVAL,
                           submit_lease_seconds=settings.SUBMIT_LEASE_SECONDS,
-                          approval_ttl_hours=settings.APPROVAL_TTL_HOURS)
+                          approval_ttl_hours=settings.APPROVAL_TTL_HOURS,
+                          reminder_hours=settings.REMINDER_HOURS, **clock_kw)
     outbox = OutboxSender(repo, client, claim_seconds=settings.SUBMIT_LEASE_SECONDS)
     helpdesk = HelpdeskService(orders, repo, region=settings.DEFAULT_REGION,
                                keywords=settings.order_keywords())
@@ -120,7 +131,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     app = create_app(ctx, client)
     render = Renderers(decision=lambda r: decision_messages(ctx, r),
                        status=lambda c: status_messages(ctx, c),
-                       expiry=lambda r: expiry_messages(ctx, r))
+                       expiry=lambda r: expiry_messages(ctx, r),
+                       reminder=lambda r: reminder_messages(ctx, r))
     follower = StatusFollower(orders, mobproc, repo, outbox, render,
                               poll_seconds=settings.STATUS_POLL_SECONDS)
     secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \

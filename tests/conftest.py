@@ -108,14 +108,14 @@ BotFactory = Callable[..., Awaitable[RunningBot]]
 
 
 @pytest.fixture
-async def start_test_bot(simulator: RunningSimulator, slack: FakeSlackWebAPI, tmp_path: Path
-                         ) -> AsyncIterator[BotFactory]:
+async def start_test_bot(simulator: RunningSimulator, slack: FakeSlackWebAPI, tmp_path: Path,
+                         clock: Clock) -> AsyncIterator[BotFactory]:
     """Start the bot (again, for restart tests) on the same database, simulator and Slack."""
     running: list[RunningBot] = []
 
     async def start(**overrides: Any) -> RunningBot:
         settings = bot_settings(simulator, slack, tmp_path / "bot.db", **overrides)
-        bot = await start_bot(settings, host="127.0.0.1")
+        bot = await start_bot(settings, host="127.0.0.1", clock=clock)
         running.append(bot)
         return bot
 

@@ -16,6 +16,7 @@ from tests.conftest import (
     APPROVER,
     SIGNING_SECRET,
     BotFactory,
+    Clock,
     bot_settings,
     eventually,
 )
@@ -160,11 +161,15 @@ async def test_a_click_on_a_decided_request_says_its_state(
 
 
 async def test_pending_approvals_expire(start_test_bot: BotFactory, slack: FakeSlackWebAPI,
-                                        simulator: RunningSimulator) -> None:
-    bot = await start_test_bot(APPROVAL_TTL_HOURS=0.5 / 3600)  # half a second
+                                        simulator: RunningSimulator, clock: Clock) -> None:
+    bot = await start_test_bot(APPROVAL_TTL_HOURS=1)
     driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
     try:
         channel, ts = await pending_request(driver, slack)
+        clock.advance(3500)
+        await bot.follower.poll_once()
+        assert buttons(slack.messages[(channel, ts)]), "not expired before its time"
+        clock.advance(200)
         await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
         assert "Expired" in all_text(slack.messages[(channel, ts)])
         dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")

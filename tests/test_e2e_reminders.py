@@ -1,0 +1,66 @@
+"""Reminders to approvers: after REMINDER_HOURS, then at growing intervals, once each,
+across restarts. The clock is the test's, not the wall's."""
+
+from __future__ import annotations
+
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from tests.conftest import APPROVER, SIGNING_SECRET, BotFactory, Clock, eventually
+from tests.flow import buttons, open_form, submit_form
+
+HOUR = 3600
+
+
+def reminders(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
+    return [r["text"] for r in slack.thread_replies(channel, ts) if "reminder" in r["text"]]
+
+
+async def test_reminders_at_growing_intervals_once_each_across_a_restart(
+        start_test_bot: BotFactory, slack: FakeSlackWebAPI, clock: Clock) -> None:
+    first = await start_test_bot(REMINDER_HOURS=24, APPROVAL_TTL_HOURS=200)
+    driver = SlackDriver(first.events_url, SIGNING_SECRET, slack)
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    await driver.aclose()
+
+    clock.advance(23 * HOUR)
+    await first.follower.poll_once()
+    assert reminders(slack, channel, ts) == []
+    clock.advance(2 * HOUR)  # 25 h: the first reminder
+    await eventually(lambda: len(reminders(slack, channel, ts)) == 1)
+    text = reminders(slack, channel, ts)[0]
+    assert f"<@{APPROVER}>" in text and "<!subteam^SAPPROVERS>" in text
+    for _ in range(3):
+        await first.follower.poll_once()
+    assert len(reminders(slack, channel, ts)) == 1, "sent once"
+
+    await first.stop()
+    second = await start_test_bot(REMINDER_HOURS=24, APPROVAL_TTL_HOURS=200)
+    clock.advance(46 * HOUR)  # 71 h: the second is due at 72 h (24 + 48)
+    await second.follower.poll_once()
+    assert len(reminders(slack, channel, ts)) == 1
+    clock.advance(2 * HOUR)
+    await eventually(lambda: len(reminders(slack, channel, ts)) == 2)
+    clock.advance(90 * HOUR)  # 163 h: the third is due at 168 h (24 + 48 + 96)
+    await second.follower.poll_once()
+    assert len(reminders(slack, channel, ts)) == 2
+    clock.advance(6 * HOUR)
+    await eventually(lambda: len(reminders(slack, channel, ts)) == 3)
+    assert "reminder 3" in reminders(slack, channel, ts)[2]
+
+
+async def test_no_reminder_once_decided(start_test_bot: BotFactory, slack: FakeSlackWebAPI,
+                                        clock: Clock) -> None:
+    bot = await start_test_bot(REMINDER_HOURS=1)
+    driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
+    try:
+        view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+        channel, ts = await submit_form(driver, slack, view)
+        await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                                  action_id="cancel_request")
+        await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+        clock.advance(5 * HOUR)
+        await bot.follower.poll_once()
+        assert reminders(slack, channel, ts) == []
+    finally:
+        await driver.aclose()
