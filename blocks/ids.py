@@ -9,3 +9,6 @@ APPROVE_ACTION = "approve_request"  # button value = request id
 CANCEL_ACTION = "cancel_request"  # button value = request id
 EXTERNAL_SELECT_THRESHOLD = 100  # Slack's static_select takes at most 100 options
 START_ORDER_ACTION = "start_order"  # + "_" + transaction type; value "<ticket id>:<type>"
+HOME_START_ACTION = "home_start"  # + "_" + transaction type
+HOME_APPROVE_ACTION = "home_approve"  # value = request id
+HOME_CANCEL_ACTION = "home_cancel"  # value = request id

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from bot.domain import LineRequest, RequestState, StatusChange
@@ -40,7 +40,9 @@ class Renderers:
 
 class StatusFollower:
     def __init__(self, orders: OrderService, mobproc: MobProcClient, repo: RequestRepository,
-                 outbox: OutboxSender, render: Renderers, *, poll_seconds: float) -> None:
+                 outbox: OutboxSender, render: Renderers, *, poll_seconds: float,
+                 on_changed: Callable[[LineRequest], Awaitable[None]] | None = None) -> None:
+        self._on_changed = on_changed
         self._orders = orders
         self._mobproc = mobproc
         self._repo = repo
@@ -72,16 +74,26 @@ class StatusFollower:
 
     async def poll_once(self) -> None:
         async with self._lock:
+            changed: dict[str, LineRequest] = {}
             for request in await self._orders.resume_submissions():
                 await self._repo.enqueue(request.id, self._render.decision(request))
+                changed[request.id] = request
             for request in await self._orders.expire_pending():
                 await self._repo.enqueue(request.id, self._render.expiry(request))
+                changed[request.id] = request
             for request in await self._orders.due_reminders():
                 await self._repo.enqueue(request.id, self._render.reminder(request))
             for request in await self._repo.in_states([RequestState.SUBMITTED]):
                 await self._check(request)
-            await self._queue_changes()
+            changed.update(await self._queue_changes())
             await self._outbox.deliver()
+            if self._on_changed is not None:
+                for request in changed.values():
+                    try:
+                        await self._on_changed(request)
+                    except Exception:  # a view refresh must not stop the follower
+                        log.warning("Refreshing views for %s failed", request.id,
+                                    exc_info=True)
 
     async def _check(self, request: LineRequest) -> None:
         assert request.order_id is not None
@@ -131,8 +143,10 @@ class StatusFollower:
         path = seen[start + 1:end + 1]
         return [s for i, s in enumerate(path) if i == 0 or s != path[i - 1]] or [order.status]
 
-    async def _queue_changes(self) -> None:
+    async def _queue_changes(self) -> dict[str, LineRequest]:
+        changed: dict[str, LineRequest] = {}
         for event_id, request, event in await self._repo.unposted_events():
+            changed[request.id] = request
             change = StatusChange(
                 request=request, subject=event.subject, old_status=event.old_status,
                 new_status=event.new_status, vendor=event.vendor,
@@ -140,3 +154,4 @@ class StatusFollower:
                 seen_at=event.seen_at or datetime.now(UTC),
             )
             await self._repo.enqueue(request.id, self._render.status(change), event_id=event_id)
+        return changed

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import create_app, create_slack_client, create_web_app
 from bot.approvers import ApproverDirectory
 from bot.context import BotContext
+from bot.domain import LineRequest
 from bot.follower import Renderers, StatusFollower
 from bot.helpdesk import HelpdeskService
 from bot.mobproc.client import MobProcClient, MobProcConfig
@@ -26,6 +27,7 @@ from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.storage.database import create_engine, migrate
 from bot.storage.repository import RequestRepository
+from handlers.home import people_of, refresh_homes
 from handlers.notify import (
     decision_messages,
     expiry_messages,
@@ -133,8 +135,12 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                        status=lambda c: status_messages(ctx, c),
                        expiry=lambda r: expiry_messages(ctx, r),
                        reminder=lambda r: reminder_messages(ctx, r))
+    async def refresh_views(request: LineRequest) -> None:
+        await refresh_homes(ctx, client, people_of(request))
+
     follower = StatusFollower(orders, mobproc, repo, outbox, render,
-                              poll_seconds=settings.STATUS_POLL_SECONDS)
+                              poll_seconds=settings.STATUS_POLL_SECONDS,
+                              on_changed=refresh_views)
     secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \
         else ""
     runner = web.AppRunner(create_web_app(app, engine, settings.PORT, secret))

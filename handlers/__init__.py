@@ -9,6 +9,7 @@ from handlers import (
     actions,
     commands,
     events,
+    home,
     line_status,
     options,
     shortcuts,
@@ -26,3 +27,4 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     events.register(app, ctx)
     shortcuts.register(app, ctx)
     line_status.register(app, ctx)
+    home.register(app, ctx)

@@ -16,6 +16,7 @@ from blocks.ids import APPROVE_ACTION, CANCEL_ACTION
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
 from bot.orders import Decision, DecisionOutcome
+from handlers.home import people_of, refresh_homes
 from handlers.notify import publish_decision
 from handlers.slack_io import slack_error
 
@@ -93,6 +94,7 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
 
     if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
         await publish_decision(ctx, decision.request)
+        await refresh_homes(ctx, client, [user_id, *people_of(decision.request)])
         return
     if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \
             decision.request is not None and decision.request.decided_by == user_id:

@@ -31,7 +31,17 @@ async def open_order_modal(ctx: BotContext, client: AsyncWebClient, *, kind: Ord
         await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
             "Slack took too long to open the form. Please try again."))
         return
-    view_id = opened["view"]["id"]
+    await fill_order_modal(ctx, client, view_id=opened["view"]["id"], kind=kind, number=number,
+                           user_id=user_id, channel=channel, requester_id=requester_id,
+                           helpdesk=helpdesk, prefill=prefill)
+
+
+async def fill_order_modal(ctx: BotContext, client: AsyncWebClient, *, view_id: str,
+                           kind: OrderKind, number: ServiceNumber, user_id: str,
+                           channel: str | None, requester_id: str | None = None,
+                           helpdesk: tuple[str, str] | None = None,
+                           prefill: Callable[[OrderForm], FormInput] | None = None) -> None:
+    """Find the line and put its order form (or why there is none) into an open modal."""
     requester = await requester_profile(client, requester_id or user_id)
     try:
         if not requester.email:

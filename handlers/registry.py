@@ -10,4 +10,4 @@ COMMANDS = [*ORDER_COMMANDS, LINE_STATUS_COMMAND]
 MESSAGE_SHORTCUTS = [CREATE_LINE_ORDER]
 # Manifest bot events, and the Bolt event types they deliver.
 BOT_EVENTS = {"message.channels": "message", "message.groups": "message",
-              "app_mention": "app_mention"}
+              "app_mention": "app_mention", "app_home_opened": "app_home_opened"}

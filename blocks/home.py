@@ -1,0 +1,90 @@
+"""The App Home tab: your requests, what waits for you, the latest decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
+from blocks.text import context, escape_mrkdwn, header, plain, section
+from bot.domain import ORDER_KINDS, LineRequest, humanize_status
+from bot.mobproc.models import TransactionType
+from bot.phone import format_service_number
+
+HOME_NUMBER_CALLBACK = "home_number"
+NUMBER_BLOCK = "number"
+MAX_OWN = 10
+MAX_WAITING = 10
+MAX_DECIDED = 20
+
+
+def _number(req: LineRequest, region: str) -> str:
+    return format_service_number(req.service.serviceNumber, region)
+
+
+def _status(req: LineRequest) -> str:
+    text = humanize_status(req.state.value)
+    if req.order_id:
+        text += f" · MobProc order {escape_mrkdwn(req.order_id)}: " \
+                f"{humanize_status(req.order_status)}"
+    return text
+
+
+def _link(req: LineRequest) -> str:
+    return f" · <{req.approval_permalink}|thread>" if req.approval_permalink else ""
+
+
+def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
+              decided: list[LineRequest], region: str = "US") -> dict[str, Any]:
+    """``waiting`` is None for someone who is not an approver."""
+    blocks: list[dict[str, Any]] = [header("Phone line orders")]
+    blocks.append({"type": "actions", "block_id": "start", "elements": [
+        {"type": "button", "action_id": f"{HOME_START_ACTION}_{kind.transaction_type.value}",
+         "value": kind.transaction_type.value, "text": plain(kind.title, 75)}
+        for kind in ORDER_KINDS.values()]})
+
+    if waiting is not None:
+        blocks += [{"type": "divider"}, section("*Waiting for your decision*")]
+        if not waiting:
+            blocks.append(context("Nothing is waiting for you."))
+        for req in waiting[:MAX_WAITING]:
+            blocks.append(section(
+                f"*{req.kind.title}* {_number(req, region)} for <@{req.requester_id}>"
+                f"{_link(req)}\nAsked on {req.created_at:%b %d, %H:%M} UTC"))
+            blocks.append({"type": "actions", "block_id": f"decide_{req.id}", "elements": [
+                {"type": "button", "action_id": HOME_APPROVE_ACTION, "value": req.id,
+                 "style": "primary", "text": plain("Approve", 75)},
+                {"type": "button", "action_id": HOME_CANCEL_ACTION, "value": req.id,
+                 "text": plain("Cancel", 75)}]})
+
+    blocks += [{"type": "divider"}, section("*Your requests*")]
+    if not own:
+        blocks.append(context("You have no line orders yet. Start one above, or use "
+                              "/suspend-line 415-555-0199."))
+    for req in own[:MAX_OWN]:
+        blocks.append(section(f"*{req.kind.title}* {_number(req, region)} · {_status(req)}"
+                              f"{_link(req)}"))
+
+    blocks += [{"type": "divider"}, section("*Latest decisions*")]
+    if not decided:
+        blocks.append(context("No decisions yet."))
+    for req in decided[:MAX_DECIDED]:
+        who = f" by <@{req.decided_by}>" if req.decided_by else ""
+        blocks.append(context(f"{req.kind.title} {_number(req, region)}: {_status(req)}"
+                              f"{who}{_link(req)}"))
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def number_modal(kind_value: str, *, error: str | None = None) -> dict[str, Any]:
+    """Asks for the line's number before the order form (from the Home tab)."""
+    kind = ORDER_KINDS[TransactionType(kind_value)]
+    return {
+        "type": "modal", "callback_id": HOME_NUMBER_CALLBACK, "private_metadata": kind_value,
+        "title": plain(kind.title, 24), "submit": plain("Find line", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [{"type": "input", "block_id": NUMBER_BLOCK,
+                    "label": plain("Line number", 2000),
+                    "hint": plain("Any common form, e.g. 415-555-0199 or +1 415 555 0199", 2000),
+                    "element": {"type": "plain_text_input", "action_id": "value",
+                                "max_length": 60}}],
+    }
+
