@@ -27,7 +27,7 @@ from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.storage.database import create_engine, migrate
 from bot.storage.repository import RequestRepository
-from handlers.home import people_of, refresh_homes
+from handlers.home_tab import people_of, refresh_homes
 from handlers.notify import (
     decision_messages,
     expiry_messages,

@@ -11,13 +11,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks import notices
 from blocks.ids import APPROVE_ACTION, CANCEL_ACTION
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
 from bot.orders import Decision, DecisionOutcome
-from handlers.home import people_of, refresh_homes
-from handlers.notify import publish_decision
+from handlers.decisions import decide, publish_or_explain
 from handlers.slack_io import slack_error
 
 log = logging.getLogger(__name__)
@@ -87,25 +85,14 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
         stored = await _adopt_message(ctx, stored, channel, message_ts)
     if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, message_ts):
         decision = Decision(DecisionOutcome.NOT_FOUND)
-    elif verb == "approve":
-        decision = await ctx.orders.approve(request_id, user_id)
     else:
-        decision = await ctx.orders.cancel(request_id, user_id)
-
-    if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
-        await publish_decision(ctx, decision.request)
-        await refresh_homes(ctx, client, [user_id, *people_of(decision.request)])
-        return
+        decision = await decide(ctx, request_id, user_id, verb)
     if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \
             decision.request is not None and decision.request.decided_by == user_id:
         return  # Slack resending this person's own click: they already saw the result
-    if decision.outcome is DecisionOutcome.NOT_ALLOWED:
-        message = notices.not_allowed(verb, decision.reason or "")
-    elif decision.outcome is DecisionOutcome.ALREADY_DECIDED and decision.request is not None:
-        message = notices.already_decided(decision.request)
-    else:
-        message = notices.refusal("I can't find the request behind this button; "
-                                  "nothing was changed.")
+    message = await publish_or_explain(ctx, client, decision, user_id, verb)
+    if message is None:
+        return
     if channel:
         try:
             await client.chat_postEphemeral(channel=channel, user=user_id, **message)

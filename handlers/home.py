@@ -1,10 +1,9 @@
-"""The App Home tab: shown when opened, refreshed when something on it changes."""
+"""App Home listeners: the tab opened, its Approve/Cancel and Start buttons."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -12,43 +11,18 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import modals, notices
-from blocks.home import HOME_NUMBER_CALLBACK, NUMBER_BLOCK, home_view, number_modal
+from blocks.home import HOME_NUMBER_CALLBACK, NUMBER_BLOCK, number_modal
 from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
 from bot.context import BotContext
-from bot.domain import ORDER_KINDS, LineRequest, RequestState
+from bot.domain import ORDER_KINDS
 from bot.mobproc.models import TransactionType
-from bot.orders import DecisionOutcome, OrderRefused
-from handlers.notify import publish_decision
+from bot.orders import OrderRefused
+from handlers.decisions import decide, publish_or_explain
+from handlers.home_tab import publish_home
 from handlers.order_modal import fill_order_modal
 from handlers.slack_io import slack_error, tell_user
 
 log = logging.getLogger(__name__)
-
-
-async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str) -> None:
-    own = await ctx.repo.for_user(user_id)
-    waiting: list[LineRequest] | None = None
-    if await ctx.orders.approvers.is_approver(user_id):
-        waiting = [r for r in await ctx.repo.in_states([RequestState.PENDING])
-                   if r.approval_ts and (r.requester_id != user_id
-                                         or ctx.settings.ALLOW_SELF_APPROVAL)]
-    decided = await ctx.repo.recent_decided()
-    view = home_view(own=own, waiting=waiting, decided=decided,
-                     region=ctx.settings.DEFAULT_REGION)
-    try:
-        await client.views_publish(user_id=user_id, view=view)
-    except SlackApiError as exc:
-        log.warning("Could not publish the Home tab of %s: %s", user_id, slack_error(exc))
-
-
-async def refresh_homes(ctx: BotContext, client: AsyncWebClient,
-                        users: Iterable[str | None]) -> None:
-    for user_id in dict.fromkeys(u for u in users if u):
-        await publish_home(ctx, client, user_id)
-
-
-def people_of(request: LineRequest) -> list[str | None]:
-    return [request.requester_id, request.entered_by, request.decided_by]
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
@@ -57,37 +31,27 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
             await publish_home(ctx, client, event["user"])
 
-    async def decide(body: dict[str, Any], client: AsyncWebClient, verb: str) -> None:
+    async def decide_from_home(body: dict[str, Any], client: AsyncWebClient, verb: str
+                               ) -> None:
         user_id = body["user"]["id"]
         request_id = str(body["actions"][0].get("value") or "")
-        if verb == "approve":
-            decision = await ctx.orders.approve(request_id, user_id)
-        else:
-            decision = await ctx.orders.cancel(request_id, user_id)
-        if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
-            await publish_decision(ctx, decision.request)
-            await refresh_homes(ctx, client, [user_id, *people_of(decision.request)])
-            return
-        if decision.outcome is DecisionOutcome.NOT_ALLOWED:
-            message = notices.not_allowed(verb, decision.reason or "")
-        elif decision.outcome is DecisionOutcome.ALREADY_DECIDED and decision.request:
-            message = notices.already_decided(decision.request)
-        else:
-            message = notices.refusal("I can't find that request; nothing was changed.")
-        await tell_user(client, user_id=user_id, channel=None, message=message)
-        await publish_home(ctx, client, user_id)
+        decision = await decide(ctx, request_id, user_id, verb)
+        message = await publish_or_explain(ctx, client, decision, user_id, verb)
+        if message is not None:
+            await tell_user(client, user_id=user_id, channel=None, message=message)
+            await publish_home(ctx, client, user_id)
 
     @app.action(HOME_APPROVE_ACTION)
     async def home_approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
                            ) -> None:
         await ack()
-        await decide(body, client, "approve")
+        await decide_from_home(body, client, "approve")
 
     @app.action(HOME_CANCEL_ACTION)
     async def home_cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
                           ) -> None:
         await ack()
-        await decide(body, client, "cancel")
+        await decide_from_home(body, client, "cancel")
 
     @app.action(re.compile(rf"^{HOME_START_ACTION}_"))
     async def home_start(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -17,7 +17,7 @@ from bot.domain import FormInput, LineRequest, OrderKind
 from bot.mobproc.models import TransactionType
 from bot.orders import ConfirmResult
 from bot.storage.repository import OutboxMessage
-from handlers.home import people_of, refresh_homes
+from handlers.home_tab import people_of, refresh_homes
 from handlers.slack_io import slack_error, tell_user
 from handlers.view_state import block_errors, form_input
 

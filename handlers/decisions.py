@@ -1,0 +1,34 @@
+"""Approve and Cancel, wherever the button was (approval message or Home tab)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks import notices
+from bot.context import BotContext
+from bot.orders import Decision, DecisionOutcome
+from handlers.home_tab import people_of, refresh_homes
+from handlers.notify import publish_decision
+
+
+async def decide(ctx: BotContext, request_id: str, user_id: str, verb: str) -> Decision:
+    if verb == "approve":
+        return await ctx.orders.approve(request_id, user_id)
+    return await ctx.orders.cancel(request_id, user_id)
+
+
+async def publish_or_explain(ctx: BotContext, client: AsyncWebClient, decision: Decision,
+                             user_id: str, verb: str) -> dict[str, Any] | None:
+    """A decision made is published everywhere it shows; otherwise the notice that tells the
+    clicker why nothing changed is returned."""
+    if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
+        await publish_decision(ctx, decision.request)
+        await refresh_homes(ctx, client, [user_id, *people_of(decision.request)])
+        return None
+    if decision.outcome is DecisionOutcome.NOT_ALLOWED:
+        return notices.not_allowed(verb, decision.reason or "")
+    if decision.outcome is DecisionOutcome.ALREADY_DECIDED and decision.request is not None:
+        return notices.already_decided(decision.request)
+    return notices.refusal("I can't find the request behind this button; nothing was changed.")
