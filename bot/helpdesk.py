@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+
+from pydantic import Field
 
 from bot.domain import (
     ORDER_KINDS,
+    DomainModel,
     FieldInput,
     FormInput,
     HelpdeskTicket,
@@ -26,15 +28,14 @@ from bot.storage.repository import RequestRepository
 NOTES_PROPERTY = "ADDITIONAL_INSTRUCTIONS"
 
 
-@dataclass
-class Understanding:
+class Understanding(DomainModel):
     """What the bot made of a help-desk message, for its threaded reply."""
 
     ticket: HelpdeskTicket
     number: ServiceNumber
     service: ServiceAsset | None = None
     suggested: TransactionType | None = None
-    allowed: list[TransactionType] = field(default_factory=list)
+    allowed: list[TransactionType] = Field(default_factory=list)
     problem: str | None = None
 
 
