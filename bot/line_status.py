@@ -63,11 +63,29 @@ async def line_status(orders: OrderService, repo: RequestRepository, text: str) 
     requests = await repo.for_line(service.serviceNumber)
     history: dict[str, list[StatusStep]] = {}
     for request in requests:
-        steps = [StatusStep(status=e.new_status, at=e.seen_at.isoformat() if e.seen_at else None)
-                 for e in await repo.statuses_seen(request.id)]
-        if request.order_id and request.order_status:
-            first = StatusStep(status="ORDER_SUBMITTED")
-            steps = [first, *[s for s in steps if s.status != first.status]]
-        history[request.id] = steps
+        history[request.id] = await _history(orders, repo, request)
     return LineStatus(service=service, requests=requests, history=history,
                       asked_for_order=asked_for_order)
+
+
+async def _history(orders: OrderService, repo: RequestRepository, request: LineRequest
+                   ) -> list[StatusStep]:
+    """MobProc's own history of the order when it has one; else the statuses the bot saw."""
+    if request.order_id:
+        try:
+            order = await orders.mobproc.get_order(request.order_id)
+            if order.segments:
+                entries = await orders.mobproc.get_history(order.orderId,
+                                                           order.segments[0].orderSegmentId)
+                if entries:
+                    return [StatusStep(status=e.status,
+                                       at=e.date.isoformat() if e.date else None)
+                            for e in entries]
+        except MobProcError:
+            pass  # MobProc down: what was stored still tells most of the story
+    seen = [StatusStep(status=e.new_status, at=e.seen_at.isoformat() if e.seen_at else None)
+            for e in await repo.statuses_seen(request.id)]
+    if request.order_id:
+        seen = [StatusStep(status="ORDER_SUBMITTED"),
+                *[s for s in seen if s.status != "ORDER_SUBMITTED"]]
+    return seen

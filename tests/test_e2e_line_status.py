@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.runtime import RunningBot
+from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from tests.conftest import APPROVER, OTHER, Clock, eventually
@@ -47,3 +48,17 @@ async def test_unknown_lines_and_orders(driver: SlackDriver, slack: FakeSlackWeb
     assert "neither a line number nor a MobProc order" in await ask(driver, slack, "12345")
     assert "neither" in await ask(driver, slack, "what?")
     assert "Usage" in await ask(driver, slack, "  ")
+
+
+async def test_history_falls_back_to_what_was_seen_when_mobproc_is_down(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock,
+        simulator: RunningSimulator) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 1)
+    clock.advance(10)
+    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 2)
+    simulator.state.add_fault("GET", r"/orders/\d+$", status=503, times=10)
+    assert "Order submitted → In progress" in await ask(driver, slack, "404-555-3104")
