@@ -29,6 +29,7 @@ SIGNING_SECRET = "demo-signing-secret"
 BOT_TOKEN = "xoxb-demo-token"
 REQUESTER = "URequester"
 APPROVER = "UAPPROVER"
+EMPLOYEE = "UOTHER"
 APPROVAL_CHANNEL = "CAPPROVALS"
 HELPDESK_CHANNEL = "CHELPDESK"
 
@@ -97,15 +98,47 @@ async def _play(bot: RunningBot, api: FakeSlackWebAPI, driver: SlackDriver,
                 scenario: Scenario, show: DemoPrinter) -> bool:
     show.out(f"\n{'=' * 78}\n{scenario.command} — {scenario.transaction_type.value}\n{'=' * 78}")
     show.step("Riley (requester)", f"types `{scenario.command} {scenario.text}` in #helpdesk")
-    before_updates = len(api.calls_to("views.update"))
+    before = len(api.calls_to("views.update"))
     answer = await driver.slash_command(REQUESTER, scenario.command, scenario.text,
                                         channel_id=HELPDESK_CHANNEL)
     if answer.status_code != 200:
         show.out(f"  The bot answered HTTP {answer.status_code}")
         return False
+    return await _complete(bot, api, driver, show, await _modal_after(api, before))
+
+
+async def _play_helpdesk(bot: RunningBot, api: FakeSlackWebAPI, driver: SlackDriver,
+                         show: DemoPrinter) -> bool:
+    show.out(f"\n{'=' * 78}\nA request posted in the help-desk channel\n{'=' * 78}")
+    text = "My phone was stolen on the train :( can you suspend (415) 555-0142 please?"
+    show.step("Olive (employee)", f"posts in #helpdesk: “{text}”")
+    ts, _ = await driver.post_message(EMPLOYEE, HELPDESK_CHANNEL, text)
+    reply = await api.wait_for(lambda: next(iter(_bot_replies(api, ts)), None))
+    show.shows("#helpdesk thread", reply)
+    button = next(e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"])
+    show.step("Riley (help desk)", f"clicks {button['text']['text']}")
+    before = len(api.calls_to("views.update"))
+    await driver.click_button(REQUESTER, channel_id=HELPDESK_CHANNEL, message_ts=reply["ts"],
+                              action_id=button["action_id"])
+    ok = await _complete(bot, api, driver, show, await _modal_after(api, before))
+    for message in _bot_replies(api, ts)[1:]:
+        show.shows("#helpdesk thread (Olive follows her order here)", message)
+    return ok
+
+
+def _bot_replies(api: FakeSlackWebAPI, ts: str) -> list[dict[str, Any]]:
+    return [m for m in api.thread_replies(HELPDESK_CHANNEL, ts) if m.get("user") == api.bot_user_id]
+
+
+async def _modal_after(api: FakeSlackWebAPI, updates_before: int) -> dict[str, Any]:
     update = await api.wait_for(
-        lambda: next((c for c in api.calls_to("views.update")[before_updates:] if c.ok), None))
-    view = api.views[update.response["view"]["id"]]
+        lambda: next((c for c in api.calls_to("views.update")[updates_before:] if c.ok), None))
+    return api.views[update.response["view"]["id"]]
+
+
+async def _complete(bot: RunningBot, api: FakeSlackWebAPI, driver: SlackDriver,
+                    show: DemoPrinter, view: dict[str, Any]) -> bool:
+    """From the filled-in form to the order's final status."""
     show.shows("Riley", view)
     if not view.get("submit"):
         return False
@@ -171,6 +204,7 @@ async def run_demo(out: Callable[[str], None] = print, *, step_seconds: float = 
             SLACK_API_URL=api.base_url, PORT=0,
             DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
             APPROVERS=APPROVER, APPROVAL_CHANNEL=APPROVAL_CHANNEL,
+            HELPDESK_CHANNELS=HELPDESK_CHANNEL,
             STATUS_POLL_SECONDS=min(0.3, step_seconds / 4), LOG_LEVEL="WARNING",
         )
         bot = await start_bot(settings, host="127.0.0.1",
@@ -178,10 +212,13 @@ async def run_demo(out: Callable[[str], None] = print, *, step_seconds: float = 
         driver = SlackDriver(bot.events_url, SIGNING_SECRET, api)
         ok = True
         try:
-            out("mobproc-bot demo: four line orders, from slash command to the final status.")
+            out("mobproc-bot demo: four line orders, from slash command to the final status,")
+            out("then one started from a message in the help-desk channel.")
             out("MobProc is the embedded simulator; Slack is a local stand-in of its Web API.")
             for scenario in SCENARIOS:
                 ok = await _play(bot, api, driver, scenario, show) and ok
+            # After the four, (415) 555-0142 is active again: it can be suspended.
+            ok = await _play_helpdesk(bot, api, driver, show) and ok
         finally:
             await driver.aclose()
             await bot.stop()

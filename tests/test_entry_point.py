@@ -23,8 +23,9 @@ async def test_the_demo_plays_all_four_orders() -> None:
     text = "\n".join(lines)
     for command in ("/suspend-line", "/unsuspend-line", "/deactivate-line", "/transfer-line"):
         assert command in text
-    assert text.count("[Approve] [Cancel]") == 4
-    assert text.count("is now *Complete*") == 4
+    assert text.count("[Approve] [Cancel]") == 5  # four commands and a help-desk request
+    assert text.count("is now *Complete*") == 4 + 2  # the help-desk one also in its thread
+    assert "[Start suspend order]" in text
     assert "https://app.slack.com/block-kit-builder/#" in text
     assert text.rstrip().endswith("Demo finished.")
 
