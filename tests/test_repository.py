@@ -18,7 +18,7 @@ from bot.mobproc.models import (
     TransactionType,
 )
 from bot.storage.database import create_engine, migrate
-from bot.storage.repository import RequestRepository
+from bot.storage.repository import OutboxMessage, RequestRepository
 
 
 @pytest.fixture
@@ -79,8 +79,17 @@ async def test_status_events_in_order_until_posted(repo: RequestRepository) -> N
     events = await repo.unposted_events()
     assert [(e.subject, e.new_status) for _, _, e in events] == [("order", "B"),
                                                                  ("segment s", "X")]
-    await repo.mark_event_posted(events[0][0])
+    # Queuing the reply for an event marks the event handled, in the same transaction.
+    await repo.enqueue("r1", [OutboxMessage("chat.postMessage", {"text": "B"})],
+                       event_id=events[0][0])
     assert [e.subject for _, _, e in await repo.unposted_events()] == ["segment s"]
+    queued = await repo.queued_calls()
+    assert [(c.method, c.args) for c in queued] == [("chat.postMessage", {"text": "B"})]
+    future = datetime.now(UTC) + timedelta(seconds=5)
+    assert await repo.claim_call(queued[0].id, future)
+    assert not await repo.claim_call(queued[0].id, datetime.now(UTC) - timedelta(seconds=60))
+    await repo.call_done(queued[0].id)
+    assert await repo.queued_calls() == []
     assert await repo.segment_statuses("r1") == {"s": "X"}
 
 

@@ -350,13 +350,6 @@ class RequestRepository:
             )).all()
             return [(event.id, _request(req), event) for event, req in rows]
 
-    async def mark_event_posted(self, event_id: int) -> None:
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(StatusEventRow).where(StatusEventRow.id == event_id)
-                .values(posted_at=utcnow())
-            )
-
     async def segment_statuses(self, request_id: str) -> dict[str, str]:
         async with self._sessions() as session:
             row = await session.get(LineRequestRow, request_id)
