@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.demo import fill_form
 from bot.domain import ORDER_KINDS, RequestState, humanize_status
 from bot.mobproc.models import TransactionType
 from bot.runtime import RunningBot
@@ -197,3 +198,35 @@ async def test_statuses_passed_between_two_polls_are_still_reported(
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 3)
     texts = [r["text"] for r in slack.thread_replies(channel, ts)]
     assert "In progress" in texts[1] and "Complete" in texts[2]
+
+
+async def test_without_an_approval_channel_the_request_stays_where_it_was_asked(
+        start_test_bot, slack: FakeSlackWebAPI, simulator: RunningSimulator  # type: ignore[no-untyped-def]
+) -> None:
+    bot = await start_test_bot(APPROVAL_CHANNEL="")
+    driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
+    try:
+        view = await open_form(driver, slack, "/suspend-line", "404-555-3104",
+                               channel="CGENERAL")
+        await driver.submit_view(REQUESTER, view, fill_form(view))
+        request = await eventually(lambda: _attached(bot, view["private_metadata"]))
+        assert request.approval_channel == "CGENERAL"
+
+        # A channel the bot can't post in: the requester is told, nothing waits in vain.
+        view = await open_form(driver, slack, "/suspend-line", "404-555-3104",
+                               channel="CNOTMEMBER")
+        await driver.submit_view(REQUESTER, view, fill_form(view))
+        notice = await eventually(lambda: next(
+            (c for c in slack.calls_to("chat.postMessage")
+             if c.ok and c.args.get("channel") == REQUESTER), None))
+        assert "couldn't post your request" in all_text(notice.args)
+        stuck = await bot.ctx.repo.get(view["private_metadata"])
+        assert stuck is not None and stuck.state is RequestState.CANCELLED
+        assert not submitted_orders(simulator)
+    finally:
+        await driver.aclose()
+
+
+async def _attached(bot: RunningBot, request_id: str):  # type: ignore[no-untyped-def]
+    request = await bot.ctx.repo.get(request_id)
+    return request if request and request.approval_ts else None
