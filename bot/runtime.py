@@ -143,7 +143,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                               on_changed=refresh_views)
     secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \
         else ""
-    runner = web.AppRunner(create_web_app(app, engine, settings.PORT, secret))
+    runner = web.AppRunner(create_web_app(app, engine, settings.PORT, secret,
+                                          socket_mode=settings.socket_mode))
     await runner.setup()
     site = web.TCPSite(runner, host, settings.PORT)
     await site.start()

@@ -84,6 +84,7 @@ class FakeSlackWebAPI:
                  bot_user_id: str = "UBOT", users: list[FakeUser] | None = None,
                  usergroups: dict[str, list[str]] | None = None,
                  channels: list[FakeChannel] | None = None, trigger_ttl_seconds: float = 3.0,
+                 app_token: str = "xapp-1-test-app-token",
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.bot_token = bot_token
         self.team_id = team_id
@@ -93,6 +94,9 @@ class FakeSlackWebAPI:
             "SAPPROVERS": ["UAPPROVER2"]}
         self.channels = {c.id: c for c in (channels or DEFAULT_CHANNELS)}
         self.trigger_ttl_seconds = trigger_ttl_seconds
+        self.app_token = app_token
+        self._sockets: list[web.WebSocketResponse] = []
+        self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.clock = clock
         self.calls: list[RecordedCall] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
@@ -124,6 +128,7 @@ class FakeSlackWebAPI:
 
     async def start(self) -> None:
         app = web.Application()
+        app.router.add_get("/socket", self._socket)
         app.router.add_route("*", "/api/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -132,8 +137,47 @@ class FakeSlackWebAPI:
         self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/api/"
 
     async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    # --- Socket Mode ---------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "AFAKE"}})
+        self._sockets.append(ws)
+        try:
+            async for message in ws:
+                if message.type != web.WSMsgType.TEXT:
+                    continue
+                data = json.loads(message.data)
+                future = self._acks.pop(str(data.get("envelope_id")), None)
+                if future is not None and not future.done():
+                    future.set_result(data)
+        finally:
+            if ws in self._sockets:
+                self._sockets.remove(ws)
+        return ws
+
+    @property
+    def socket_connected(self) -> bool:
+        return any(not ws.closed for ws in self._sockets)
+
+    async def socket_send(self, envelope_type: str, payload: dict[str, Any],
+                          within: float = 10.0) -> dict[str, Any]:
+        """Deliver one envelope over Socket Mode; returns the app's acknowledgement."""
+        ws = next(ws for ws in self._sockets if not ws.closed)
+        envelope_id = secrets.token_hex(8)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._acks[envelope_id] = future
+        await ws.send_json({"envelope_id": envelope_id, "type": envelope_type,
+                            "payload": payload, "accepts_response_payload": True,
+                            "retry_attempt": 0, "retry_reason": ""})
+        return await asyncio.wait_for(future, within)
 
     # --- what tests use ------------------------------------------------------------
 
@@ -193,6 +237,14 @@ class FakeSlackWebAPI:
             return web.json_response(body, status=failure.status, headers=headers)
         auth = request.headers.get("Authorization", "")
         try:
+            if method == "apps.connections.open":
+                # Socket Mode: opened with the app-level token, not the bot token.
+                if auth != f"Bearer {self.app_token}":
+                    raise SlackError("invalid_auth")
+                response = {"ok": True, "url": self.base_url.replace(
+                    "http://", "ws://").replace("/api/", "/socket")}
+                self.calls.append(RecordedCall(method, args, True, None, response))
+                return web.json_response(response)
             if auth != f"Bearer {self.bot_token}" and args.get("token") != self.bot_token:
                 raise SlackError("invalid_auth")
             handler = self._methods.get(method)
