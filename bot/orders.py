@@ -68,6 +68,9 @@ class ConfirmResult:
     request: LineRequest | None = None
     errors: FormErrors | None = None
     refusal: str | None = None  # MobProc refused or could not answer; shown in the modal
+    # True only for the one submission that moved the request to pending: it alone posts
+    # the approval message, however often the form was submitted.
+    confirmed_now: bool = False
 
 
 class DecisionOutcome(StrEnum):
@@ -182,11 +185,11 @@ class OrderService:
             await self.repo.audit(request_id, Audit(user_id, "error", {
                 "step": "confirmation", "message": exc.message, "mobprocErrorId": exc.error_id}))
             return ConfirmResult(refusal=exc.message)
-        await self.repo.save_confirmation(
+        moved = await self.repo.save_confirmation(
             request_id, properties=result.properties,
             acknowledged=[a.id for a in result.acknowledgements], confirmation=confirmation,
             actor=user_id)
-        return ConfirmResult(request=await self.repo.get(request_id))
+        return ConfirmResult(request=await self.repo.get(request_id), confirmed_now=moved)
 
     async def attach_approval_message(self, request_id: str, channel: str, ts: str) -> None:
         await self.repo.update_fields(request_id, approval_channel=channel, approval_ts=ts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ class RunningBot:
         if self._stopped:
             return
         self._stopped = True
+        await self._runner.shutdown()  # no new requests
+        await _finish_listeners(grace_seconds=10.0)
         await self.follower.stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
@@ -73,6 +76,17 @@ class RunningBot:
         await self._engine.dispose()
         if self.simulator is not None:
             await self.simulator.stop()
+
+
+async def _finish_listeners(grace_seconds: float) -> None:
+    """Let Bolt's listeners that are still working (they run on after their ack) finish
+    before their database and HTTP clients close under them."""
+    current = asyncio.current_task()
+    running = [t for t in asyncio.all_tasks() if t is not current and not t.done()
+               and "slack_bolt" in getattr(getattr(t.get_coro(), "cr_code", None),
+                                           "co_filename", "")]
+    if running:
+        await asyncio.wait(running, timeout=grace_seconds)
 
 
 def mobproc_config(settings: Settings, simulator: RunningSimulator | None) -> MobProcConfig:

@@ -52,7 +52,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                       view=await _form_again(ctx, request_id, entered, result.refusal))
             return
         await ack()
-        if result.request.approval_ts is None:
+        if result.confirmed_now:
             await post_for_approval(ctx, client, result.request)
 
 

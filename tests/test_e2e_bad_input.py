@@ -101,3 +101,22 @@ async def test_payloads_with_missing_or_unknown_fields(
     await eventually(lambda: any("nothing was changed" in all_text(c.args).lower()
                                  for c in slack.calls_to("chat.postEphemeral")))
     assert not await bot.ctx.repo.in_states(list(RequestState))
+
+
+async def test_submitting_the_form_many_times_posts_one_approval_request(
+        driver: SlackDriver, slack: FakeSlackWebAPI, simulator: RunningSimulator) -> None:
+    import asyncio
+
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    values = fill_form(view)
+    answers = await asyncio.gather(*(driver.submit_view(REQUESTER, view, values)
+                                     for _ in range(5)))
+    assert all(a.status_code == 200 for a in answers)
+    await eventually(lambda: [c for c in slack.calls_to("chat.postMessage")
+                              if c.args.get("channel") == "CAPPROVALS"])
+    await eventually(lambda: any(c.args.get("user") == REQUESTER
+                                 for c in slack.calls_to("chat.postEphemeral")))
+    approvals = [c for c in slack.calls_to("chat.postMessage")
+                 if c.args.get("channel") == "CAPPROVALS"]
+    assert len(approvals) == 1
+    assert not [p for p in simulator.state.order_posts if not p["confirm"]]
