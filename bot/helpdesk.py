@@ -37,6 +37,7 @@ class Understanding(DomainModel):
     suggested: TransactionType | None = None
     allowed: list[TransactionType] = Field(default_factory=list)
     problem: str | None = None
+    first_time: bool = True  # False when Slack delivered the same message again
 
 
 class HelpdeskService:
@@ -53,10 +54,10 @@ class HelpdeskService:
         intent = read_intent(text, self._region, self._keywords)
         if intent is None:
             return None
-        ticket = await self._repo.add_ticket(HelpdeskTicket(
+        ticket, first_time = await self._repo.add_ticket(HelpdeskTicket(
             id=uuid.uuid4().hex, channel=channel, message_ts=message_ts, poster_id=poster_id,
             text=text[:4000], service_number=intent.number.digits))
-        found = Understanding(ticket=ticket, number=intent.number)
+        found = Understanding(ticket=ticket, number=intent.number, first_time=first_time)
         try:
             service = await self._orders.mobproc.find_service(intent.number.digits)
         except MobProcError:

@@ -36,7 +36,8 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         try:
             await answer_message(ctx, client, channel=event["channel"],
                                  message_ts=event["ts"], thread_ts=event["ts"],
-                                 poster_id=event["user"], text=event.get("text") or "")
+                                 poster_id=event["user"], text=event.get("text") or "",
+                                 once=True)
         except SlackApiError:
             return
 
@@ -49,7 +50,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         try:
             answered = await answer_message(ctx, client, channel=event["channel"],
                                             message_ts=event["ts"], thread_ts=thread,
-                                            poster_id=event["user"], text=text)
+                                            poster_id=event["user"], text=text, once=True)
             if not answered:
                 await client.chat_postEphemeral(
                     channel=event["channel"], user=event["user"],

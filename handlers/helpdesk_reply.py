@@ -15,13 +15,16 @@ log = logging.getLogger(__name__)
 
 
 async def answer_message(ctx: BotContext, client: AsyncWebClient, *, channel: str,
-                         message_ts: str, thread_ts: str, poster_id: str, text: str) -> bool:
+                         message_ts: str, thread_ts: str, poster_id: str, text: str,
+                         once: bool = False) -> bool:
     """Reply in the message's thread with what the bot understood; False if it named no
-    line (then nothing is posted)."""
+    line (then nothing is posted). ``once``: not again for a message already answered."""
     found = await ctx.helpdesk.understand(channel=channel, message_ts=message_ts,
                                           poster_id=poster_id, text=text)
     if found is None:
         return False
+    if once and not found.first_time:
+        return True
     message = helpdesk.understood_message(found, region=ctx.settings.DEFAULT_REGION)
     try:
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)

@@ -156,3 +156,18 @@ async def test_mentioning_the_bot(driver: SlackDriver, slack: FakeSlackWebAPI) -
                         "text": text, "ts": ts})
     reply = (await eventually(lambda: bot_replies(slack, "CGENERAL", ts)))[0]
     assert [b["text"]["text"] for b in start_buttons(reply)] == ["Start deactivate order"]
+
+
+async def test_a_redelivered_message_is_answered_once(driver: SlackDriver,
+                                                      slack: FakeSlackWebAPI) -> None:
+    text = "stolen phone, suspend 415-555-0199"
+    ts, _ = await driver.post_message(EMPLOYEE, HELPDESK, text)
+    await eventually(lambda: bot_replies(slack, HELPDESK, ts))
+    event = {"type": "message", "channel": HELPDESK, "user": EMPLOYEE, "text": text,
+             "ts": ts, "channel_type": "channel"}
+    for retry in (1, 2):
+        assert (await driver.event(event, retry_num=retry)).status_code == 200
+    # A later message is answered; by then the retries were handled too.
+    later, _ = await driver.post_message(EMPLOYEE, HELPDESK, "lost 404-555-3104")
+    await eventually(lambda: bot_replies(slack, HELPDESK, later))
+    assert len(bot_replies(slack, HELPDESK, ts)) == 1

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.domain import HelpdeskTicket, LineRequest, OrderForm, RequestState
@@ -105,17 +106,21 @@ class RequestRepository:
             row = await session.get(LineRequestRow, request_id)
             return _request(row) if row else None
 
-    async def add_ticket(self, ticket: HelpdeskTicket) -> HelpdeskTicket:
-        """Store a ticket once per message; a repeat delivery gets the stored one back."""
-        async with self._sessions.begin() as session:
-            existing = await session.scalar(
-                select(HelpdeskTicketRow).where(HelpdeskTicketRow.channel == ticket.channel,
-                                                HelpdeskTicketRow.message_ts ==
-                                                ticket.message_ts))
-            if existing is not None:
-                return _ticket(existing)
-            session.add(HelpdeskTicketRow(**ticket.model_dump()))
-            return ticket
+    async def add_ticket(self, ticket: HelpdeskTicket) -> tuple[HelpdeskTicket, bool]:
+        """Store a ticket once per message: (the ticket, whether it is new). A repeated
+        delivery of the same message gets the stored ticket back."""
+        try:
+            async with self._sessions.begin() as session:
+                session.add(HelpdeskTicketRow(**ticket.model_dump()))
+            return ticket, True
+        except IntegrityError:  # the unique (channel, message_ts) says: seen before
+            async with self._sessions() as session:
+                existing = await session.scalar(
+                    select(HelpdeskTicketRow).where(
+                        HelpdeskTicketRow.channel == ticket.channel,
+                        HelpdeskTicketRow.message_ts == ticket.message_ts))
+                assert existing is not None
+                return _ticket(existing), False
 
     async def get_ticket(self, ticket_id: str) -> HelpdeskTicket | None:
         async with self._sessions() as session:
