@@ -6,8 +6,8 @@ from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import APPROVER, OTHER, Clock, eventually
-from tests.flow import all_text, open_form, submit_form
+from tests.conftest import OTHER, Clock, eventually
+from tests.flow import all_text, approved_order
 
 
 async def ask(driver: SlackDriver, slack: FakeSlackWebAPI, text: str) -> str:
@@ -21,13 +21,7 @@ async def ask(driver: SlackDriver, slack: FakeSlackWebAPI, text: str) -> str:
 
 async def test_line_status_by_number_and_by_order_id(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
-    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
-                              action_id="approve_request")
-    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 1)
-    clock.advance(10)
-    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 2)
+    view, _, _ = await approved_order(driver, slack, clock)
     request = await bot.ctx.repo.get(view["private_metadata"])
     assert request is not None and request.order_id
 
@@ -53,12 +47,6 @@ async def test_unknown_lines_and_orders(driver: SlackDriver, slack: FakeSlackWeb
 async def test_history_falls_back_to_what_was_seen_when_mobproc_is_down(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock,
         simulator: RunningSimulator) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
-    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
-                              action_id="approve_request")
-    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 1)
-    clock.advance(10)
-    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 2)
+    await approved_order(driver, slack, clock)
     simulator.state.add_fault("GET", r"/orders/\d+$", status=503, times=10)
     assert "Order submitted → In progress" in await ask(driver, slack, "404-555-3104")

@@ -13,7 +13,14 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from tests.conftest import APPROVER, OTHER, REQUESTER, SIGNING_SECRET, Clock, eventually
-from tests.flow import all_text, buttons, open_form, submit_form, submitted_orders
+from tests.flow import (
+    all_text,
+    approved_order,
+    buttons,
+    open_form,
+    submit_form,
+    submitted_orders,
+)
 
 LINES = {
     TransactionType.SUSPEND: "404-555-3104 lost at the airport",
@@ -187,11 +194,7 @@ async def test_restart_between_confirmation_and_approval_loses_nothing(
 
 async def test_statuses_passed_between_two_polls_are_still_reported(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
-    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
-                              action_id="approve_request")
-    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 1)
+    _, channel, ts = await approved_order(driver, slack)
     await bot.follower.stop()  # no polling while the order moves through two statuses
     clock.advance(25)
     await bot.follower.poll_once()
