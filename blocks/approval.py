@@ -5,14 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.ids import APPROVE_ACTION, CANCEL_ACTION
+from blocks.line import line_number
 from blocks.summary import order_summary
 from blocks.text import context, escape_mrkdwn, plain, section, slack_date
 from bot.domain import LineRequest, RequestState, humanize_status
-from bot.phone import format_service_number
-
-
-def _number(req: LineRequest, region: str) -> str:
-    return format_service_number(req.service.serviceNumber, region)
 
 
 def _asker(req: LineRequest) -> str:
@@ -37,7 +33,8 @@ def approval_message(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
                          "deny": plain("Keep it", 30)}},
         ],
     })
-    text = (f"{_asker(req)} asks to {req.kind.verb} {_number(req, region)}: approval needed")
+    number = line_number(req.service, region)
+    text = f"{_asker(req)} asks to {req.kind.verb} {number}: approval needed"
     return {"text": text, "blocks": blocks}
 
 
@@ -68,7 +65,7 @@ def decided_message(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
                           f"`{escape_mrkdwn(req.external_order_number)}`"))
     state = {RequestState.CANCELLED: "cancelled", RequestState.FAILED: "refused by MobProc",
              RequestState.EXPIRED: "expired"}.get(req.state, "approved")
-    text = f"Request to {req.kind.verb} {_number(req, region)} {state}"
+    text = f"Request to {req.kind.verb} {line_number(req.service, region)} {state}"
     if req.order_id:
         text += f": MobProc order {req.order_id}, {humanize_status(req.order_status)}"
     return {"text": text, "blocks": blocks}
@@ -77,6 +74,7 @@ def decided_message(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
 def requester_notice(req: LineRequest, permalink: str | None, *, region: str = "US"
                      ) -> dict[str, Any]:
     where = f"<{permalink}|approval request>" if permalink else "approval request"
-    text = (f":inbox_tray: Your request to {req.kind.verb} {_number(req, region)} is waiting "
+    number = line_number(req.service, region)
+    text = (f":inbox_tray: Your request to {req.kind.verb} {number} is waiting "
             f"for an approver. I'll post every update in the thread of the {where}.")
     return {"text": text.replace(":inbox_tray: ", ""), "blocks": [section(text)]}

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.ids import START_ORDER_ACTION
-from blocks.line import line_facts
+from blocks.line import line_facts, line_number
 from blocks.summary import order_summary
 from blocks.text import context, escape_mrkdwn, fields_section, plain, section
 from bot.domain import ORDER_KINDS, LineRequest
 from bot.helpdesk import Understanding
 from bot.mobproc.models import TransactionType
-from bot.phone import format_service_number
 
 
 def start_button(ticket_id: str, transaction_type: TransactionType, primary: bool
@@ -68,7 +67,7 @@ def waiting_summary(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
 
 
 def final_dm(req: LineRequest, status_text: str, *, region: str = "US") -> dict[str, Any]:
-    number = format_service_number(req.service.serviceNumber, region)
+    number = line_number(req.service, region)
     text = (f"Your request to {req.kind.verb} {number} is finished: {status_text}. "
             f"MobProc order {req.order_id or '—'}.")
     return {"text": text, "blocks": [section(escape_mrkdwn(text))]}

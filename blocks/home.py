@@ -5,20 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
+from blocks.line import line_number
 from blocks.text import context, escape_mrkdwn, header, plain, section
 from bot.domain import ORDER_KINDS, LineRequest, humanize_status
 from bot.mobproc.models import TransactionType
-from bot.phone import format_service_number
 
 HOME_NUMBER_CALLBACK = "home_number"
 NUMBER_BLOCK = "number"
 MAX_OWN = 10
 MAX_WAITING = 10
 MAX_DECIDED = 20
-
-
-def _number(req: LineRequest, region: str) -> str:
-    return format_service_number(req.service.serviceNumber, region)
 
 
 def _status(req: LineRequest) -> str:
@@ -48,7 +44,7 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
             blocks.append(context("Nothing is waiting for you."))
         for req in waiting[:MAX_WAITING]:
             blocks.append(section(
-                f"*{req.kind.title}* {_number(req, region)} for <@{req.requester_id}>"
+                f"*{req.kind.title}* {line_number(req.service, region)} for <@{req.requester_id}>"
                 f"{_link(req)}\nAsked on {req.created_at:%b %d, %H:%M} UTC"))
             blocks.append({"type": "actions", "block_id": f"decide_{req.id}", "elements": [
                 {"type": "button", "action_id": HOME_APPROVE_ACTION, "value": req.id,
@@ -61,15 +57,15 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
         blocks.append(context("You have no line orders yet. Start one above, or use "
                               "/suspend-line 415-555-0199."))
     for req in own[:MAX_OWN]:
-        blocks.append(section(f"*{req.kind.title}* {_number(req, region)} · {_status(req)}"
-                              f"{_link(req)}"))
+        number = line_number(req.service, region)
+        blocks.append(section(f"*{req.kind.title}* {number} · {_status(req)}{_link(req)}"))
 
     blocks += [{"type": "divider"}, section("*Latest decisions*")]
     if not decided:
         blocks.append(context("No decisions yet."))
     for req in decided[:MAX_DECIDED]:
         who = f" by <@{req.decided_by}>" if req.decided_by else ""
-        blocks.append(context(f"{req.kind.title} {_number(req, region)}: {_status(req)}"
+        blocks.append(context(f"{req.kind.title} {line_number(req.service, region)}: {_status(req)}"
                               f"{who}{_link(req)}"))
     return {"type": "home", "blocks": blocks[:100]}
 

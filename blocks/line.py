@@ -8,6 +8,11 @@ from bot.mobproc.models import ServiceAsset
 from bot.phone import format_service_number
 
 
+def line_number(service: ServiceAsset, region: str) -> str:
+    """The line's number as people in ``region`` write it."""
+    return format_service_number(service.serviceNumber, region)
+
+
 def line_facts(service: ServiceAsset, region: str) -> list[tuple[str, str]]:
     holder = service.employee
     holder_text = "—"
@@ -16,7 +21,7 @@ def line_facts(service: ServiceAsset, region: str) -> list[tuple[str, str]]:
         if holder.email:
             holder_text += f" ({escape_mrkdwn(holder.email)})"
     return [
-        ("Line", format_service_number(service.serviceNumber, region)),
+        ("Line", line_number(service, region)),
         ("Account holder", holder_text),
         ("Device", escape_mrkdwn(service.device.display_name) if service.device else "—"),
         ("Plan", escape_mrkdwn(service.plan.name) if service.plan and service.plan.name

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from blocks.line import line_facts
+from blocks.line import line_facts, line_number
 from blocks.text import context, escape_mrkdwn, fields_section, header, section
 from bot.domain import humanize_status
 from bot.line_status import LineStatus
-from bot.phone import format_service_number
 
 
 def line_status_message(found: LineStatus, *, region: str = "US") -> dict[str, Any]:
-    number = format_service_number(found.service.serviceNumber, region)
+    number = line_number(found.service, region)
     blocks: list[dict[str, Any]] = [header(f"Line {number}")]
     blocks.extend(fields_section(line_facts(found.service, region)))
     if found.requests:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from blocks.line import line_number
 from blocks.text import escape_mrkdwn, section
 from bot.domain import LineRequest, StatusChange, humanize_status
 from bot.mobproc import assumed
-from bot.phone import format_service_number
 
 
 def _reply(text: str) -> dict[str, Any]:
@@ -37,8 +37,8 @@ def cancelled_reply(req: LineRequest) -> dict[str, Any]:
     return _reply(f":no_entry_sign: Cancelled by {who}. Nothing was ordered.")
 
 
-def expired_notice(req: LineRequest) -> dict[str, Any]:
-    number = format_service_number(req.service.serviceNumber)
+def expired_notice(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
+    number = line_number(req.service, region)
     return _reply(f":hourglass: The request to {req.kind.verb} {number} expired: no approver "
                   f"decided in time, so nothing was ordered. <@{req.requester_id}>, run "
                   f"`{req.kind.command}` again if it is still needed.")
@@ -71,10 +71,11 @@ def status_reply(change: StatusChange) -> dict[str, Any]:
     return _reply(text)
 
 
-def reminder_reply(req: LineRequest, approvers: list[str]) -> dict[str, Any]:
+def reminder_reply(req: LineRequest, approvers: list[str], *, region: str = "US"
+                   ) -> dict[str, Any]:
     """Re-announces a waiting request to the approvers (users and user groups)."""
     who = " ".join(f"<!subteam^{a}>" if a.startswith("S") else f"<@{a}>" for a in approvers)
-    number = format_service_number(req.service.serviceNumber)
+    number = line_number(req.service, region)
     text = (f":bell: {who or 'Approvers'}: the request to {req.kind.verb} {number} from "
             f"<@{req.requester_id}> is still waiting for a decision (reminder "
             f"{req.reminders_sent}).")

@@ -387,9 +387,6 @@ class OrderService:
                             serviceId=request.service.id, properties=properties,
                             acknowledgements=acks)
 
-    def display_number(self, request: LineRequest) -> str:
-        return format_service_number(request.service.serviceNumber, self.region)
-
     def display_digits(self, digits: str) -> str:
         return format_service_number(digits, self.region)
 

@@ -61,12 +61,13 @@ def status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage
 
 
 def expiry_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
+    notice = status.expired_notice(request, region=ctx.settings.DEFAULT_REGION)
     messages = [OutboxMessage("chat.postMessage", {"channel": request.requester_id,
-                                                   **status.expired_notice(request)})]
+                                                   **notice})]
     if request.approval_channel and request.approval_ts:
         messages[:0] = [_update(ctx, request),
-                        _thread(request, status.expired_notice(request))]
-    return messages + _helpdesk(request, status.expired_notice(request))
+                        _thread(request, notice)]
+    return messages + _helpdesk(request, notice)
 
 
 async def publish_decision(ctx: BotContext, request: LineRequest) -> None:
@@ -77,4 +78,5 @@ async def publish_decision(ctx: BotContext, request: LineRequest) -> None:
 def reminder_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
     if not request.approval_channel or not request.approval_ts:
         return []
-    return [_thread(request, status.reminder_reply(request, ctx.settings.APPROVERS))]
+    return [_thread(request, status.reminder_reply(request, ctx.settings.APPROVERS,
+                                                         region=ctx.settings.DEFAULT_REGION))]

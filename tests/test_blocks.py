@@ -244,3 +244,12 @@ def test_render_reads_like_slack() -> None:
     assert url.startswith("https://app.slack.com/block-kit-builder/#")
     view_text = render.to_text(modals.order_form_view(the_form()))
     assert "Contact Phone Number: [2038599360]" in view_text
+
+
+def test_numbers_follow_the_configured_region() -> None:
+    london = ServiceAsset(id="9", serviceNumber="2079460958")
+    req = request(service=london, approval_ts="1.1", reminders_sent=1)
+    for message in (status.expired_notice(req, region="GB"),
+                    status.reminder_reply(req, ["UAPPROVER"], region="GB"),
+                    approval.approval_message(req, region="GB")):
+        assert "020 7946 0958" in all_text(message)
