@@ -53,8 +53,6 @@ ORDER_KINDS: dict[TransactionType, OrderKind] = {
     ),
 }
 
-KIND_BY_COMMAND: dict[str, OrderKind] = {k.command: k for k in ORDER_KINDS.values()}
-
 
 def kind_of(transaction_type: str) -> OrderKind:
     return ORDER_KINDS[TransactionType(transaction_type)]

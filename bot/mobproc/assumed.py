@@ -18,8 +18,8 @@ SERVICE_NUMBER_FILTER = "serviceNumber"
 # GET /orders?externalOrderNumber=<n>: the filter is assumed.
 EXTERNAL_ORDER_NUMBER_FILTER = "externalOrderNumber"
 
-# Service statuses beyond the documented ACTIVE.
-SERVICE_STATUSES = ("ACTIVE", "SUSPENDED", "DEACTIVATED")
+# Service statuses beyond the documented ACTIVE (SUSPENDED, DEACTIVATED) are shown humanised
+# whatever they are; the bot decides only by orderActions, never by status.
 
 # Order statuses: ORDER_SUBMITTED and AWAITING_APPROVAL are documented, the rest assumed.
 ORDER_STATUS_FLOW = ("ORDER_SUBMITTED", "IN_PROGRESS", "SHIPPED", "COMPLETE")

@@ -6,13 +6,14 @@ import copy
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.mobproc import assumed
 from bot.simulator import seed
 
-# Order statuses the simulator walks through (assumed in API.md), one step at a time.
-PROGRESSION = ("ORDER_SUBMITTED", "IN_PROGRESS", "COMPLETE")
+# The assumed status flow, one step at a time; none of the four order types ships anything.
+PROGRESSION = tuple(s for s in assumed.ORDER_STATUS_FLOW if s != "SHIPPED")
 
 
 class ApiError(Exception):
@@ -172,6 +173,3 @@ class SimulatorState:
         return [o for o in self.orders.values()
                 if external is None or o.request.get("externalOrderNumber") == external]
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
