@@ -6,13 +6,12 @@ would send them, and prints what each person would see, with a Block Kit Builder
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from blocks.render import builder_url, to_text
 from bot.domain import LineRequest, RequestState
@@ -22,8 +21,7 @@ from bot.settings import Settings
 from bot.simulator.server import SimulatorConfig
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-
-T = TypeVar("T")
+from bot.slack_standin.polling import eventually
 
 SIGNING_SECRET = "demo-signing-secret"
 BOT_TOKEN = "xoxb-demo-token"
@@ -179,18 +177,6 @@ async def _followed_to_the_end(bot: RunningBot, request_id: str) -> LineRequest 
     pending = [e for _, r, e in await bot.ctx.repo.unposted_events() if r.id == request_id]
     queued = [c for c in await bot.ctx.repo.queued_calls() if c.request_id == request_id]
     return None if pending or queued else request
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 15.0) -> T:
-    """Poll ``probe`` until it gives a value; fail loudly after ``within`` seconds."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"gave up waiting after {within}s")
-        await asyncio.sleep(0.05)
 
 
 async def run_demo(out: Callable[[str], None] = print, *, step_seconds: float = 1.0) -> bool:

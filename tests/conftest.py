@@ -3,11 +3,10 @@ each on a free loopback port, wired together as in production."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -16,8 +15,6 @@ from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-
-T = TypeVar("T")
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"
@@ -40,22 +37,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None] | T | None],
-                     within: float = 10.0) -> T:
-    """Poll until ``probe`` returns something truthy; fail with a clear message otherwise."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        value = probe()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value  # type: ignore[return-value]
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from typing import Any
 from bot.demo import fill_form
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import APPROVAL_CHANNEL, HELPDESK, REQUESTER, eventually
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVAL_CHANNEL, HELPDESK, REQUESTER
 
 
 async def open_form(driver: SlackDriver, slack: FakeSlackWebAPI, command: str, text: str, *,

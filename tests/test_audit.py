@@ -15,7 +15,8 @@ from bot.audit_export import export_audit
 from bot.runtime import RunningBot
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import APPROVER, OTHER, REQUESTER, Clock, eventually
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVER, OTHER, REQUESTER, Clock
 from tests.flow import open_form, submit_form
 
 

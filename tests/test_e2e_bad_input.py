@@ -11,7 +11,8 @@ from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import REQUESTER, SIGNING_SECRET, eventually
+from bot.slack_standin.polling import eventually
+from tests.conftest import REQUESTER, SIGNING_SECRET
 from tests.flow import all_text, open_form
 
 

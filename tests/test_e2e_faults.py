@@ -14,15 +14,8 @@ from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import (
-    APPROVER,
-    BOT_TOKEN,
-    REQUESTER,
-    SIGNING_SECRET,
-    BotFactory,
-    Clock,
-    eventually,
-)
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVER, BOT_TOKEN, REQUESTER, SIGNING_SECRET, BotFactory, Clock
 from tests.flow import all_text, open_form, submit_form, submitted_orders
 
 

@@ -12,7 +12,8 @@ from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import APPROVER, HELPDESK, Clock, eventually
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVER, HELPDESK, Clock
 from tests.flow import all_text, submitted_orders
 
 EMPLOYEE = "UOTHER"  # Olive, who lost her phone

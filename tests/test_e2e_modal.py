@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.runtime import RunningBot
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import REQUESTER, eventually
+from bot.slack_standin.polling import eventually
+from tests.conftest import REQUESTER
 from tests.flow import all_text, open_form
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import APPROVER, SIGNING_SECRET, BotFactory, Clock, eventually
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVER, SIGNING_SECRET, BotFactory, Clock
 from tests.flow import buttons, open_form, submit_form
 
 HOUR = 3600

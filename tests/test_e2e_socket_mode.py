@@ -13,7 +13,8 @@ from bot.runtime import start_bot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import view_state
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import APPROVAL_CHANNEL, APPROVER, REQUESTER, Clock, bot_settings, eventually
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVAL_CHANNEL, APPROVER, REQUESTER, Clock, bot_settings
 from tests.flow import submitted_orders
 
 

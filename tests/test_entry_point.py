@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from bot.demo import run_demo
-from tests.conftest import eventually
+from bot.slack_standin.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 

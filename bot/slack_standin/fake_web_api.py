@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.slack_standin.block_kit_limits import validate_message, validate_view
+from bot.slack_standin.polling import eventually
 
 T = TypeVar("T")
 
@@ -209,17 +210,14 @@ class FakeSlackWebAPI:
         self._failures.append(_Failure(method, error, status, retry_after, times))
 
     async def wait_for(self, predicate: Callable[[], T | None], within: float = 10.0) -> T:
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if asyncio.get_running_loop().time() > deadline:
-                recent = "\n".join(f"  {c.method} ok={c.ok} {c.error or ''}"
-                                   for c in self.calls[-15:])
-                raise AssertionError(f"condition not met within {within}s; recent calls:\n"
-                                     f"{recent}")
-            await asyncio.sleep(0.02)
+        """``eventually``, failing with the last calls listed to show what did happen."""
+        try:
+            return await eventually(predicate, within)
+        except AssertionError:
+            recent = "\n".join(f"  {c.method} ok={c.ok} {c.error or ''}"
+                               for c in self.calls[-15:])
+            raise AssertionError(f"condition not met within {within}s; recent calls:\n"
+                                 f"{recent}") from None
 
     # --- HTTP -------------------------------------------------------------------------
 
