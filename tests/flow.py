@@ -14,11 +14,13 @@ from tests.conftest import APPROVAL_CHANNEL, HELPDESK, REQUESTER
 async def open_form(driver: SlackDriver, slack: FakeSlackWebAPI, command: str, text: str, *,
                     user: str = REQUESTER, channel: str = HELPDESK) -> dict[str, Any]:
     """Run a slash command; return the modal once the bot has filled it in."""
+    opened = len(slack.calls_to("views.open"))
     before = len(slack.calls_to("views.update"))
     answer = await driver.slash_command(user, command, text, channel_id=channel)
     assert answer.status_code == 200, answer.text
     assert answer.text == "", f"expected a bare ack, got {answer.text!r}"
-    assert any(c.ok for c in slack.calls_to("views.open")), "no loading modal was opened"
+    # The ack goes back before the listener opens the loading modal, so wait for it.
+    await eventually(lambda: any(c.ok for c in slack.calls_to("views.open")[opened:]))
     update = await eventually(lambda: next(
         (c for c in slack.calls_to("views.update")[before:] if c.ok), None))
     return slack.views[update.response["view"]["id"]]
