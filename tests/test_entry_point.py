@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from bot.demo import run_demo
+from bot.mobproc.client import MobProcClient, MobProcConfig
 from bot.slack_standin.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,3 +81,36 @@ def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0]
+
+
+async def test_the_simulator_runs_on_its_own_with_the_settings_it_prints(tmp_path: Path) -> None:
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.simulator", "--port", str(port), cwd=tmp_path,
+        env=_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    assert process.stdout is not None
+    printed: dict[str, str] = {}
+    try:
+        while "MOBPROC_TENANT" not in printed:
+            line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+            assert line, "the simulator exited before printing its settings"
+            name, _, value = line.strip().partition("=")
+            if name.startswith("MOBPROC_"):
+                printed[name] = value
+        assert printed["MOBPROC_BASE_URL"].startswith(f"http://127.0.0.1:{port}/")
+        # The printed values are exactly what the bot needs to use it as MobProc.
+        client = MobProcClient(MobProcConfig(
+            base_url=printed["MOBPROC_BASE_URL"], token_url=printed["MOBPROC_TOKEN_URL"],
+            client_id=printed["MOBPROC_CLIENT_ID"],
+            client_secret=SecretStr(printed["MOBPROC_CLIENT_SECRET"]),
+            username=printed["MOBPROC_USERNAME"],
+            password=SecretStr(printed["MOBPROC_PASSWORD"]), tenant=printed["MOBPROC_TENANT"],
+            scope="MOBPROC", timeout_seconds=5.0))
+        try:
+            line = await client.find_service("4155550199")
+        finally:
+            await client.aclose()
+        assert line is not None and line.serviceNumber == "4155550199"
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 20)
