@@ -55,7 +55,6 @@ async def test_a_failing_submission_is_resumed_once_mobproc_is_back(
     simulator.state.add_fault("POST", r"/orders$", status=503)
     await approve(driver, channel, ts)
     await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED), within=15)
-    texts = replies(slack, channel, ts)
     await eventually(lambda: len(replies(slack, channel, ts)) == 2)
     texts = replies(slack, channel, ts)
     assert "isn't answering" in texts[0] and "is placed" in texts[1]
