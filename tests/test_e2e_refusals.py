@@ -12,10 +12,10 @@ from blocks.ids import FORM_ERROR_BLOCK
 from bot.domain import RequestState
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
-from bot.slack_standin.driver import SlackDriver, sign
+from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVAL_CHANNEL, REQUESTER, SIGNING_SECRET
+from tests.conftest import APPROVAL_CHANNEL, REQUESTER
 from tests.flow import all_text, open_form, submitted_orders
 
 
@@ -107,18 +107,14 @@ def _command_body() -> bytes:
 async def test_forged_signature_is_refused(driver: SlackDriver, slack: FakeSlackWebAPI
                                            ) -> None:
     body = _command_body()
-    headers = sign("not-the-secret", body)
-    headers["Content-Type"] = "application/x-www-form-urlencoded"
-    answer = await driver.post_raw(body, headers)
+    answer = await driver.post_form(body, secret="not-the-secret")
     assert answer.status_code == 401
     assert not slack.calls_to("views.open")
 
 
 async def test_stale_timestamp_is_refused(driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
     body = _command_body()
-    headers = sign(SIGNING_SECRET, body, timestamp=int(time.time()) - 10 * 60)
-    headers["Content-Type"] = "application/x-www-form-urlencoded"
-    answer = await driver.post_raw(body, headers)
+    answer = await driver.post_form(body, timestamp=int(time.time()) - 10 * 60)
     assert answer.status_code == 401
     assert not slack.calls_to("views.open")
 
@@ -127,9 +123,7 @@ async def test_a_correct_signature_is_accepted(driver: SlackDriver, slack: FakeS
                                                ) -> None:
     # The counterpart of the two refusals: the same body, signed right, is handled.
     body = _command_body()
-    headers = sign(SIGNING_SECRET, body)
-    headers["Content-Type"] = "application/x-www-form-urlencoded"
-    answer = await driver.post_raw(body, headers)
+    answer = await driver.post_form(body)
     assert answer.status_code == 200
     await eventually(lambda: slack.calls_to("views.open"))
 

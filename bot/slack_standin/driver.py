@@ -79,17 +79,19 @@ class SlackDriver:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _send(self, body: bytes, *, extra: dict[str, str] | None = None) -> httpx.Response:
-        headers = {"Content-Type": FORM, **sign(self.signing_secret, body), **(extra or {})}
-        return await self._http.post(self.bot_url, content=body, headers=headers)
-
-    async def post_raw(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    async def post_form(self, body: bytes, *, secret: str | None = None,
+                        timestamp: int | None = None, extra: dict[str, str] | None = None
+                        ) -> httpx.Response:
+        """POST a form-encoded body signed as Slack would; ``secret`` and ``timestamp``
+        let a test forge or age the signature."""
+        signature = sign(self.signing_secret if secret is None else secret, body, timestamp)
+        headers = {"Content-Type": FORM, **signature, **(extra or {})}
         return await self._http.post(self.bot_url, content=body, headers=headers)
 
     async def _interaction(self, payload: dict[str, Any], *,
                            extra: dict[str, str] | None = None) -> httpx.Response:
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self._send(body, extra=extra)
+        return await self.post_form(body, extra=extra)
 
     async def slash_command(self, user_id: str, command: str, text: str,
                             channel_id: str = "CGENERAL") -> httpx.Response:
@@ -104,7 +106,7 @@ class SlackDriver:
             "response_url": f"{self.api.base_url}../response/{secrets.token_hex(6)}",
             "trigger_id": self.api.issue_trigger_id(),
         }
-        return await self._send(urlencode(form).encode())
+        return await self.post_form(urlencode(form).encode())
 
     async def submit_view(self, user_id: str, view: dict[str, Any], values: dict[str, Any]
                           ) -> httpx.Response:
