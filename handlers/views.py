@@ -75,12 +75,13 @@ async def post_for_approval(ctx: BotContext, client: AsyncWebClient,
     except SlackApiError as exc:
         log.warning("Could not post approval request %s in %s: %s", request.id, channel,
                     slack_error(exc))
+        # Cancel first: when the requester reads "nothing was ordered", it is already so.
+        await ctx.orders.cancel(request.id, request.requester_id)
         await tell_user(client, user_id=request.requester_id, channel=request.origin_channel,
                         message=notices.refusal(
                             "I couldn't post your request for approval in this channel "
                             f"({slack_error(exc)}). Invite me with `/invite @mobproc-bot` or "
                             "ask an admin to set APPROVAL_CHANNEL; nothing was ordered."))
-        await ctx.orders.cancel(request.id, request.requester_id)
         return
     await ctx.orders.attach_approval_message(request.id, posted["channel"], posted["ts"])
     permalink: str | None = None
