@@ -78,10 +78,11 @@ class StatusFollower:
             for request in await self._orders.resume_submissions():
                 await self._repo.enqueue(request.id, self._render.decision(request))
                 changed[request.id] = request
-            for request in await self._orders.expire_pending():
+            pending = await self._orders.pending()
+            for request in await self._orders.expire_pending(pending):
                 await self._repo.enqueue(request.id, self._render.expiry(request))
                 changed[request.id] = request
-            for request in await self._orders.due_reminders():
+            for request in await self._orders.due_reminders(pending):
                 await self._repo.enqueue(request.id, self._render.reminder(request))
             for request in await self._repo.in_states([RequestState.SUBMITTED]):
                 await self._check(request)
@@ -102,7 +103,7 @@ class StatusFollower:
         except MobProcError as exc:
             log.warning("Could not read order %s: %s", request.order_id, exc.message)
             return
-        known = await self._repo.segment_statuses(request.id)
+        known = request.segment_statuses
         events: list[tuple[str, str | None, str, str | None]] = []
         if order.status != request.order_status:
             previous = request.order_status

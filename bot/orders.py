@@ -271,11 +271,15 @@ class OrderService:
             return request
         return await self._place(request)
 
-    async def expire_pending(self) -> list[LineRequest]:
-        """Pending approvals older than APPROVAL_TTL_HOURS expire; returns those that did."""
+    async def pending(self) -> list[LineRequest]:
+        return await self.repo.in_states([RequestState.PENDING])
+
+    async def expire_pending(self, pending: list[LineRequest]) -> list[LineRequest]:
+        """Of ``pending``, those older than APPROVAL_TTL_HOURS expire; returns those that did
+        (the state change is conditional, so a stale list is harmless)."""
         expired: list[LineRequest] = []
         deadline = self.clock() - self.approval_ttl
-        for request in await self.repo.in_states([RequestState.PENDING]):
+        for request in pending:
             if request.created_at > deadline:
                 continue
             if await self.repo.transition(request.id, [RequestState.PENDING],
@@ -291,12 +295,12 @@ class OrderService:
         the one before."""
         return request.created_at + self.reminder_interval * (2 ** number - 1)
 
-    async def due_reminders(self) -> list[LineRequest]:
-        """Pending approvals whose next reminder is due; each is counted (once, even with
-        several processes) before it is returned."""
+    async def due_reminders(self, pending: list[LineRequest]) -> list[LineRequest]:
+        """Of ``pending``, those whose next reminder is due; each is counted (once, even with
+        several processes, and only while still pending) before it is returned."""
         due: list[LineRequest] = []
         now = self.clock()
-        for request in await self.repo.in_states([RequestState.PENDING]):
+        for request in pending:
             if not request.approval_ts:
                 continue
             number = request.reminders_sent + 1
