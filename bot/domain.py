@@ -122,6 +122,7 @@ class LineRequest(DomainModel):
     decided_at: datetime | None = None
     order_id: str | None = None
     order_status: str | None = None
+    segment_statuses: dict[str, str] = Field(default_factory=dict)  # segment id → status
     error: str | None = None
     created_at: datetime
     updated_at: datetime | None = None

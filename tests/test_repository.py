@@ -90,7 +90,8 @@ async def test_status_events_in_order_until_posted(repo: RequestRepository) -> N
     assert not await repo.claim_call(queued[0].id, datetime.now(UTC) - timedelta(seconds=60))
     await repo.call_done(queued[0].id)
     assert await repo.queued_calls() == []
-    assert await repo.segment_statuses("r1") == {"s": "X"}
+    stored = await repo.get("r1")
+    assert stored is not None and stored.segment_statuses == {"s": "X"}
 
 
 async def test_a_second_engine_sees_everything(tmp_path: Path, repo: RequestRepository) -> None:

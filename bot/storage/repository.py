@@ -355,11 +355,6 @@ class RequestRepository:
             )).all()
             return [(event.id, _request(req), event) for event, req in rows]
 
-    async def segment_statuses(self, request_id: str) -> dict[str, str]:
-        async with self._sessions() as session:
-            row = await session.get(LineRequestRow, request_id)
-            return dict(row.segment_statuses_json or {}) if row else {}
-
 
 def _ticket(row: HelpdeskTicketRow) -> HelpdeskTicket:
     return HelpdeskTicket(id=row.id, channel=row.channel, message_ts=row.message_ts,
@@ -411,6 +406,7 @@ def _request(row: LineRequestRow) -> LineRequest:
         decided_at=row.decided_at,
         order_id=row.order_id,
         order_status=row.order_status,
+        segment_statuses=dict(row.segment_statuses_json or {}),
         error=row.error,
         created_at=row.created_at,
         updated_at=row.updated_at,
