@@ -110,8 +110,23 @@ async def bot(start_test_bot: BotFactory) -> RunningBot:
     return await start_test_bot()
 
 
+DriverFactory = Callable[[RunningBot], SlackDriver]
+
+
 @pytest.fixture
-async def driver(bot: RunningBot, slack: FakeSlackWebAPI) -> AsyncIterator[SlackDriver]:
-    d = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
-    yield d
-    await d.aclose()
+async def driver_for(slack: FakeSlackWebAPI) -> AsyncIterator[DriverFactory]:
+    """A signed Slack driver for a given bot (for tests that start several); closed after."""
+    made: list[SlackDriver] = []
+
+    def make(bot: RunningBot) -> SlackDriver:
+        made.append(SlackDriver(bot.events_url, SIGNING_SECRET, slack))
+        return made[-1]
+
+    yield make
+    for d in made:
+        await d.aclose()
+
+
+@pytest.fixture
+def driver(bot: RunningBot, driver_for: DriverFactory) -> SlackDriver:
+    return driver_for(bot)

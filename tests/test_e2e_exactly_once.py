@@ -13,7 +13,7 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, SIGNING_SECRET, BotFactory, Clock, bot_settings
+from tests.conftest import APPROVER, SIGNING_SECRET, BotFactory, Clock, DriverFactory, bot_settings
 from tests.flow import all_text, buttons, open_form, submit_form, submitted_orders
 
 
@@ -154,28 +154,26 @@ async def test_a_click_on_a_decided_request_says_its_state(
     assert "was cancelled" in all_text(notice.args)
 
 
-async def test_pending_approvals_expire(start_test_bot: BotFactory, slack: FakeSlackWebAPI,
-                                        simulator: RunningSimulator, clock: Clock) -> None:
+async def test_pending_approvals_expire(start_test_bot: BotFactory, driver_for: DriverFactory,
+                                        slack: FakeSlackWebAPI, simulator: RunningSimulator,
+                                        clock: Clock) -> None:
     bot = await start_test_bot(APPROVAL_TTL_HOURS=1)
-    driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
-    try:
-        channel, ts = await pending_request(driver, slack)
-        clock.advance(3500)
-        await bot.follower.poll_once()
-        assert buttons(slack.messages[(channel, ts)]), "not expired before its time"
-        clock.advance(200)
-        await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
-        assert "Expired" in all_text(slack.messages[(channel, ts)])
-        dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
-                                            if c.args.get("channel") == "URequester"), None))
-        assert "expired" in all_text(dm.args)
-        request = await bot.ctx.repo.get_by_message(channel, ts)
-        assert request is not None and request.state is RequestState.EXPIRED
-        await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
-                                  action_id="approve_request", value=request.id)
-        notice = await eventually(lambda: next((c for c in slack.calls_to("chat.postEphemeral")
-                                                if c.args.get("user") == APPROVER), None))
-        assert "expired" in all_text(notice.args)
-        assert not submitted_orders(simulator)
-    finally:
-        await driver.aclose()
+    driver = driver_for(bot)
+    channel, ts = await pending_request(driver, slack)
+    clock.advance(3500)
+    await bot.follower.poll_once()
+    assert buttons(slack.messages[(channel, ts)]), "not expired before its time"
+    clock.advance(200)
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    assert "Expired" in all_text(slack.messages[(channel, ts)])
+    dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
+                                        if c.args.get("channel") == "URequester"), None))
+    assert "expired" in all_text(dm.args)
+    request = await bot.ctx.repo.get_by_message(channel, ts)
+    assert request is not None and request.state is RequestState.EXPIRED
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request", value=request.id)
+    notice = await eventually(lambda: next((c for c in slack.calls_to("chat.postEphemeral")
+                                            if c.args.get("user") == APPROVER), None))
+    assert "expired" in all_text(notice.args)
+    assert not submitted_orders(simulator)

@@ -15,7 +15,15 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, BOT_TOKEN, REQUESTER, SIGNING_SECRET, BotFactory, Clock
+from tests.conftest import (
+    APPROVER,
+    BOT_TOKEN,
+    REQUESTER,
+    SIGNING_SECRET,
+    BotFactory,
+    Clock,
+    DriverFactory,
+)
 from tests.flow import all_text, open_form, submit_form, submitted_orders
 
 
@@ -105,19 +113,14 @@ async def test_slack_rate_limits_and_errors_lose_no_reply(
 
 
 async def test_restart_between_opening_and_submitting_the_form(
-        start_test_bot: BotFactory, slack: FakeSlackWebAPI) -> None:
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI) -> None:
     first = await start_test_bot()
-    driver = SlackDriver(first.events_url, SIGNING_SECRET, slack)
-    view = await open_form(driver, slack, "/unsuspend-line", "415-555-0142")
-    await driver.aclose()
+    view = await open_form(driver_for(first), slack, "/unsuspend-line", "415-555-0142")
     await first.stop()
     second = await start_test_bot()
-    driver = SlackDriver(second.events_url, SIGNING_SECRET, slack)
-    try:
-        channel, ts = await submit_form(driver, slack, view)
-        await eventually(lambda: in_state(second, channel, ts, RequestState.PENDING))
-    finally:
-        await driver.aclose()
+    driver = driver_for(second)
+    channel, ts = await submit_form(driver, slack, view)
+    await eventually(lambda: in_state(second, channel, ts, RequestState.PENDING))
 
 
 async def test_crash_between_posting_and_recording_the_approval_message(
@@ -134,20 +137,19 @@ async def test_crash_between_posting_and_recording_the_approval_message(
     assert len(submitted_orders(simulator)) == 1
 
 
-async def _pending(start_test_bot: BotFactory, slack: FakeSlackWebAPI
-                   ) -> tuple[RunningBot, str, str]:
+async def _pending(start_test_bot: BotFactory, driver_for: DriverFactory,
+                   slack: FakeSlackWebAPI) -> tuple[RunningBot, str, str]:
     bot = await start_test_bot()
-    driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
+    driver = driver_for(bot)
     view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
     channel, ts = await submit_form(driver, slack, view)
-    await driver.aclose()
     return bot, channel, ts
 
 
 async def test_crash_after_the_decision_before_sending(
-        start_test_bot: BotFactory, slack: FakeSlackWebAPI,
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    first, channel, ts = await _pending(start_test_bot, slack)
+    first, channel, ts = await _pending(start_test_bot, driver_for, slack)
     request = await eventually(lambda: first.ctx.repo.get_by_message(channel, ts))
     # What a process killed right after recording the approval leaves behind.
     await first.ctx.repo.transition(request.id, [RequestState.PENDING], RequestState.APPROVED,
@@ -160,9 +162,9 @@ async def test_crash_after_the_decision_before_sending(
 
 
 async def test_crash_after_sending_before_recording(
-        start_test_bot: BotFactory, slack: FakeSlackWebAPI,
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    first, channel, ts = await _pending(start_test_bot, slack)
+    first, channel, ts = await _pending(start_test_bot, driver_for, slack)
     request = await eventually(lambda: first.ctx.repo.get_by_message(channel, ts))
     await first.ctx.repo.transition(request.id, [RequestState.PENDING],
                                     RequestState.SUBMITTING, decided_by=APPROVER)
@@ -182,15 +184,15 @@ async def test_crash_after_sending_before_recording(
 
 
 async def test_replies_queued_while_slack_was_down_go_out_after_a_restart(
-        start_test_bot: BotFactory, slack: FakeSlackWebAPI, clock: Clock) -> None:
-    first, channel, ts = await _pending(start_test_bot, slack)
-    driver = SlackDriver(first.events_url, SIGNING_SECRET, slack)
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        clock: Clock) -> None:
+    first, channel, ts = await _pending(start_test_bot, driver_for, slack)
+    driver = driver_for(first)
     slack.fail_next("chat.postMessage", error="internal_error", status=500, retry_after=None,
                     times=1000)
     slack.fail_next("chat.update", error="internal_error", status=500, retry_after=None,
                     times=1000)
     await approve(driver, channel, ts)
-    await driver.aclose()
     await eventually(lambda: in_state(first, channel, ts, RequestState.SUBMITTED))
     clock.advance(10)
     await eventually(lambda: _statuses_recorded(first, channel, ts))

@@ -13,7 +13,14 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, OTHER, REQUESTER, SIGNING_SECRET, Clock
+from tests.conftest import (
+    APPROVER,
+    OTHER,
+    REQUESTER,
+    BotFactory,
+    Clock,
+    DriverFactory,
+)
 from tests.flow import (
     all_text,
     approved_order,
@@ -136,24 +143,21 @@ async def test_someone_else_clicking_gets_an_explanation_and_nothing_changes(
 
 
 async def test_an_approver_cannot_approve_their_own_request(
-        start_test_bot, slack: FakeSlackWebAPI, simulator: RunningSimulator  # type: ignore[no-untyped-def]
-) -> None:
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
     bot = await start_test_bot(APPROVERS=f"{REQUESTER},{APPROVER}")
-    driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
-    try:
-        view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-        channel, ts = await submit_form(driver, slack, view)
-        await driver.click_button(REQUESTER, channel_id=channel, message_ts=ts,
-                                  action_id="approve_request")
-        notice = await eventually(lambda: next(
-            (c for c in slack.calls_to("chat.postEphemeral") if c.args.get("user") == REQUESTER
-             and "own" in all_text(c.args)), None))
-        assert notice.ok
-        request = await bot.ctx.repo.get_by_message(channel, ts)
-        assert request is not None and request.state is RequestState.PENDING
-        assert not submitted_orders(simulator)
-    finally:
-        await driver.aclose()
+    driver = driver_for(bot)
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    await driver.click_button(REQUESTER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    notice = await eventually(lambda: next(
+        (c for c in slack.calls_to("chat.postEphemeral") if c.args.get("user") == REQUESTER
+         and "own" in all_text(c.args)), None))
+    assert notice.ok
+    request = await bot.ctx.repo.get_by_message(channel, ts)
+    assert request is not None and request.state is RequestState.PENDING
+    assert not submitted_orders(simulator)
 
 
 async def test_a_user_group_member_can_approve(
@@ -168,25 +172,21 @@ async def test_a_user_group_member_can_approve(
 
 
 async def test_restart_between_confirmation_and_approval_loses_nothing(
-        start_test_bot, slack: FakeSlackWebAPI, simulator: RunningSimulator,  # type: ignore[no-untyped-def]
-        clock: Clock) -> None:
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator, clock: Clock) -> None:
     first = await start_test_bot()
-    driver = SlackDriver(first.events_url, SIGNING_SECRET, slack)
+    driver = driver_for(first)
     view = await open_form(driver, slack, "/deactivate-line", "212-555-0123")
     channel, ts = await submit_form(driver, slack, view)
-    await driver.aclose()
     await first.stop()
 
     second = await start_test_bot()
-    driver = SlackDriver(second.events_url, SIGNING_SECRET, slack)
-    try:
-        await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
-                                  action_id="approve_request")
-        await eventually(lambda: len(slack.thread_replies(channel, ts)) == 1)
-        clock.advance(10)
-        await eventually(lambda: len(slack.thread_replies(channel, ts)) == 2)
-    finally:
-        await driver.aclose()
+    driver = driver_for(second)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 1)
+    clock.advance(10)
+    await eventually(lambda: len(slack.thread_replies(channel, ts)) == 2)
     orders = submitted_orders(simulator)
     assert len(orders) == 1
     request = await second.ctx.repo.get_by_message(channel, ts)
@@ -205,30 +205,27 @@ async def test_statuses_passed_between_two_polls_are_still_reported(
 
 
 async def test_without_an_approval_channel_the_request_stays_where_it_was_asked(
-        start_test_bot, slack: FakeSlackWebAPI, simulator: RunningSimulator  # type: ignore[no-untyped-def]
-) -> None:
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
     bot = await start_test_bot(APPROVAL_CHANNEL="")
-    driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
-    try:
-        view = await open_form(driver, slack, "/suspend-line", "404-555-3104",
-                               channel="CGENERAL")
-        await driver.submit_view(REQUESTER, view, fill_form(view))
-        request = await eventually(lambda: _attached(bot, view["private_metadata"]))
-        assert request.approval_channel == "CGENERAL"
+    driver = driver_for(bot)
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104",
+                           channel="CGENERAL")
+    await driver.submit_view(REQUESTER, view, fill_form(view))
+    request = await eventually(lambda: _attached(bot, view["private_metadata"]))
+    assert request.approval_channel == "CGENERAL"
 
-        # A channel the bot can't post in: the requester is told, nothing waits in vain.
-        view = await open_form(driver, slack, "/suspend-line", "404-555-3104",
-                               channel="CNOTMEMBER")
-        await driver.submit_view(REQUESTER, view, fill_form(view))
-        notice = await eventually(lambda: next(
-            (c for c in slack.calls_to("chat.postMessage")
-             if c.ok and c.args.get("channel") == REQUESTER), None))
-        assert "couldn't post your request" in all_text(notice.args)
-        stuck = await bot.ctx.repo.get(view["private_metadata"])
-        assert stuck is not None and stuck.state is RequestState.CANCELLED
-        assert not submitted_orders(simulator)
-    finally:
-        await driver.aclose()
+    # A channel the bot can't post in: the requester is told, nothing waits in vain.
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104",
+                           channel="CNOTMEMBER")
+    await driver.submit_view(REQUESTER, view, fill_form(view))
+    notice = await eventually(lambda: next(
+        (c for c in slack.calls_to("chat.postMessage")
+         if c.ok and c.args.get("channel") == REQUESTER), None))
+    assert "couldn't post your request" in all_text(notice.args)
+    stuck = await bot.ctx.repo.get(view["private_metadata"])
+    assert stuck is not None and stuck.state is RequestState.CANCELLED
+    assert not submitted_orders(simulator)
 
 
 async def _attached(bot: RunningBot, request_id: str):  # type: ignore[no-untyped-def]

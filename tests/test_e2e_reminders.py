@@ -3,10 +3,9 @@ across restarts. The clock is the test's, not the wall's."""
 
 from __future__ import annotations
 
-from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, SIGNING_SECRET, BotFactory, Clock
+from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory
 from tests.flow import buttons, open_form, submit_form
 
 HOUR = 3600
@@ -17,12 +16,12 @@ def reminders(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
 
 
 async def test_reminders_at_growing_intervals_once_each_across_a_restart(
-        start_test_bot: BotFactory, slack: FakeSlackWebAPI, clock: Clock) -> None:
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        clock: Clock) -> None:
     first = await start_test_bot(REMINDER_HOURS=24, APPROVAL_TTL_HOURS=200)
-    driver = SlackDriver(first.events_url, SIGNING_SECRET, slack)
+    driver = driver_for(first)
     view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
     channel, ts = await submit_form(driver, slack, view)
-    await driver.aclose()
 
     clock.advance(23 * HOUR)
     await first.follower.poll_once()
@@ -50,18 +49,15 @@ async def test_reminders_at_growing_intervals_once_each_across_a_restart(
     assert "reminder 3" in reminders(slack, channel, ts)[2]
 
 
-async def test_no_reminder_once_decided(start_test_bot: BotFactory, slack: FakeSlackWebAPI,
-                                        clock: Clock) -> None:
+async def test_no_reminder_once_decided(start_test_bot: BotFactory, driver_for: DriverFactory,
+                                        slack: FakeSlackWebAPI, clock: Clock) -> None:
     bot = await start_test_bot(REMINDER_HOURS=1)
-    driver = SlackDriver(bot.events_url, SIGNING_SECRET, slack)
-    try:
-        view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-        channel, ts = await submit_form(driver, slack, view)
-        await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
-                                  action_id="cancel_request")
-        await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
-        clock.advance(5 * HOUR)
-        await bot.follower.poll_once()
-        assert reminders(slack, channel, ts) == []
-    finally:
-        await driver.aclose()
+    driver = driver_for(bot)
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="cancel_request")
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    clock.advance(5 * HOUR)
+    await bot.follower.poll_once()
+    assert reminders(slack, channel, ts) == []
