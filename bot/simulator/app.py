@@ -53,6 +53,8 @@ async def mobproc_rules(request: web.Request, handler: Handler) -> web.StreamRes
         response = await handler(request)
     except ApiError as exc:
         response = _error(exc)
+    if fault is not None and fault.hold_after_processing:
+        await asyncio.sleep(fault.hold_after_processing)
     if fault is not None and fault.drop_after_processing and request.transport is not None:
         # The work is done but the answer never arrives: "order placed, answer lost".
         request.transport.close()

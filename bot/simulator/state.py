@@ -39,6 +39,7 @@ class Fault:
     delay: float
     drop_after_processing: bool
     times: int
+    hold_after_processing: float = 0  # the work is done; the answer is this late
 
 
 @dataclass
@@ -95,9 +96,10 @@ class SimulatorState:
     # --- faults ------------------------------------------------------------------
 
     def add_fault(self, method: str, path_regex: str, *, status: int | None = None,
-                  delay: float = 0, drop_after_processing: bool = False, times: int = 1) -> None:
+                  delay: float = 0, drop_after_processing: bool = False, times: int = 1,
+                  hold_after_processing: float = 0) -> None:
         self.faults.append(Fault(method.upper(), re.compile(path_regex), status, delay,
-                                 drop_after_processing, times))
+                                 drop_after_processing, times, hold_after_processing))
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
