@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -110,7 +110,12 @@ async def bot(start_test_bot: BotFactory) -> RunningBot:
     return await start_test_bot()
 
 
-DriverFactory = Callable[[RunningBot], SlackDriver]
+class HasEventsUrl(Protocol):
+    @property
+    def events_url(self) -> str: ...
+
+
+DriverFactory = Callable[[HasEventsUrl], SlackDriver]
 
 
 @pytest.fixture
@@ -118,7 +123,7 @@ async def driver_for(slack: FakeSlackWebAPI) -> AsyncIterator[DriverFactory]:
     """A signed Slack driver for a given bot (for tests that start several); closed after."""
     made: list[SlackDriver] = []
 
-    def make(bot: RunningBot) -> SlackDriver:
+    def make(bot: HasEventsUrl) -> SlackDriver:
         made.append(SlackDriver(bot.events_url, SIGNING_SECRET, slack))
         return made[-1]
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 
 from bot.domain import RequestState
@@ -13,8 +11,9 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, SIGNING_SECRET, BotFactory, Clock, DriverFactory, bot_settings
+from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory, bot_settings
 from tests.flow import all_text, buttons, open_form, submit_form, submitted_orders
+from tests.processes import start_bot_process
 
 
 async def pending_request(driver: SlackDriver, slack: FakeSlackWebAPI) -> tuple[str, str]:
@@ -92,38 +91,13 @@ async def test_a_crafted_button_cannot_act_on_another_request(
 
 
 async def test_two_bot_processes_on_one_database_place_one_order(
-        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
-        simulator: RunningSimulator, tmp_path: Path) -> None:
+        bot: RunningBot, driver: SlackDriver, driver_for: DriverFactory,
+        slack: FakeSlackWebAPI, simulator: RunningSimulator, tmp_path: Path) -> None:
     channel, ts = await pending_request(driver, slack)
-    settings = bot_settings(simulator, slack, tmp_path / "bot.db", PORT=0)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBPROC_"))}
-    for name, value in settings.model_dump().items():
-        if value is None or name in ("APPROVERS", "HELPDESK_CHANNELS"):
-            continue
-        env[name] = str(value.get_secret_value() if hasattr(value, "get_secret_value")
-                        else value)
-    env["APPROVERS"] = ",".join(settings.APPROVERS)
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env["PORT"] = str(port)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    second = SlackDriver(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, slack)
+    other = await start_bot_process(bot_settings(simulator, slack, tmp_path / "bot.db"),
+                                    tmp_path)
     try:
-        import httpx
-
-        async def ready() -> bool:
-            try:
-                async with httpx.AsyncClient() as http:
-                    return (await http.get(f"http://127.0.0.1:{port}/healthz")).is_success
-            except httpx.HTTPError:
-                return False
-
-        await eventually(ready, within=30)
+        second = driver_for(other)
         clicks = [d.click_button(user, channel_id=channel, message_ts=ts,
                                  action_id="approve_request")
                   for d in (driver, second) for user in (APPROVER, "UAPPROVER2") * 5]
@@ -132,9 +106,7 @@ async def test_two_bot_processes_on_one_database_place_one_order(
         await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
                                       if "already approved" in all_text(c.args)]) == 19)
     finally:
-        await second.aclose()
-        process.terminate()
-        await process.wait()
+        await other.stop()
     assert len(submitted_orders(simulator)) == 1
 
 

@@ -1,0 +1,81 @@
+"""The bot as a separate OS process, for tests that need a real second process or a real
+kill (SIGKILL leaves no chance to clean up, unlike stopping the in-process bot)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bot.settings import Settings
+from bot.slack_standin.polling import eventually
+
+
+@dataclass
+class BotProcess:
+    process: asyncio.subprocess.Process
+    port: int
+
+    @property
+    def events_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/slack/events"
+
+    async def kill(self) -> None:
+        """SIGKILL: the process dies wherever it is, mid-call included."""
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+        await self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _environment(settings: Settings, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBPROC_"))}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            env[name] = ",".join(value)
+        else:
+            env[name] = str(value.get_secret_value() if hasattr(value, "get_secret_value")
+                            else value)
+    env["PORT"] = str(port)
+    return env
+
+
+async def start_bot_process(settings: Settings, cwd: Path) -> BotProcess:
+    """``python -m bot`` with ``settings`` as its environment; returns once it is healthy."""
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", env=_environment(settings, port), cwd=cwd,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    running = BotProcess(process, port)
+
+    async def healthy() -> bool:
+        assert process.returncode is None, "the bot process exited during start-up"
+        try:
+            async with httpx.AsyncClient() as http:
+                return (await http.get(f"http://127.0.0.1:{port}/healthz")).is_success
+        except httpx.HTTPError:
+            return False
+
+    try:
+        await eventually(healthy, within=30)
+    except BaseException:
+        await running.kill()
+        raise
+    return running
