@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 from bot.demo import fill_form
 from bot.domain import RequestState
@@ -23,8 +24,10 @@ from tests.conftest import (
     BotFactory,
     Clock,
     DriverFactory,
+    bot_settings,
 )
 from tests.flow import all_text, open_form, submit_form, submitted_orders
+from tests.processes import start_bot_process
 
 
 async def approve(driver: SlackDriver, channel: str, ts: str) -> None:
@@ -240,3 +243,27 @@ async def test_no_secret_reaches_the_logs_at_debug(
     tokens = [t for t in simulator.state.tokens] + list(simulator.state.refresh_tokens)
     for secret in secrets + tokens:
         assert secret not in logged
+
+
+async def test_killed_after_mobproc_placed_the_order_before_it_was_recorded(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator, tmp_path: Path) -> None:
+    first, channel, ts = await _pending(start_test_bot, driver_for, slack)
+    await first.stop()  # from here on only the process below acts on the request
+    process = await start_bot_process(bot_settings(simulator, slack, tmp_path / "bot.db"),
+                                      tmp_path)
+    try:
+        # MobProc places the order but is slow to answer; the bot is killed while it waits.
+        simulator.state.add_fault("POST", r"/orders$", hold_after_processing=3.0)
+        await approve(driver_for(process), channel, ts)
+        await eventually(lambda: submitted_orders(simulator))
+    finally:
+        await process.kill()
+    assert replies(slack, channel, ts) == [], "the killed bot never learnt of the order"
+
+    second = await start_test_bot()
+    request = await eventually(lambda: in_state(second, channel, ts, RequestState.SUBMITTED))
+    await eventually(lambda: replies(slack, channel, ts))
+    assert "is placed" in replies(slack, channel, ts)[0]
+    assert len(submitted_orders(simulator)) == 1, "found by externalOrderNumber, not resent"
+    assert request.order_id in simulator.state.orders
