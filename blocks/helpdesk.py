@@ -8,7 +8,7 @@ from blocks.ids import START_ORDER_ACTION
 from blocks.line import line_facts, line_number
 from blocks.summary import order_summary
 from blocks.text import context, escape_mrkdwn, fields_section, plain, section
-from bot.domain import ORDER_KINDS, LineRequest
+from bot.domain import ORDER_KINDS, LineRequest, humanize_status
 from bot.helpdesk import Understanding
 from bot.mobproc.models import TransactionType
 
@@ -66,8 +66,16 @@ def waiting_summary(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
             "blocks": blocks}
 
 
-def final_dm(req: LineRequest, status_text: str, *, region: str = "US") -> dict[str, Any]:
+def final_dm(req: LineRequest, final_status: str, *, region: str = "US") -> dict[str, Any]:
+    """The direct message to the person an order is for, once it is finished."""
     number = line_number(req.service, region)
-    text = (f"Your request to {req.kind.verb} {number} is finished: {status_text}. "
-            f"MobProc order {req.order_id or '—'}.")
-    return {"text": text, "blocks": [section(escape_mrkdwn(text))]}
+    order = f"MobProc order {escape_mrkdwn(req.order_id or '—')}"
+    where = (f" The whole story is in the thread of your message in <#{req.helpdesk_channel}>."
+             if req.helpdesk_channel else "")
+    if final_status.upper() == "COMPLETE":
+        text = f":white_check_mark: Done: {number} is {req.kind.past} ({order})."
+    else:
+        text = (f":x: Your request to {req.kind.verb} {number} ended as "
+                f"*{humanize_status(final_status)}* ({order}), so the line was not "
+                f"{req.kind.past}. Reply in the help-desk thread if you still need it.")
+    return {"text": text + where, "blocks": [section(text + where)]}

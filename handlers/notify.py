@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from blocks import approval, helpdesk, status
 from bot.context import BotContext
-from bot.domain import LineRequest, RequestState, StatusChange, humanize_status
+from bot.domain import LineRequest, RequestState, StatusChange
 from bot.storage.repository import OutboxMessage
 
 
@@ -55,7 +55,7 @@ def status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage
             # The person the order is for hears the end of it directly.
             messages.append(OutboxMessage("chat.postMessage", {
                 "channel": request.requester_id,
-                **helpdesk.final_dm(request, humanize_status(change.new_status),
+                **helpdesk.final_dm(request, change.new_status,
                                     region=ctx.settings.DEFAULT_REGION)}))
     return messages
 

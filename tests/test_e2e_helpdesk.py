@@ -124,7 +124,7 @@ async def test_a_whole_order_from_a_helpdesk_message(
     assert "is placed" in texts[2] and "In progress" in texts[3] and "Complete" in texts[4]
     dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
                                         if c.args.get("channel") == EMPLOYEE), None))
-    assert "finished" in all_text(dm.args)
+    assert "Done: (404) 555-3104 is suspended" in all_text(dm.args)
     assert len(submitted_orders(simulator)) == 1
     final = await bot.ctx.repo.get(request.id)
     assert final is not None and final.state is RequestState.COMPLETED
