@@ -121,7 +121,11 @@ async def _play_helpdesk(bot: RunningBot, api: FakeSlackWebAPI, driver: SlackDri
     ok = await _complete(bot, api, driver, show, await _modal_after(api, before))
     for message in _bot_replies(api, ts)[1:]:
         show.shows("#helpdesk thread (Olive follows her order here)", message)
-    return ok
+    direct = [c for c in api.calls_to("chat.postMessage")
+              if c.ok and c.args.get("channel") == EMPLOYEE]
+    for call in direct:
+        show.shows("Olive (direct message from the bot)", call.args)
+    return ok and bool(direct)
 
 
 def _bot_replies(api: FakeSlackWebAPI, ts: str) -> list[dict[str, Any]]:

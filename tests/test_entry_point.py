@@ -28,6 +28,7 @@ async def test_the_demo_plays_all_four_orders() -> None:
     assert text.count("[Approve] [Cancel]") == 5  # four commands and a help-desk request
     assert text.count("is now *Complete*") == 4 + 2  # the help-desk one also in its thread
     assert "[Start suspend order]" in text
+    assert "Olive (direct message from the bot) sees:" in text
     assert "https://app.slack.com/block-kit-builder/#" in text
     assert text.rstrip().endswith("Demo finished.")
 
