@@ -6,7 +6,7 @@ from typing import Any
 
 from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
 from blocks.line import line_number
-from blocks.text import context, escape_mrkdwn, header, plain, section
+from blocks.text import context, escape_mrkdwn, header, plain, section, slack_date
 from bot.domain import ORDER_KINDS, LineRequest, humanize_status
 from bot.mobproc.models import TransactionType
 
@@ -45,7 +45,7 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
         for req in waiting[:MAX_WAITING]:
             blocks.append(section(
                 f"*{req.kind.title}* {line_number(req.service, region)} for <@{req.requester_id}>"
-                f"{_link(req)}\nAsked on {req.created_at:%b %d, %H:%M} UTC"))
+                f"{_link(req)}\nAsked {slack_date(req.created_at)}"))
             blocks.append({"type": "actions", "block_id": f"decide_{req.id}", "elements": [
                 {"type": "button", "action_id": HOME_APPROVE_ACTION, "value": req.id,
                  "style": "primary", "text": plain("Approve", 75)},

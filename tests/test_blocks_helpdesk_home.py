@@ -91,6 +91,9 @@ def test_home_for_an_approver_has_decision_buttons_per_waiting_request() -> None
     assert [(e["action_id"], e["text"]["text"], e["value"]) for e in decide[0]["elements"]] == [
         (HOME_APPROVE_ACTION, "Approve", "r0"), (HOME_CANCEL_ACTION, "Cancel", "r0")]
     assert "You have no line orders yet" in all_text(view)
+    # Each reader sees when it was asked in their own time zone.
+    asked = int(waiting[0].created_at.timestamp())
+    assert f"Asked <!date^{asked}^" in all_text(view)
 
 
 def test_home_for_anyone_else_has_no_waiting_section() -> None:
