@@ -269,7 +269,9 @@ class OrderService:
         assert request is not None
         if not moved:  # someone else is submitting it, or it is already placed
             return request
-        return await self._place(request)
+        # This call made it SUBMITTING, so nothing can have been sent for it yet: no lookup,
+        # which also keeps the first submission independent of the assumed lookup endpoint.
+        return await self._place(request, may_exist=False)
 
     async def pending(self) -> list[LineRequest]:
         return await self.repo.in_states([RequestState.PENDING])
@@ -333,16 +335,17 @@ class OrderService:
                 done.append(request)
         return done
 
-    async def _place(self, request: LineRequest) -> LineRequest:
-        try:
-            existing = await self.mobproc.find_orders_by_external_number(
-                request.external_order_number)
-        except MobProcError as exc:
-            log.warning("Could not check for an existing order of %s: %s", request.id,
-                        exc.message)
-            return request
-        if existing:
-            return await self._record_order(request, existing[0])
+    async def _place(self, request: LineRequest, *, may_exist: bool = True) -> LineRequest:
+        if may_exist:
+            try:
+                existing = await self.mobproc.find_orders_by_external_number(
+                    request.external_order_number)
+            except MobProcError as exc:
+                log.warning("Could not check for an existing order of %s: %s", request.id,
+                            exc.message)
+                return request
+            if existing:
+                return await self._record_order(request, existing[0])
         order_request = self._order_request(
             request, request.properties,
             [AcknowledgementValue(id=a, boolean=True) for a in request.acknowledged])

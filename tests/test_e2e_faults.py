@@ -267,3 +267,18 @@ async def test_killed_after_mobproc_placed_the_order_before_it_was_recorded(
     assert "is placed" in replies(slack, channel, ts)[0]
     assert len(submitted_orders(simulator)) == 1, "found by externalOrderNumber, not resent"
     assert request.order_id in simulator.state.orders
+
+
+async def test_a_first_submission_does_not_depend_on_the_order_lookup(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    # The lookup by externalOrderNumber is an assumed endpoint: a tenant without it must
+    # still get orders placed (the lookup only guards a resend).
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    simulator.state.add_fault("GET", r"/orders$", status=404, times=1000)
+    await approve(driver, channel, ts)
+    request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))
+    assert len(submitted_orders(simulator)) == 1
+    assert request.order_id in simulator.state.orders
+    assert simulator.state.faults[0].times == 1000, "the first submission looked it up"
