@@ -22,8 +22,11 @@ def submitted_reply(req: LineRequest) -> dict[str, Any]:
 
 
 def pending_submission_reply(req: LineRequest) -> dict[str, Any]:
-    return _reply(":hourglass_flowing_sand: Approved. MobProc isn't answering just now, so the "
-                  "order isn't placed yet; I'll keep trying (never twice) and post here.")
+    # Said when MobProc could not be reached and when its answer was lost: in the second
+    # case the order may already exist, so promise only what holds in both.
+    return _reply(":hourglass_flowing_sand: Approved. MobProc isn't answering just now, so I "
+                  "can't confirm the order yet. I'll keep at it (it will never be placed "
+                  "twice) and post here as soon as it is.")
 
 
 def failure_reply(req: LineRequest) -> dict[str, Any]:
