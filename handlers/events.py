@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -28,11 +28,12 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     channels = set(ctx.settings.HELPDESK_CHANNELS)
 
     @app.event("message")
-    async def helpdesk_message(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def helpdesk_message(event: dict[str, Any], client: AsyncWebClient,
+                               context: AsyncBoltContext) -> None:
         if event.get("channel") not in channels or not is_person_top_level(event):
             return
-        if _MENTION.search(event.get("text") or ""):
-            return  # a mention is answered by the app_mention listener, once
+        if context.bot_user_id and f"<@{context.bot_user_id}>" in (event.get("text") or ""):
+            return  # a mention of the bot is answered by the app_mention listener, once
         try:
             await answer_message(ctx, client, channel=event["channel"],
                                  message_ts=event["ts"], thread_ts=event["ts"],

@@ -172,3 +172,22 @@ async def test_a_redelivered_message_is_answered_once(driver: SlackDriver,
     later, _ = await driver.post_message(EMPLOYEE, HELPDESK, "lost 404-555-3104")
     await eventually(lambda: bot_replies(slack, HELPDESK, later))
     assert len(bot_replies(slack, HELPDESK, ts)) == 1
+
+
+async def test_a_mention_in_the_help_desk_is_answered_once(
+        driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    # Naming a colleague does not hide the request from the bot.
+    colleague, _ = await driver.post_message(
+        EMPLOYEE, HELPDESK, "<@UAGENT> my phone was stolen, suspend 415-555-0199")
+    reply = (await eventually(lambda: bot_replies(slack, HELPDESK, colleague)))[0]
+    assert [b["text"]["text"] for b in start_buttons(reply)] == ["Start suspend order"]
+    # Mentioning the bot there: Slack sends both a message and an app_mention event.
+    text = f"<@{slack.bot_user_id}> please deactivate 212-555-0123"
+    ts, _ = await driver.post_message(EMPLOYEE, HELPDESK, text)
+    await driver.event({"type": "app_mention", "channel": HELPDESK, "user": EMPLOYEE,
+                        "text": text, "ts": ts})
+    await eventually(lambda: bot_replies(slack, HELPDESK, ts))
+    # A later message is answered; by then both events for the mention were handled.
+    later, _ = await driver.post_message(EMPLOYEE, HELPDESK, "lost 404-555-3104")
+    await eventually(lambda: bot_replies(slack, HELPDESK, later))
+    assert len(bot_replies(slack, HELPDESK, ts)) == 1
