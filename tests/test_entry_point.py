@@ -33,6 +33,19 @@ async def test_the_demo_plays_all_four_orders() -> None:
     assert text.rstrip().endswith("Demo finished.")
 
 
+def test_the_readme_run_command_without_tokens_plays_the_demo(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    del env["DATABASE_URL"]  # as on a fresh machine: nothing set at all
+    done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Demo finished." in done.stdout
+    assert done.stdout.rstrip().endswith(
+        "MobProc stays the embedded simulator until MOBPROC_* are set.")
+    assert "Create a Slack app from manifest.yml" in done.stdout
+    assert list(tmp_path.iterdir()) == [], "the demo leaves nothing behind"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
