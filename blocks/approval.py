@@ -52,6 +52,8 @@ def decision_line(req: LineRequest) -> str:
     if req.order_id:
         line += f" · MobProc order *{escape_mrkdwn(req.order_id)}*"
         line += f" · {humanize_status(req.order_status)}"
+    elif req.state is RequestState.SUBMITTING and req.error:
+        line += " · :warning: MobProc's answer was lost; checking whether it was placed"
     else:
         line += " · being placed with MobProc"
     return line

@@ -29,6 +29,15 @@ def pending_submission_reply(req: LineRequest) -> dict[str, Any]:
                   "twice) and post here as soon as it is.")
 
 
+def unconfirmed_reply(req: LineRequest) -> dict[str, Any]:
+    """MobProc's answer was lost and MobProc won't say whether the order exists."""
+    return _reply(f":warning: Approved, but MobProc's answer was lost and MobProc won't tell "
+                  f"me whether the order was placed ({escape_mrkdwn(req.error or 'no reason')})."
+                  f" I won't send it again blind: I'll keep asking and post here once I know. "
+                  f"To check by hand, look for reference `{req.external_order_number}` in "
+                  f"MobProc.")
+
+
 def failure_reply(req: LineRequest) -> dict[str, Any]:
     return _reply(f":x: MobProc refused the order: {escape_mrkdwn(req.error or 'no reason')}. "
                   f"Nothing was ordered. <@{req.requester_id}>, please check the details and "

@@ -317,7 +317,8 @@ class OrderService:
         return due
 
     async def resume_submissions(self) -> list[LineRequest]:
-        """Finish submissions interrupted by a crash or an outage; returns those now placed."""
+        """Finish submissions interrupted by a crash or an outage; returns those with news
+        (placed, failed, or newly known to be unconfirmable)."""
         done: list[LineRequest] = []
         # Leases run on wall-clock time, as updated_at does.
         stale_before = _now() - timedelta(seconds=self.submit_lease_seconds)
@@ -327,11 +328,13 @@ class OrderService:
             # right now by a click handler (here or in another process) is left alone.
             if not await self.repo.claim(request.id, request.state, stale_before):
                 continue
+            told = request.error is not None
             if request.state is RequestState.APPROVED:
                 request = await self.submit(request.id)
             else:
                 request = await self._place(request)
-            if request.state is not RequestState.SUBMITTING:
+            # Placed or failed: news. Still unconfirmed: news only the first time it is so.
+            if request.state is not RequestState.SUBMITTING or (request.error and not told):
                 done.append(request)
         return done
 
@@ -341,9 +344,7 @@ class OrderService:
                 existing = await self.mobproc.find_orders_by_external_number(
                     request.external_order_number)
             except MobProcError as exc:
-                log.warning("Could not check for an existing order of %s: %s", request.id,
-                            exc.message)
-                return request
+                return await self._unconfirmed(request, exc)
             if existing:
                 return await self._record_order(request, existing[0])
         order_request = self._order_request(
@@ -357,8 +358,8 @@ class OrderService:
             try:
                 existing = await self.mobproc.find_orders_by_external_number(
                     request.external_order_number)
-            except MobProcError:
-                return request
+            except MobProcError as exc:
+                return await self._unconfirmed(request, exc)
             return await self._record_order(request, existing[0]) if existing else request
         except MobProcUnavailable as exc:
             log.warning("Submission of %s postponed: %s", request.id, exc.message)
@@ -374,10 +375,22 @@ class OrderService:
             return refreshed
         return await self._record_order(request, order)
 
+    async def _unconfirmed(self, request: LineRequest, exc: MobProcError) -> LineRequest:
+        """The order may exist but MobProc won't say: never resend blind. An outage is retried
+        quietly; a refusal of the lookup itself is recorded (and told) once, then retried."""
+        log.warning("Could not check for an existing order of %s: %s", request.id, exc.message)
+        if isinstance(exc, MobProcUnavailable):
+            return request
+        if await self.repo.note_unconfirmed(request.id, exc.message):
+            log.error("Request %s: MobProc refuses the lookup by externalOrderNumber %s; it "
+                      "will not be sent again until the lookup answers", request.id,
+                      request.external_order_number)
+        return await self.repo.get(request.id) or request
+
     async def _record_order(self, request: LineRequest, order: Order) -> LineRequest:
         segments = {s.orderSegmentId: s.status or "" for s in order.segments}
         await self.repo.transition(request.id, [RequestState.SUBMITTING], RequestState.SUBMITTED,
-                                   order_id=order.orderId, order_status=order.status,
+                                   order_id=order.orderId, order_status=order.status, error=None,
                                    segment_statuses_json=segments,
                                    audit=Audit("mobproc", "submitted", {
                                        "orderId": order.orderId, "status": order.status}))

@@ -38,6 +38,8 @@ def decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessa
         reply = status.failure_reply(request)
     elif request.state in (RequestState.SUBMITTED, RequestState.COMPLETED):
         reply = status.submitted_reply(request)
+    elif request.state is RequestState.SUBMITTING and request.error:
+        reply = status.unconfirmed_reply(request)
     else:
         reply = status.pending_submission_reply(request)
     return [_update(ctx, request), _thread(request, reply), *_helpdesk(request, reply)]

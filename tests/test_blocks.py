@@ -228,12 +228,13 @@ def test_other_replies_and_notices() -> None:
                status.cancelled_reply(req), status.pending_submission_reply(req),
                notices.refusal("x"), notices.usage(ORDER_KINDS[TransactionType.SUSPEND]),
                notices.not_allowed("approve", "Only approvers."),
-               notices.already_decided(req)]
+               notices.already_decided(req), status.unconfirmed_reply(req)]
     for reply in replies:
         assert validate_message(reply) == []
     assert "9000001" in replies[0]["text"]
     assert "MobProc &lt;said&gt; no" in replies[1]["text"]
     assert "already approved" in replies[7]["text"]
+    assert "`SLACK-1`" in replies[8]["text"] and "MobProc &lt;said&gt; no" in replies[8]["text"]
 
 
 def test_render_reads_like_slack() -> None:

@@ -58,6 +58,34 @@ async def test_answer_lost_after_the_order_was_created(
     assert "is placed" in replies(slack, channel, ts)[0]
 
 
+async def test_an_answer_lost_while_mobproc_refuses_the_lookup_is_never_resent(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
+    simulator.state.add_fault("GET", r"/orders$", status=400, times=1000)
+    await approve(driver, channel, ts)
+    await eventually(lambda: replies(slack, channel, ts))
+    assert "won't tell me whether the order was placed" in replies(slack, channel, ts)[0]
+    assert "SLACK-" in replies(slack, channel, ts)[0]  # the reference to look for by hand
+    lookups = simulator.state.faults[0]
+    asked = lookups.times
+    # Resumed round after round (each asks again); told once, never resent.
+    await eventually(lambda: lookups.times <= asked - 3)
+    await bot.follower.poll_once()
+    assert len(replies(slack, channel, ts)) == 1
+    assert len(submitted_orders(simulator)) == 1
+    assert ":warning:" in all_text(slack.messages[(channel, ts)])
+    # Once MobProc answers the lookup, the order it had placed is found and followed.
+    simulator.state.faults.clear()
+    request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))
+    assert request.order_id in simulator.state.orders and request.error is None
+    await eventually(lambda: len(replies(slack, channel, ts)) == 2)
+    assert "is placed" in replies(slack, channel, ts)[1]
+    assert len(submitted_orders(simulator)) == 1
+
+
 async def test_a_failing_submission_is_resumed_once_mobproc_is_back(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:

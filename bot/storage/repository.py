@@ -258,6 +258,22 @@ class RequestRepository:
                 .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def note_unconfirmed(self, request_id: str, message: str) -> bool:
+        """Record, once, why a submission whose answer was lost can't be checked; True only
+        for the caller that recorded it (so people are told once)."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(LineRequestRow)
+                .where(LineRequestRow.id == request_id,
+                       LineRequestRow.state == RequestState.SUBMITTING.value,
+                       LineRequestRow.error.is_(None))
+                .values(error=message, updated_at=utcnow()))
+            noted = bool(result.rowcount)  # type: ignore[attr-defined]
+            if noted:
+                session.add(_audit_row(request_id, Audit("mobproc", "error", {
+                    "step": "lookup by externalOrderNumber", "message": message})))
+            return noted
+
     async def update_fields(self, request_id: str, **values: Any) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
