@@ -14,9 +14,15 @@ def _reply(text: str) -> dict[str, Any]:
     return {"text": text, "blocks": [section(text)]}
 
 
+def _tell(req: LineRequest) -> str:
+    """Mention whoever filled in the form, so Slack notifies them of this news, unless they
+    made it happen themselves."""
+    return "" if req.decided_by == req.enterer else f"<@{req.enterer}>, "
+
+
 def submitted_reply(req: LineRequest) -> dict[str, Any]:
     who = f"<@{req.decided_by}>" if req.decided_by else "an approver"
-    return _reply(f":white_check_mark: Approved by {who}. MobProc order "
+    return _reply(f":white_check_mark: Approved by {who}. {_tell(req)}MobProc order "
                   f"*{escape_mrkdwn(req.order_id or '?')}* is placed; status: "
                   f"*{humanize_status(req.order_status)}*. I'll post every change here.")
 
@@ -46,7 +52,8 @@ def failure_reply(req: LineRequest) -> dict[str, Any]:
 
 def cancelled_reply(req: LineRequest) -> dict[str, Any]:
     who = f"<@{req.decided_by}>" if req.decided_by else "someone"
-    return _reply(f":no_entry_sign: Cancelled by {who}. Nothing was ordered.")
+    tell = f" {_tell(req)}your request won't go ahead." if _tell(req) else ""
+    return _reply(f":no_entry_sign: Cancelled by {who}. Nothing was ordered.{tell}")
 
 
 def expired_notice(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
@@ -76,10 +83,13 @@ def status_reply(change: StatusChange) -> dict[str, Any]:
     was = f" (was {humanize_status(change.old_status)})" if change.old_status else ""
     text = f"{_emoji(change.new_status)} {subject} is now *{new}*{was}."
     if change.final:
+        # The end is news for whoever asked: mention them so Slack tells them.
         if change.new_status.upper() == "COMPLETE":
-            text += f" The line is {req.kind.past}. I'll stop following this order."
+            text += (f" <@{req.enterer}>, the line is {req.kind.past}. I'll stop following "
+                     f"this order.")
         else:
-            text += " This order is finished; I'll stop following it."
+            text += (f" <@{req.enterer}>, this order ended without being completed, so the "
+                     f"line was not {req.kind.past}. I'll stop following it.")
     return _reply(text)
 
 

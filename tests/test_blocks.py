@@ -254,3 +254,23 @@ def test_numbers_follow_the_configured_region() -> None:
                     status.reminder_reply(req, ["UAPPROVER"], region="GB"),
                     approval.approval_message(req, region="GB")):
         assert "020 7946 0958" in all_text(message)
+
+
+def test_news_mentions_whoever_asked_unless_they_made_it() -> None:
+    by_approver = request(RequestState.CANCELLED, decided_by="UAPPROVER")
+    assert "<@URequester>, your request won't go ahead" in status.cancelled_reply(
+        by_approver)["text"]
+    by_themselves = request(RequestState.CANCELLED, decided_by="URequester")
+    assert status.cancelled_reply(by_themselves)["text"].endswith("Nothing was ordered.")
+    placed = request(RequestState.SUBMITTED, decided_by="UAPPROVER", order_id="9000001",
+                     order_status="ORDER_SUBMITTED")
+    assert "<@URequester>, MobProc order *9000001* is placed" in status.submitted_reply(
+        placed)["text"]
+    # A help-desk order: the agent who filled in the form hears it in the approval thread.
+    agent = request(RequestState.SUBMITTED, decided_by="UAPPROVER", entered_by="UAGENT")
+    assert "Approved by <@UAPPROVER>. <@UAGENT>," in status.submitted_reply(agent)["text"]
+    done = status.status_reply(change("COMPLETE", final=True))
+    assert "<@URequester>, the line is suspended" in done["text"]
+    rejected = status.status_reply(change("REJECTED", final=True))
+    assert ":x:" in rejected["text"]
+    assert "<@URequester>, this order ended without being completed" in rejected["text"]
