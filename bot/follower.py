@@ -75,7 +75,7 @@ class StatusFollower:
     async def poll_once(self) -> None:
         async with self._lock:
             changed: dict[str, LineRequest] = {}
-            for request in await self._orders.resume_submissions():
+            for request in await self._orders.submission.resume():
                 await self._repo.enqueue(request.id, self._render.decision(request))
                 changed[request.id] = request
             pending = await self._orders.pending()

@@ -1,4 +1,5 @@
-"""The order flow: find the line, build the form, confirm, decide, submit.
+"""The order flow: find the line, build the form, confirm, decide (submission itself is
+in ``bot.submission``).
 
 Handlers call this; it talks to MobProc and storage and returns domain objects.
 """
@@ -27,20 +28,16 @@ from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import (
     MobProcError,
     MobProcNotFound,
-    MobProcOutcomeUnknown,
     MobProcUnavailable,
 )
 from bot.mobproc.models import (
     AcknowledgementsResponse,
-    AcknowledgementValue,
-    Order,
-    OrderRequest,
-    PropertyValueGroup,
     TransactionType,
 )
 from bot.order_form import FormErrors, read_form
 from bot.phone import NumberNotFound, ServiceNumber, format_service_number, parse_service_number
 from bot.storage.repository import Audit, RequestRepository
+from bot.submission import Submission, order_request
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +99,7 @@ class OrderService:
         self.approvers = approvers
         self.region = region
         self.allow_self_approval = allow_self_approval
-        self.submit_lease_seconds = submit_lease_seconds
+        self.submission = Submission(mobproc, repo, lease_seconds=submit_lease_seconds)
         self.approval_ttl = timedelta(hours=approval_ttl_hours)
         self.reminder_interval = timedelta(hours=reminder_hours)
         self.clock = clock
@@ -175,7 +172,7 @@ class OrderService:
         result = read_form(form, entered)
         if result.errors:
             return ConfirmResult(errors=result.errors)
-        order = self._order_request(request, result.properties, result.acknowledgements)
+        order = order_request(request, result.properties, result.acknowledgements)
         try:
             confirmation = await self.mobproc.confirm_order(order,
                                                             on_behalf_of=request.requester_email)
@@ -214,7 +211,7 @@ class OrderService:
         if not moved:
             return await self._already_decided(request_id, user_id, "approve")
         log.info("Request %s approved by %s", request_id, user_id)
-        return Decision(DecisionOutcome.DONE, await self.submit(request_id))
+        return Decision(DecisionOutcome.DONE, await self.submission.submit(request_id))
 
     async def _approval_refusal(self, request: LineRequest, user_id: str) -> str | None:
         if not self.approvers.configured:
@@ -253,25 +250,6 @@ class OrderService:
             return await self._already_decided(request_id, user_id, "cancel")
         log.info("Request %s cancelled by %s", request_id, user_id)
         return Decision(DecisionOutcome.DONE, await self.repo.get(request_id))
-
-    # --- submission -------------------------------------------------------------------
-
-    async def submit(self, request_id: str) -> LineRequest:
-        """Place an approved order with MobProc, once.
-
-        The request is marked SUBMITTING (its externalOrderNumber already stored) before the
-        call; if the answer is lost, MobProc is asked for that number before sending again.
-        """
-        moved = await self.repo.transition(request_id, [RequestState.APPROVED],
-                                           RequestState.SUBMITTING,
-                                           audit=Audit("bot", "submitting"))
-        request = await self.repo.get(request_id)
-        assert request is not None
-        if not moved:  # someone else is submitting it, or it is already placed
-            return request
-        # This call made it SUBMITTING, so nothing can have been sent for it yet: no lookup,
-        # which also keeps the first submission independent of the assumed lookup endpoint.
-        return await self._place(request, may_exist=False)
 
     async def pending(self) -> list[LineRequest]:
         return await self.repo.in_states([RequestState.PENDING])
@@ -315,97 +293,6 @@ class OrderService:
                 if refreshed is not None:
                     due.append(refreshed)
         return due
-
-    async def resume_submissions(self) -> list[LineRequest]:
-        """Finish submissions interrupted by a crash or an outage; returns those with news
-        (placed, failed, or newly known to be unconfirmable)."""
-        done: list[LineRequest] = []
-        # Leases run on wall-clock time, as updated_at does.
-        stale_before = _now() - timedelta(seconds=self.submit_lease_seconds)
-        for request in await self.repo.in_states([RequestState.APPROVED,
-                                                  RequestState.SUBMITTING]):
-            # Only requests nobody has touched for a lease period: one being submitted
-            # right now by a click handler (here or in another process) is left alone.
-            if not await self.repo.claim(request.id, request.state, stale_before):
-                continue
-            told = request.error is not None
-            if request.state is RequestState.APPROVED:
-                request = await self.submit(request.id)
-            else:
-                request = await self._place(request)
-            # Placed or failed: news. Still unconfirmed: news only the first time it is so.
-            if request.state is not RequestState.SUBMITTING or (request.error and not told):
-                done.append(request)
-        return done
-
-    async def _place(self, request: LineRequest, *, may_exist: bool = True) -> LineRequest:
-        if may_exist:
-            try:
-                existing = await self.mobproc.find_orders_by_external_number(
-                    request.external_order_number)
-            except MobProcError as exc:
-                return await self._unconfirmed(request, exc)
-            if existing:
-                return await self._record_order(request, existing[0])
-        order_request = self._order_request(
-            request, request.properties,
-            [AcknowledgementValue(id=a, boolean=True) for a in request.acknowledged])
-        try:
-            order = await self.mobproc.submit_order(order_request,
-                                                    on_behalf_of=request.requester_email)
-        except MobProcOutcomeUnknown:
-            log.warning("Submission of %s: answer lost; looking it up", request.id)
-            try:
-                existing = await self.mobproc.find_orders_by_external_number(
-                    request.external_order_number)
-            except MobProcError as exc:
-                return await self._unconfirmed(request, exc)
-            return await self._record_order(request, existing[0]) if existing else request
-        except MobProcUnavailable as exc:
-            log.warning("Submission of %s postponed: %s", request.id, exc.message)
-            return request
-        except MobProcError as exc:
-            await self.repo.transition(request.id, [RequestState.SUBMITTING],
-                                       RequestState.FAILED, error=exc.message,
-                                       audit=Audit("mobproc", "error", {
-                                           "step": "submission", "message": exc.message,
-                                           "mobprocErrorId": exc.error_id}))
-            refreshed = await self.repo.get(request.id)
-            assert refreshed is not None
-            return refreshed
-        return await self._record_order(request, order)
-
-    async def _unconfirmed(self, request: LineRequest, exc: MobProcError) -> LineRequest:
-        """The order may exist but MobProc won't say: never resend blind. An outage is retried
-        quietly; a refusal of the lookup itself is recorded (and told) once, then retried."""
-        log.warning("Could not check for an existing order of %s: %s", request.id, exc.message)
-        if isinstance(exc, MobProcUnavailable):
-            return request
-        if await self.repo.note_unconfirmed(request.id, exc.message):
-            log.error("Request %s: MobProc refuses the lookup by externalOrderNumber %s; it "
-                      "will not be sent again until the lookup answers", request.id,
-                      request.external_order_number)
-        return await self.repo.get(request.id) or request
-
-    async def _record_order(self, request: LineRequest, order: Order) -> LineRequest:
-        segments = {s.orderSegmentId: s.status or "" for s in order.segments}
-        await self.repo.transition(request.id, [RequestState.SUBMITTING], RequestState.SUBMITTED,
-                                   order_id=order.orderId, order_status=order.status, error=None,
-                                   segment_statuses_json=segments,
-                                   audit=Audit("mobproc", "submitted", {
-                                       "orderId": order.orderId, "status": order.status}))
-        log.info("Request %s placed as MobProc order %s", request.id, order.orderId)
-        refreshed = await self.repo.get(request.id)
-        assert refreshed is not None
-        return refreshed
-
-    @staticmethod
-    def _order_request(request: LineRequest, properties: list[PropertyValueGroup],
-                       acks: list[AcknowledgementValue]) -> OrderRequest:
-        return OrderRequest(externalOrderNumber=request.external_order_number,
-                            transactionType=request.transaction_type.value,
-                            serviceId=request.service.id, properties=properties,
-                            acknowledgements=acks)
 
     def display_digits(self, digits: str) -> str:
         return format_service_number(digits, self.region)
