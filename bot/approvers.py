@@ -35,6 +35,13 @@ class ApproverDirectory:
                 return True
         return False
 
+    async def everyone(self) -> set[str]:
+        """Every approver by user id: the listed users and their groups' members."""
+        people = set(self.users)
+        for group in self.groups:
+            people |= await self._members(group)
+        return people
+
     async def _members(self, group: str) -> set[str]:
         now = self._clock()
         cached = self._cache.get(group)

@@ -25,7 +25,9 @@ async def publish_or_explain(ctx: BotContext, client: AsyncWebClient, decision: 
     clicker why nothing changed is returned."""
     if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
         await publish_decision(ctx, decision.request)
-        await refresh_homes(ctx, client, [user_id, *people_of(decision.request)])
+        # It leaves every approver's waiting list, not only the clicker's.
+        await refresh_homes(ctx, client, [user_id, *people_of(decision.request),
+                                          *sorted(await ctx.orders.approvers.everyone())])
         return None
     if decision.outcome is DecisionOutcome.NOT_ALLOWED:
         return notices.not_allowed(verb, decision.reason or "")

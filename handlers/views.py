@@ -103,5 +103,5 @@ async def post_for_approval(ctx: BotContext, client: AsyncWebClient,
     await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
                     message=approval.requester_notice(request, permalink))
     # A new request waits: it shows on the approvers' and the requester's Home tabs.
-    direct_approvers = [a for a in ctx.settings.APPROVERS if not a.startswith("S")]
-    await refresh_homes(ctx, client, [*people_of(refreshed), *direct_approvers])
+    await refresh_homes(ctx, client, [*people_of(refreshed),
+                                      *sorted(await ctx.orders.approvers.everyone())])

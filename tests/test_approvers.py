@@ -26,6 +26,9 @@ async def test_users_and_group_members() -> None:
     assert not await directory.is_approver("U3")
     assert directory.configured
     assert not ApproverDirectory([], groups).configured
+    groups.members["SOTHER"] = ["U4", "U1"]
+    both = ApproverDirectory(["U1", "SAPPROVERS", "SOTHER"], groups)
+    assert await both.everyone() == {"U1", "U2", "U4"}
 
 
 async def test_group_members_are_cached_then_refreshed() -> None:

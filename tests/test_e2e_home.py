@@ -115,3 +115,17 @@ async def test_starting_an_order_from_home(driver: SlackDriver, slack: FakeSlack
     assert "(404) 555-3104" in all_text(form)
     assert {b["block_id"] for b in form["blocks"] if b["type"] == "input"} >= set(
         fill_form(form))
+
+
+async def test_every_approver_home_follows_new_and_decided_requests(
+        driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    # UAPPROVER2 is an approver only through the SAPPROVERS user group, and never opens Home.
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    request_id = view["private_metadata"]
+    await eventually(lambda: [b["value"] for b in home_buttons(
+        home_of(slack, "UAPPROVER2") or {"blocks": []}, "home_approve")] == [request_id])
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    await eventually(lambda: not home_buttons(home_of(slack, "UAPPROVER2") or {"blocks": []},
+                                              "home_approve"))
