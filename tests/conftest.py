@@ -3,12 +3,16 @@ each on a free loopback port, wired together as in production."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.runtime import RunningBot, start_bot
 from bot.settings import Settings
@@ -24,6 +28,9 @@ OTHER = "UOTHER"
 APPROVAL_CHANNEL = "CAPPROVALS"
 HELPDESK = "CHELPDESK"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+# Set to a PostgreSQL server URL (postgresql+asyncpg://user@host:port/db) to run every test
+# on a fresh PostgreSQL database instead of a SQLite file.
+TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
 
 class Clock:
@@ -59,7 +66,25 @@ async def slack() -> AsyncIterator[FakeSlackWebAPI]:
     await api.stop()
 
 
-def bot_settings(simulator: RunningSimulator, slack: FakeSlackWebAPI, db: Path,
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """One database per test, shared by every bot (and process) the test starts."""
+    if not TEST_POSTGRES_URL:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        return
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_async_engine(TEST_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield f"{TEST_POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+def bot_settings(simulator: RunningSimulator, slack: FakeSlackWebAPI, database_url: str,
                  **overrides: Any) -> Settings:
     c = simulator.config
     values: dict[str, Any] = {
@@ -74,7 +99,7 @@ def bot_settings(simulator: RunningSimulator, slack: FakeSlackWebAPI, db: Path,
         "MOBPROC_USERNAME": c.username,
         "MOBPROC_PASSWORD": c.password,
         "MOBPROC_TENANT": c.tenant,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "DATABASE_URL": database_url,
         "APPROVERS": f"{APPROVER},SAPPROVERS",
         "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
         "HELPDESK_CHANNELS": HELPDESK,
@@ -89,13 +114,13 @@ BotFactory = Callable[..., Awaitable[RunningBot]]
 
 
 @pytest.fixture
-async def start_test_bot(simulator: RunningSimulator, slack: FakeSlackWebAPI, tmp_path: Path,
-                         clock: Clock) -> AsyncIterator[BotFactory]:
+async def start_test_bot(simulator: RunningSimulator, slack: FakeSlackWebAPI,
+                         database_url: str, clock: Clock) -> AsyncIterator[BotFactory]:
     """Start the bot (again, for restart tests) on the same database, simulator and Slack."""
     running: list[RunningBot] = []
 
     async def start(**overrides: Any) -> RunningBot:
-        settings = bot_settings(simulator, slack, tmp_path / "bot.db", **overrides)
+        settings = bot_settings(simulator, slack, database_url, **overrides)
         bot = await start_bot(settings, host="127.0.0.1", clock=clock)
         running.append(bot)
         return bot

@@ -92,9 +92,10 @@ async def test_a_crafted_button_cannot_act_on_another_request(
 
 async def test_two_bot_processes_on_one_database_place_one_order(
         bot: RunningBot, driver: SlackDriver, driver_for: DriverFactory,
-        slack: FakeSlackWebAPI, simulator: RunningSimulator, tmp_path: Path) -> None:
+        slack: FakeSlackWebAPI, simulator: RunningSimulator, database_url: str,
+        tmp_path: Path) -> None:
     channel, ts = await pending_request(driver, slack)
-    other = await start_bot_process(bot_settings(simulator, slack, tmp_path / "bot.db"),
+    other = await start_bot_process(bot_settings(simulator, slack, database_url),
                                     tmp_path)
     try:
         second = driver_for(other)

@@ -275,10 +275,10 @@ async def test_no_secret_reaches_the_logs_at_debug(
 
 async def test_killed_after_mobproc_placed_the_order_before_it_was_recorded(
         start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
-        simulator: RunningSimulator, tmp_path: Path) -> None:
+        simulator: RunningSimulator, database_url: str, tmp_path: Path) -> None:
     first, channel, ts = await _pending(start_test_bot, driver_for, slack)
     await first.stop()  # from here on only the process below acts on the request
-    process = await start_bot_process(bot_settings(simulator, slack, tmp_path / "bot.db"),
+    process = await start_bot_process(bot_settings(simulator, slack, database_url),
                                       tmp_path)
     try:
         # MobProc places the order but is slow to answer; the bot is killed while it waits.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,9 +22,9 @@ def user(user_id: str) -> dict[str, Any]:
 
 
 async def test_a_whole_order_over_socket_mode(simulator: RunningSimulator,
-                                              slack: FakeSlackWebAPI, tmp_path: Path,
+                                              slack: FakeSlackWebAPI, database_url: str,
                                               clock: Clock) -> None:
-    settings = bot_settings(simulator, slack, tmp_path / "bot.db",
+    settings = bot_settings(simulator, slack, database_url,
                             SLACK_APP_TOKEN=slack.app_token, SLACK_SIGNING_SECRET=None)
     bot = await start_bot(settings, host="127.0.0.1", clock=clock)
     try:

@@ -15,8 +15,8 @@ def _commands_after(heading: str) -> str:
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
-    assert ci == _commands_after("## Test it")
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert _commands_after("## Test it") in ci
 
 
 def test_the_run_command_starts_the_bot() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,8 @@ from bot.storage.repository import OutboxMessage, RequestRepository
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[RequestRepository]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+async def repo(database_url: str) -> AsyncIterator[RequestRepository]:
+    engine = create_engine(database_url)
     await migrate(engine)
     await migrate(engine)  # harmless the second time
     yield RequestRepository(engine)
@@ -94,10 +93,11 @@ async def test_status_events_in_order_until_posted(repo: RequestRepository) -> N
     assert stored is not None and stored.segment_statuses == {"s": "X"}
 
 
-async def test_a_second_engine_sees_everything(tmp_path: Path, repo: RequestRepository) -> None:
+async def test_a_second_engine_sees_everything(database_url: str, repo: RequestRepository
+                                               ) -> None:
     await draft(repo)
     await repo.update_fields("r1", approval_channel="C9", approval_ts="1.2")
-    other = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    other = create_engine(database_url)
     try:
         again = await RequestRepository(other).get_by_message("C9", "1.2")
         assert again is not None and again.id == "r1"
