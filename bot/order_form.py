@@ -19,6 +19,7 @@ from bot.mobproc.models import (
     PropertyValue,
     PropertyValueGroup,
 )
+from bot.phone import format_service_number
 
 SLACK_TEXT_LIMIT = 3000
 
@@ -40,7 +41,8 @@ class FormResult:
     errors: FormErrors
 
 
-def read_form(form: OrderForm, entered: FormInput, *, today: date | None = None) -> FormResult:
+def read_form(form: OrderForm, entered: FormInput, *, today: date | None = None,
+              region: str = "US") -> FormResult:
     today = today or datetime.now(UTC).date()
     errors = FormErrors()
     groups: list[PropertyValueGroup] = []
@@ -49,6 +51,12 @@ def read_form(form: OrderForm, entered: FormInput, *, today: date | None = None)
         for definition in group.fields:
             raw = entered.fields.get(definition.id, FieldInput())
             value = _read_field(definition, raw, today, errors)
+            if value is not None and _names_another_line(definition, value, form):
+                line = format_service_number(form.service.serviceNumber, region)
+                errors.fields[definition.id] = (
+                    f"This order is for line {line}. For another line, close this form and "
+                    f"start a new order with that number.")
+                value = None
             if value is not None:
                 values.append(value)
         groups.append(PropertyValueGroup(groupId=group.groupId, fields=values))
@@ -59,6 +67,19 @@ def read_form(form: OrderForm, entered: FormInput, *, today: date | None = None)
         errors.acknowledgements = "Please tick every statement to go on with this order."
     acks = [AcknowledgementValue(id=a.id, boolean=True) for a in offered if a.id in accepted]
     return FormResult(properties=groups, acknowledgements=acks, errors=errors)
+
+
+def _digits(text: str | None) -> str:
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+def _names_another_line(definition: PropertyDefinition, value: PropertyValue,
+                        form: OrderForm) -> bool:
+    """A field MobProc pre-filled with this line's number, edited to another number: the
+    order would name one line and act on another."""
+    line = _digits(form.service.serviceNumber)
+    return (bool(line) and _digits(definition.text) == line
+            and value.text is not None and _digits(value.text) != line)
 
 
 def _read_field(definition: PropertyDefinition, raw: FieldInput, today: date,

@@ -169,7 +169,7 @@ class OrderService:
             return ConfirmResult(refusal="Only the person who opened this form can submit it.")
         if request.state is not RequestState.DRAFT:
             return ConfirmResult(request=request)  # a repeated submit: already confirmed
-        result = read_form(form, entered)
+        result = read_form(form, entered, region=self.region)
         if result.errors:
             return ConfirmResult(errors=result.errors)
         order = order_request(request, result.properties, result.acknowledgements)

@@ -166,3 +166,21 @@ def test_any_date_from_today_maps_to_midnight_utc(day: date) -> None:
     assert not result.errors
     assert result.properties[0].fields[0].date == datetime(day.year, day.month, day.day,
                                                            tzinfo=UTC)
+
+
+def test_the_line_number_mobproc_filled_in_cannot_become_another_line() -> None:
+    number = PropertyDefinition(id="SERVICE_NUMBER", label="Service Number", type="TEXT",
+                                validation="REQUIRED", text="4155550199")
+    the_form = form([number, *DEFINITIONS])
+    # The same number written another way is the same line.
+    same = read_form(the_form, valid(SERVICE_NUMBER=FieldInput(text="(415) 555-0199")),
+                     today=TODAY)
+    assert not same.errors
+    other = read_form(the_form, valid(SERVICE_NUMBER=FieldInput(text="212-555-0123")),
+                      today=TODAY)
+    assert other.errors.fields["SERVICE_NUMBER"].startswith(
+        "This order is for line (415) 555-0199.")
+    # A text field that was not pre-filled with the line's number is free text.
+    notes = read_form(the_form, valid(ADDITIONAL_INSTRUCTIONS=FieldInput(text="212-555-0123")),
+                      today=TODAY)
+    assert "ADDITIONAL_INSTRUCTIONS" not in notes.errors.fields
