@@ -7,7 +7,7 @@ from typing import Any
 from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
 from blocks.line import line_number
 from blocks.text import context, escape_mrkdwn, header, plain, section, slack_date
-from bot.domain import ORDER_KINDS, LineRequest, humanize_status
+from bot.domain import ORDER_KINDS, LineRequest, RequestState, humanize_status
 from bot.mobproc.models import TransactionType
 
 HOME_NUMBER_CALLBACK = "home_number"
@@ -58,7 +58,17 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
                               "/suspend-line 415-555-0199."))
     for req in own[:MAX_OWN]:
         number = line_number(req.service, region)
-        blocks.append(section(f"*{req.kind.title}* {number} · {_status(req)}{_link(req)}"))
+        block = section(f"*{req.kind.title}* {number} · {_status(req)}{_link(req)}")
+        if req.state is RequestState.PENDING:
+            # Asked by mistake, or the phone turned up: the requester may withdraw it here.
+            block["accessory"] = {
+                "type": "button", "action_id": HOME_CANCEL_ACTION, "value": req.id,
+                "text": plain("Cancel request", 75),
+                "confirm": {"title": plain("Cancel this request?", 100),
+                            "text": plain("Nothing will be ordered.", 300),
+                            "confirm": plain("Cancel request", 30),
+                            "deny": plain("Keep it", 30)}}
+        blocks.append(block)
 
     blocks += [{"type": "divider"}, section("*Latest decisions*")]
     if not decided:

@@ -104,6 +104,16 @@ def test_home_for_anyone_else_has_no_waiting_section() -> None:
     assert "Waiting for your decision" not in text
     assert "MobProc order 9000001: In progress" in text
     assert HOME_APPROVE_ACTION not in action_ids(view)
+    assert not [b for b in view["blocks"] if "accessory" in b]  # nothing to withdraw
+
+
+def test_own_pending_requests_can_be_withdrawn_from_home() -> None:
+    own = _requests(1, RequestState.PENDING)
+    view = home.home_view(own=own, waiting=None, decided=[])
+    assert validate_view(view) == []
+    (withdraw,) = [b["accessory"] for b in view["blocks"] if "accessory" in b]
+    assert (withdraw["action_id"], withdraw["value"]) == (HOME_CANCEL_ACTION, "r0")
+    assert withdraw["confirm"]["text"]["text"] == "Nothing will be ordered."
 
 
 def test_a_busy_home_stays_within_slack_limits() -> None:

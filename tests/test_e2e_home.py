@@ -12,7 +12,7 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, OTHER, REQUESTER
-from tests.flow import all_text, open_form, submit_form, submitted_orders
+from tests.flow import all_text, buttons, open_form, submit_form, submitted_orders
 
 
 def home_of(slack: FakeSlackWebAPI, user: str) -> dict[str, Any] | None:
@@ -129,3 +129,29 @@ async def test_every_approver_home_follows_new_and_decided_requests(
                               action_id="approve_request")
     await eventually(lambda: not home_buttons(home_of(slack, "UAPPROVER2") or {"blocks": []},
                                               "home_approve"))
+
+
+async def test_a_requester_withdraws_a_pending_request_from_home(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    channel, ts = await submit_form(driver, slack, view)
+    request_id = view["private_metadata"]
+    home = await open_home(driver, slack, REQUESTER)
+    assert "Waiting for your decision" not in all_text(home)
+    assert [b["value"] for b in home_buttons_anywhere(home, "home_cancel")] == [request_id]
+    await driver.click_view_button(REQUESTER, home, "home_cancel", request_id)
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    assert "Cancelled by <@URequester>" in all_text(slack.messages[(channel, ts)])
+    request = await bot.ctx.repo.get(request_id)
+    assert request is not None and request.state is RequestState.CANCELLED
+    await eventually(lambda: not home_buttons_anywhere(home_of(slack, REQUESTER) or {},
+                                                       "home_cancel"))
+    assert not submitted_orders(simulator)
+
+
+def home_buttons_anywhere(home: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    """Buttons in actions blocks and as section accessories."""
+    found = home_buttons(home, action) if home.get("blocks") else []
+    return found + [b["accessory"] for b in home.get("blocks", [])
+                    if (b.get("accessory") or {}).get("action_id") == action]
