@@ -50,7 +50,9 @@ def order_summary(req: LineRequest, region: str) -> list[dict[str, Any]]:
     asker = f"<@{req.requester_id}>"
     blocks.append(section(f"{asker} asks to *{kind.verb}* this line "
                           f"(`{req.transaction_type.value}`)."))
-    facts = line_facts(req.service, region)
+    # The message outlives the moment: once the order runs, the line's status here is history.
+    facts = [("Status when asked" if k == "Status" else k, v)
+             for k, v in line_facts(req.service, region)]
     confirmation = req.confirmation
     if confirmation is not None:
         if confirmation.accountHolder is not None:

@@ -175,7 +175,8 @@ def test_approval_message() -> None:
     for shown in ("Peter Edwards", "iPhone 6 Plus (16GB) gold", "Verizon Wireless",
                   "United States", "Contact Phone Number", "2035559999",
                   "Preferred Suspension Date", "Thu Dec 22, 2016", "Hold Service",
-                  "Hold for Peter", "<@URequester>", "SLACK-1", "(404) 555-3104"):
+                  "Hold for Peter", "<@URequester>", "SLACK-1", "(404) 555-3104",
+                  "*Status when asked*\nActive"):
         assert shown in text, shown
     assert message["text"]
 
