@@ -25,12 +25,6 @@ No Slack tokens are set, so this was the demo. To connect a real workspace:
 """
 
 
-def _secrets(settings: Settings) -> list[str]:
-    values = [settings.SLACK_BOT_TOKEN, settings.SLACK_SIGNING_SECRET, settings.SLACK_APP_TOKEN,
-              settings.MOBPROC_CLIENT_SECRET, settings.MOBPROC_PASSWORD]
-    return [v.get_secret_value() for v in values if v is not None]
-
-
 async def _serve(settings: Settings) -> None:
     from bot.runtime import start_bot
 
@@ -62,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = args.command == "demo" or (args.command == "run" and not settings.slack_configured)
     # The demo prints what people see; routine INFO lines would drown it.
     level = "WARNING" if demo and settings.LOG_LEVEL == "INFO" else settings.LOG_LEVEL
-    configure_logging(level, _secrets(settings))
+    configure_logging(level, settings.secret_values())
     if args.command == "audit":
         from bot.audit_export import export_audit
 

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.intent import DEFAULT_KEYWORDS
 from bot.mobproc.models import TransactionType
@@ -40,7 +42,8 @@ class Settings(BaseSettings):
     MOBPROC_TENANT: str | None = None
     MOBPROC_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
 
-    DATABASE_URL: str = "sqlite+aiosqlite:///./mobproc-bot.db"
+    # May hold a database password: kept out of repr, and redacted from logs.
+    DATABASE_URL: str = Field(default="sqlite+aiosqlite:///./mobproc-bot.db", repr=False)
     APPROVERS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     APPROVAL_CHANNEL: str | None = None
     HELPDESK_CHANNELS: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -140,6 +143,17 @@ class Settings(BaseSettings):
         }
         return {t: [w.lower() for w in words] or DEFAULT_KEYWORDS[t]
                 for t, words in configured.items()}
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, for the log filter to redact."""
+        values = [self.SLACK_BOT_TOKEN, self.SLACK_SIGNING_SECRET, self.SLACK_APP_TOKEN,
+                  self.MOBPROC_CLIENT_SECRET, self.MOBPROC_PASSWORD]
+        found = [v.get_secret_value() for v in values if v is not None]
+        try:
+            password = make_url(self.DATABASE_URL).password
+        except ArgumentError:
+            password = None
+        return [*found, str(password)] if password else found
 
     @property
     def slack_configured(self) -> bool:

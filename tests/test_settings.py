@@ -82,6 +82,11 @@ def test_secrets_stay_hidden() -> None:
     for secret in ("client-secret-value", "password-value", "xoxb-very-secret",
                    "signing-very-secret"):
         assert secret not in shown
+    with_db = load_settings(DATABASE_URL="postgresql+asyncpg://bot:db-pass-value@db/bot")
+    assert "db-pass-value" not in repr(with_db) + str(with_db)
+    assert "db-pass-value" in with_db.secret_values()
+    assert set(s.secret_values()) == {"client-secret-value", "password-value",
+                                      "xoxb-very-secret", "signing-very-secret"}
     with pytest.raises(SettingsError) as failure:
         load_settings(MOBPROC_BASE_URL="https://x", MOBPROC_PASSWORD="password-value")
     assert "password-value" not in str(failure.value)
