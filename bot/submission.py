@@ -71,14 +71,8 @@ class Submission:
         return done
 
     async def _place(self, request: LineRequest, *, may_exist: bool = True) -> LineRequest:
-        if may_exist:
-            try:
-                existing = await self.mobproc.find_orders_by_external_number(
-                    request.external_order_number)
-            except MobProcError as exc:
-                return await self._unconfirmed(request, exc)
-            if existing:
-                return await self._record_order(request, existing[0])
+        if may_exist and (known := await self._look_up(request)) is not None:
+            return known
         body = order_request(
             request, request.properties,
             [AcknowledgementValue(id=a, boolean=True) for a in request.acknowledged])
@@ -87,12 +81,7 @@ class Submission:
                                                     on_behalf_of=request.requester_email)
         except MobProcOutcomeUnknown:
             log.warning("Submission of %s: answer lost; looking it up", request.id)
-            try:
-                existing = await self.mobproc.find_orders_by_external_number(
-                    request.external_order_number)
-            except MobProcError as exc:
-                return await self._unconfirmed(request, exc)
-            return await self._record_order(request, existing[0]) if existing else request
+            return await self._look_up(request) or request
         except MobProcUnavailable as exc:
             log.warning("Submission of %s postponed: %s", request.id, exc.message)
             return request
@@ -106,6 +95,17 @@ class Submission:
             assert refreshed is not None
             return refreshed
         return await self._record_order(request, order)
+
+    async def _look_up(self, request: LineRequest) -> LineRequest | None:
+        """Ask MobProc for the order by its externalOrderNumber. Found: the request, now
+        recorded as placed. MobProc can't say: the request, still submitting. None only when
+        MobProc says there is no such order, so sending it is safe."""
+        try:
+            existing = await self.mobproc.find_orders_by_external_number(
+                request.external_order_number)
+        except MobProcError as exc:
+            return await self._unconfirmed(request, exc)
+        return await self._record_order(request, existing[0]) if existing else None
 
     async def _unconfirmed(self, request: LineRequest, exc: MobProcError) -> LineRequest:
         """The order may exist but MobProc won't say: never resend blind. An outage is retried
