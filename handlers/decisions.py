@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks import notices
 from bot.context import BotContext
 from bot.orders import Decision, DecisionOutcome
-from handlers.home_tab import people_of, refresh_homes
+from handlers.home_tab import refresh_homes_showing
 from handlers.notify import publish_decision
 
 
@@ -25,9 +25,7 @@ async def publish_or_explain(ctx: BotContext, client: AsyncWebClient, decision: 
     clicker why nothing changed is returned."""
     if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
         await publish_decision(ctx, decision.request)
-        # It leaves every approver's waiting list, not only the clicker's.
-        await refresh_homes(ctx, client, [user_id, *people_of(decision.request),
-                                          *sorted(await ctx.orders.approvers.everyone())])
+        await refresh_homes_showing(ctx, client, decision.request, user_id)
         return None
     if decision.outcome is DecisionOutcome.NOT_ALLOWED:
         return notices.not_allowed(verb, decision.reason or "")

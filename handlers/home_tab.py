@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,15 +17,29 @@ from handlers.slack_io import slack_error
 log = logging.getLogger(__name__)
 
 
-async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str) -> None:
+@dataclass(frozen=True)
+class _Shown:
+    """What every Home shows alike: read once however many Homes are refreshed."""
+
+    pending: list[LineRequest]
+    decided: list[LineRequest]
+
+
+async def _shown(ctx: BotContext) -> _Shown:
+    return _Shown(pending=await ctx.repo.in_states([RequestState.PENDING]),
+                  decided=await ctx.repo.recent_decided())
+
+
+async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
+                       shown: _Shown | None = None) -> None:
+    shown = shown or await _shown(ctx)
     own = await ctx.repo.for_user(user_id)
     waiting: list[LineRequest] | None = None
     if await ctx.orders.approvers.is_approver(user_id):
-        waiting = [r for r in await ctx.repo.in_states([RequestState.PENDING])
+        waiting = [r for r in shown.pending
                    if r.approval_ts and (r.requester_id != user_id
                                          or ctx.settings.ALLOW_SELF_APPROVAL)]
-    decided = await ctx.repo.recent_decided()
-    view = home_view(own=own, waiting=waiting, decided=decided,
+    view = home_view(own=own, waiting=waiting, decided=shown.decided,
                      region=ctx.settings.DEFAULT_REGION)
     try:
         await client.views_publish(user_id=user_id, view=view)
@@ -34,8 +49,18 @@ async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str) ->
 
 async def refresh_homes(ctx: BotContext, client: AsyncWebClient,
                         users: Iterable[str | None]) -> None:
-    for user_id in dict.fromkeys(u for u in users if u):
-        await publish_home(ctx, client, user_id)
+    people = list(dict.fromkeys(u for u in users if u))
+    shown = await _shown(ctx) if people else None
+    for user_id in people:
+        await publish_home(ctx, client, user_id, shown)
+
+
+async def refresh_homes_showing(ctx: BotContext, client: AsyncWebClient,
+                                request: LineRequest, *also: str) -> None:
+    """A request was asked for or decided: its people's Homes change, and so does every
+    approver's waiting list (user-group members included)."""
+    approvers = sorted(await ctx.orders.approvers.everyone())
+    await refresh_homes(ctx, client, [*also, *people_of(request), *approvers])
 
 
 def people_of(request: LineRequest) -> list[str | None]:

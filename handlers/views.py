@@ -17,7 +17,7 @@ from bot.domain import FormInput, LineRequest, OrderKind
 from bot.mobproc.models import TransactionType
 from bot.orders import ConfirmResult
 from bot.storage.repository import OutboxMessage
-from handlers.home_tab import people_of, refresh_homes
+from handlers.home_tab import refresh_homes_showing
 from handlers.slack_io import slack_error, tell_user
 from handlers.view_state import block_errors, form_input
 
@@ -102,6 +102,4 @@ async def post_for_approval(ctx: BotContext, client: AsyncWebClient,
         await ctx.outbox.deliver()
     await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
                     message=approval.requester_notice(request, permalink))
-    # A new request waits: it shows on the approvers' and the requester's Home tabs.
-    await refresh_homes(ctx, client, [*people_of(refreshed),
-                                      *sorted(await ctx.orders.approvers.everyone())])
+    await refresh_homes_showing(ctx, client, refreshed)
