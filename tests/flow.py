@@ -72,13 +72,21 @@ def submitted_orders(simulator: Any) -> list[dict[str, Any]]:
     return [p for p in simulator.state.order_posts if not p.get("confirm")]
 
 
+async def pending_order(driver: SlackDriver, slack: FakeSlackWebAPI, *,
+                        command: str = "/suspend-line", text: str = "404-555-3104"
+                        ) -> tuple[dict[str, Any], str, str]:
+    """A request waiting for approval: the form view and the approval message's (channel, ts)."""
+    view = await open_form(driver, slack, command, text)
+    channel, ts = await submit_form(driver, slack, view)
+    return view, channel, ts
+
+
 async def approved_order(driver: SlackDriver, slack: FakeSlackWebAPI, clock: Any | None = None,
                          *, command: str = "/suspend-line", text: str = "404-555-3104",
                          approver: str = "UAPPROVER") -> tuple[dict[str, Any], str, str]:
     """An order placed through the whole flow; with ``clock``, also moved on one status.
     Returns the form view and the approval message's (channel, ts)."""
-    view = await open_form(driver, slack, command, text)
-    channel, ts = await submit_form(driver, slack, view)
+    view, channel, ts = await pending_order(driver, slack, command=command, text=text)
     await driver.click_button(approver, channel_id=channel, message_ts=ts,
                               action_id="approve_request")
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 1)

@@ -17,13 +17,12 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, OTHER, REQUESTER, Clock
-from tests.flow import open_form, submit_form
+from tests.flow import pending_order
 
 
 async def run_flow(bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
                    clock: Clock) -> str:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    view, channel, ts = await pending_order(driver, slack)
     await driver.click_button(OTHER, channel_id=channel, message_ts=ts,
                               action_id="approve_request")
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,

@@ -12,19 +12,14 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory, bot_settings
-from tests.flow import all_text, buttons, open_form, submit_form, submitted_orders
+from tests.flow import all_text, buttons, pending_order, submitted_orders
 from tests.processes import start_bot_process
-
-
-async def pending_request(driver: SlackDriver, slack: FakeSlackWebAPI) -> tuple[str, str]:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    return await submit_form(driver, slack, view)
 
 
 async def test_fifty_concurrent_approvals_place_one_order(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    channel, ts = await pending_request(driver, slack)
+    _, channel, ts = await pending_order(driver, slack)
     clickers = [APPROVER, "UAPPROVER2"] * 25
     answers = await asyncio.gather(*(
         driver.click_button(user, channel_id=channel, message_ts=ts,
@@ -49,7 +44,7 @@ async def _placed(bot: RunningBot, channel: str, ts: str):  # type: ignore[no-un
 async def test_slack_retrying_a_click_changes_nothing(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    channel, ts = await pending_request(driver, slack)
+    _, channel, ts = await pending_order(driver, slack)
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_request")
     placed = await eventually(lambda: _placed(bot, channel, ts))
@@ -74,8 +69,8 @@ async def test_slack_retrying_a_click_changes_nothing(
 async def test_a_crafted_button_cannot_act_on_another_request(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    first_channel, first_ts = await pending_request(driver, slack)
-    second_channel, second_ts = await pending_request(driver, slack)
+    _, first_channel, first_ts = await pending_order(driver, slack)
+    _, second_channel, second_ts = await pending_order(driver, slack)
     other = await bot.ctx.repo.get_by_message(second_channel, second_ts)
     assert other is not None
     # Approve pressed on the first message, but carrying the second request's id.
@@ -94,7 +89,7 @@ async def test_two_bot_processes_on_one_database_place_one_order(
         bot: RunningBot, driver: SlackDriver, driver_for: DriverFactory,
         slack: FakeSlackWebAPI, simulator: RunningSimulator, database_url: str,
         tmp_path: Path) -> None:
-    channel, ts = await pending_request(driver, slack)
+    _, channel, ts = await pending_order(driver, slack)
     other = await start_bot_process(bot_settings(simulator, slack, database_url),
                                     tmp_path)
     try:
@@ -113,7 +108,7 @@ async def test_two_bot_processes_on_one_database_place_one_order(
 
 async def test_a_click_on_a_decided_request_says_its_state(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
-    channel, ts = await pending_request(driver, slack)
+    _, channel, ts = await pending_order(driver, slack)
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="cancel_request")
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
@@ -132,7 +127,7 @@ async def test_pending_approvals_expire(start_test_bot: BotFactory, driver_for: 
                                         clock: Clock) -> None:
     bot = await start_test_bot(APPROVAL_TTL_HOURS=1)
     driver = driver_for(bot)
-    channel, ts = await pending_request(driver, slack)
+    _, channel, ts = await pending_order(driver, slack)
     clock.advance(3500)
     await bot.follower.poll_once()
     assert buttons(slack.messages[(channel, ts)]), "not expired before its time"

@@ -26,7 +26,7 @@ from tests.conftest import (
     DriverFactory,
     bot_settings,
 )
-from tests.flow import all_text, open_form, submit_form, submitted_orders
+from tests.flow import all_text, open_form, pending_order, submit_form, submitted_orders
 from tests.processes import start_bot_process
 
 
@@ -47,8 +47,7 @@ def replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
 async def test_answer_lost_after_the_order_was_created(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
     await approve(driver, channel, ts)
     request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))
@@ -61,8 +60,7 @@ async def test_answer_lost_after_the_order_was_created(
 async def test_an_answer_lost_while_mobproc_refuses_the_lookup_is_never_resent(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
     simulator.state.add_fault("GET", r"/orders$", status=400, times=1000)
     await approve(driver, channel, ts)
@@ -89,8 +87,7 @@ async def test_an_answer_lost_while_mobproc_refuses_the_lookup_is_never_resent(
 async def test_a_failing_submission_is_resumed_once_mobproc_is_back(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     simulator.state.add_fault("POST", r"/orders$", status=503)
     await approve(driver, channel, ts)
     await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED), within=15)
@@ -126,8 +123,7 @@ async def test_mobproc_outage_when_opening_the_form(
 
 async def test_slack_rate_limits_and_errors_lose_no_reply(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     slack.fail_next("chat.postMessage", status=429, retry_after=1, times=2)
     await approve(driver, channel, ts)
     await eventually(lambda: len(replies(slack, channel, ts)) == 1, within=15)
@@ -157,8 +153,7 @@ async def test_restart_between_opening_and_submitting_the_form(
 async def test_crash_between_posting_and_recording_the_approval_message(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    view, channel, ts = await pending_order(driver, slack)
     request_id = view["private_metadata"]
     # What a process killed right after chat.postMessage leaves: a message, no stored ts.
     await bot.ctx.repo.update_fields(request_id, approval_channel=None, approval_ts=None)
@@ -172,8 +167,7 @@ async def _pending(start_test_bot: BotFactory, driver_for: DriverFactory,
                    slack: FakeSlackWebAPI) -> tuple[RunningBot, str, str]:
     bot = await start_test_bot()
     driver = driver_for(bot)
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     return bot, channel, ts
 
 
@@ -259,8 +253,7 @@ async def test_no_secret_reaches_the_logs_at_debug(
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
-        view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-        channel, ts = await submit_form(driver, slack, view)
+        _, channel, ts = await pending_order(driver, slack)
         await approve(driver, channel, ts)
         await eventually(lambda: replies(slack, channel, ts))
         clock.advance(10)
@@ -304,8 +297,7 @@ async def test_a_first_submission_does_not_depend_on_the_order_lookup(
         simulator: RunningSimulator) -> None:
     # The lookup by externalOrderNumber is an assumed endpoint: a tenant without it must
     # still get orders placed (the lookup only guards a resend).
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     simulator.state.add_fault("GET", r"/orders$", status=404, times=1000)
     await approve(driver, channel, ts)
     request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))

@@ -12,7 +12,7 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, OTHER, REQUESTER
-from tests.flow import all_text, buttons, open_form, submit_form, submitted_orders
+from tests.flow import all_text, buttons, open_form, pending_order, submit_form, submitted_orders
 
 
 def home_of(slack: FakeSlackWebAPI, user: str) -> dict[str, Any] | None:
@@ -33,8 +33,13 @@ async def open_home(driver: SlackDriver, slack: FakeSlackWebAPI, user: str) -> d
 
 
 def home_buttons(home: dict[str, Any], action: str) -> list[dict[str, Any]]:
-    return [e for b in home["blocks"] if b.get("type") == "actions" for e in b["elements"]
-            if e["action_id"] == action]
+    """Buttons with ``action`` in actions blocks and as section accessories."""
+    found: list[dict[str, Any]] = []
+    for block in home.get("blocks", []):
+        elements = block["elements"] if block.get("type") == "actions" else []
+        found += [e for e in [*elements, block.get("accessory") or {}]
+                  if e.get("action_id") == action]
+    return found
 
 
 async def test_requester_and_approver_homes_and_approving_from_home(
@@ -44,8 +49,7 @@ async def test_requester_and_approver_homes_and_approving_from_home(
     assert "no line orders yet" in all_text(empty)
     assert "Waiting for your decision" not in all_text(empty)  # not an approver
 
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    view, channel, ts = await pending_order(driver, slack)
     request_id = view["private_metadata"]
 
     mine = await open_home(driver, slack, REQUESTER)
@@ -64,7 +68,7 @@ async def test_requester_and_approver_homes_and_approving_from_home(
     await eventually(lambda: slack.thread_replies(channel, ts))
     assert request.order_id and request.order_id in all_text(slack.messages[(channel, ts)])
     # Both homes were refreshed: nothing waits any more; the requester sees the order.
-    await eventually(lambda: not home_buttons(home_of(slack, APPROVER) or {"blocks": []},
+    await eventually(lambda: not home_buttons(home_of(slack, APPROVER) or {},
                                               "home_approve"))
     await eventually(lambda: request.order_id in all_text(home_of(slack, REQUESTER) or {}))
     assert "Latest decisions" in all_text(home_of(slack, APPROVER) or {})
@@ -120,38 +124,29 @@ async def test_starting_an_order_from_home(driver: SlackDriver, slack: FakeSlack
 async def test_every_approver_home_follows_new_and_decided_requests(
         driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
     # UAPPROVER2 is an approver only through the SAPPROVERS user group, and never opens Home.
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    view, channel, ts = await pending_order(driver, slack)
     request_id = view["private_metadata"]
     await eventually(lambda: [b["value"] for b in home_buttons(
-        home_of(slack, "UAPPROVER2") or {"blocks": []}, "home_approve")] == [request_id])
+        home_of(slack, "UAPPROVER2") or {}, "home_approve")] == [request_id])
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_request")
-    await eventually(lambda: not home_buttons(home_of(slack, "UAPPROVER2") or {"blocks": []},
+    await eventually(lambda: not home_buttons(home_of(slack, "UAPPROVER2") or {},
                                               "home_approve"))
 
 
 async def test_a_requester_withdraws_a_pending_request_from_home(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    view, channel, ts = await pending_order(driver, slack)
     request_id = view["private_metadata"]
     home = await open_home(driver, slack, REQUESTER)
     assert "Waiting for your decision" not in all_text(home)
-    assert [b["value"] for b in home_buttons_anywhere(home, "home_cancel")] == [request_id]
+    assert [b["value"] for b in home_buttons(home, "home_cancel")] == [request_id]
     await driver.click_view_button(REQUESTER, home, "home_cancel", request_id)
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     assert "Cancelled by <@URequester>" in all_text(slack.messages[(channel, ts)])
     request = await bot.ctx.repo.get(request_id)
     assert request is not None and request.state is RequestState.CANCELLED
-    await eventually(lambda: not home_buttons_anywhere(home_of(slack, REQUESTER) or {},
-                                                       "home_cancel"))
+    await eventually(lambda: not home_buttons(home_of(slack, REQUESTER) or {}, "home_cancel"))
     assert not submitted_orders(simulator)
 
-
-def home_buttons_anywhere(home: dict[str, Any], action: str) -> list[dict[str, Any]]:
-    """Buttons in actions blocks and as section accessories."""
-    found = home_buttons(home, action) if home.get("blocks") else []
-    return found + [b["accessory"] for b in home.get("blocks", [])
-                    if (b.get("accessory") or {}).get("action_id") == action]

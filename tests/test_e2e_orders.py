@@ -26,6 +26,7 @@ from tests.flow import (
     approved_order,
     buttons,
     open_form,
+    pending_order,
     submit_form,
     submitted_orders,
 )
@@ -96,8 +97,7 @@ async def _in_state(bot: RunningBot, request_id: str, state: RequestState):  # t
 async def test_cancel_by_requester_orders_nothing(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     await driver.click_button(REQUESTER, channel_id=channel, message_ts=ts,
                               action_id="cancel_request")
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
@@ -119,8 +119,7 @@ async def test_cancel_by_requester_orders_nothing(
 async def test_someone_else_clicking_gets_an_explanation_and_nothing_changes(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     before = dict(slack.messages[(channel, ts)])
     updates = len(slack.calls_to("chat.update"))
     for action in ("approve_request", "cancel_request"):
@@ -147,8 +146,7 @@ async def test_an_approver_cannot_approve_their_own_request(
         simulator: RunningSimulator) -> None:
     bot = await start_test_bot(APPROVERS=f"{REQUESTER},{APPROVER}")
     driver = driver_for(bot)
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     await driver.click_button(REQUESTER, channel_id=channel, message_ts=ts,
                               action_id="approve_request")
     notice = await eventually(lambda: next(
@@ -163,8 +161,7 @@ async def test_an_approver_cannot_approve_their_own_request(
 async def test_a_user_group_member_can_approve(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     await driver.click_button("UAPPROVER2", channel_id=channel, message_ts=ts,
                               action_id="approve_request")
     await eventually(lambda: submitted_orders(simulator))

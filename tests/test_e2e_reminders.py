@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory
-from tests.flow import buttons, open_form, submit_form
+from tests.flow import buttons, pending_order
 
 HOUR = 3600
 
@@ -20,8 +20,7 @@ async def test_reminders_at_growing_intervals_once_each_across_a_restart(
         clock: Clock) -> None:
     first = await start_test_bot(REMINDER_HOURS=24, APPROVAL_TTL_HOURS=200)
     driver = driver_for(first)
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
 
     clock.advance(23 * HOUR)
     await first.follower.poll_once()
@@ -53,8 +52,7 @@ async def test_no_reminder_once_decided(start_test_bot: BotFactory, driver_for: 
                                         slack: FakeSlackWebAPI, clock: Clock) -> None:
     bot = await start_test_bot(REMINDER_HOURS=1)
     driver = driver_for(bot)
-    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
-    channel, ts = await submit_form(driver, slack, view)
+    _, channel, ts = await pending_order(driver, slack)
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="cancel_request")
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
