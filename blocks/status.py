@@ -52,8 +52,9 @@ def failure_reply(req: LineRequest) -> dict[str, Any]:
 
 def cancelled_reply(req: LineRequest) -> dict[str, Any]:
     who = f"<@{req.decided_by}>" if req.decided_by else "someone"
-    tell = f" {_tell(req)}your request won't go ahead." if _tell(req) else ""
-    return _reply(f":no_entry_sign: Cancelled by {who}. Nothing was ordered.{tell}")
+    tell = _tell(req)
+    after = f" {tell}your request won't go ahead." if tell else ""
+    return _reply(f":no_entry_sign: Cancelled by {who}. Nothing was ordered.{after}")
 
 
 def expired_notice(req: LineRequest, *, region: str = "US") -> dict[str, Any]:

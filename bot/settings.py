@@ -153,7 +153,7 @@ class Settings(BaseSettings):
             password = make_url(self.DATABASE_URL).password
         except ArgumentError:
             password = None
-        return [*found, str(password)] if password else found
+        return [*found, password] if password else found
 
     @property
     def slack_configured(self) -> bool:
