@@ -37,7 +37,7 @@ class BotProcess:
         await self.process.wait()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -59,7 +59,7 @@ def _environment(settings: Settings, port: int) -> dict[str, str]:
 
 async def start_bot_process(settings: Settings, cwd: Path) -> BotProcess:
     """``python -m bot`` with ``settings`` as its environment; returns once it is healthy."""
-    port = _free_port()
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", env=_environment(settings, port), cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from pydantic import SecretStr
 from bot.demo import run_demo
 from bot.mobproc.client import MobProcClient, MobProcConfig
 from bot.slack_standin.polling import eventually
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,12 +46,6 @@ def test_the_readme_run_command_without_tokens_plays_the_demo(tmp_path: Path) ->
     assert list(tmp_path.iterdir()) == [], "the demo leaves nothing behind"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "MOBPROC_", "APPROVERS", "DATABASE_URL", "PORT"))}
@@ -60,7 +54,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 async def test_with_slack_tokens_it_serves_http_and_health(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-entry-point-test",
                SLACK_SIGNING_SECRET="entry-point-secret", PORT=str(port),
                SLACK_API_URL="http://127.0.0.1:9/api/")
@@ -98,7 +92,7 @@ def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
 
 
 async def test_the_simulator_runs_on_its_own_with_the_settings_it_prints(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.simulator", "--port", str(port), cwd=tmp_path,
         env=_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
