@@ -299,5 +299,5 @@ class OrderService:
 
 
 def _external_number() -> str:
-    # Unique per request and reused on every retry of it (API.md).
+    # Unique per request and reused on every retry of it (bot/mobproc/API.md).
     return f"SLACK-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4).upper()}"

@@ -1,4 +1,4 @@
-"""Settings from the environment and ``.env`` (names fixed by DEVELOPERS.md)."""
+"""Settings from the environment and ``.env`` (the names are fixed: deployments rely on them)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,8 @@ APPROVER = "UAPPROVER"
 OTHER = "UOTHER"
 APPROVAL_CHANNEL = "CAPPROVALS"
 HELPDESK = "CHELPDESK"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# Copies of Tangoe's published examples and Slack's manifest schema (see fixtures/README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Set to a PostgreSQL server URL (postgresql+asyncpg://user@host:port/db) to run every test
 # on a fresh PostgreSQL database instead of a SQLite file.
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")

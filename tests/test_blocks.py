@@ -36,10 +36,10 @@ from bot.mobproc.models import (
     TransactionType,
 )
 from bot.slack_standin.block_kit_limits import validate_message, validate_view
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 from tests.flow import all_text
 
-EXAMPLES = SHARED / "mobproc" / "examples"
+EXAMPLES = FIXTURES / "mobproc"
 
 
 def load(name: str) -> Any:

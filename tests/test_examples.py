@@ -23,9 +23,9 @@ from bot.mobproc.models import (
     ServiceAsset,
     TokenResponse,
 )
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 
-EXAMPLES = SHARED / "mobproc" / "examples"
+EXAMPLES = FIXTURES / "mobproc"
 
 
 def model_for(name: str) -> type[BaseModel] | None:

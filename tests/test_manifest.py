@@ -13,7 +13,7 @@ import yaml
 
 from bot.slack_standin.driver import SlackDriver
 from handlers import registry
-from tests.conftest import REQUESTER, SHARED
+from tests.conftest import FIXTURES, REQUESTER
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def manifest() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    return json.loads((SHARED / "slack" / "manifest.schema.1.0.0.json").read_text())
+    return json.loads((FIXTURES / "slack" / "manifest.schema.1.0.0.json").read_text())
 
 
 def test_manifest_validates(manifest: dict[str, Any], schema: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Every MobProc shape the public documentation never showed, in one place.
 
-API.md marks these **assumed**. A tenant whose MobProc differs corrects it here, and
+``bot/mobproc/API.md`` marks these **assumed**. A tenant whose MobProc differs corrects it here, and
 the client, the simulator and the tests all follow.
 """
 

@@ -1,1 +1,1 @@
-"""An embedded MobProc simulator: the API.md shapes on loopback, with seeded data."""
+"""An embedded MobProc simulator: the shapes of bot/mobproc/API.md on loopback, with seeded data."""
