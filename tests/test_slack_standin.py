@@ -11,8 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack_standin.block_kit_limits import validate_message, validate_view
 from bot.slack_standin.driver import sign, view_state
-from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from tests.conftest import BOT_TOKEN
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI, RateLimits
+from tests.conftest import APPROVER, BOT_TOKEN, REQUESTER
 
 
 def section(text: str) -> dict[str, Any]:
@@ -181,3 +181,46 @@ def test_view_state_is_built_like_slacks() -> None:
     assert [o["value"] for o in state["C"]["value"]["selected_options"]] == ["b"]
     empty = view_state(view, {})
     assert empty["T"]["value"]["value"] is None and empty["S"]["value"]["selected_option"] is None
+
+
+async def test_rate_limits_when_asked_for() -> None:
+    """chat.postMessage: a short burst per channel, then about one a second, 429 with
+    Retry-After beyond; views.publish: a per-user limit; other channels and users unaffected."""
+    now = [1000.0]
+    api = FakeSlackWebAPI(bot_token=BOT_TOKEN, clock=lambda: now[0],
+                          rate_limits=RateLimits(post_per_second=1.0, post_burst=3,
+                                                 publish_per_minute=10.0, publish_burst=2))
+    await api.start()
+    try:
+        client = AsyncWebClient(token=BOT_TOKEN, base_url=api.base_url)
+        for _ in range(3):
+            await client.chat_postMessage(channel="CAPPROVALS", text="x")
+        with pytest.raises(SlackApiError) as failure:
+            await client.chat_postMessage(channel="CAPPROVALS", text="x")
+        assert failure.value.response.status_code == 429
+        assert failure.value.response["error"] == "ratelimited"
+        assert failure.value.response.headers["Retry-After"] == "1"
+        await client.chat_postMessage(channel="CGENERAL", text="x")  # its own allowance
+        now[0] += 1.0
+        await client.chat_postMessage(channel="CAPPROVALS", text="x")  # one more a second
+        with pytest.raises(SlackApiError):
+            await client.chat_postMessage(channel="CAPPROVALS", text="x")
+        home = {"type": "home", "blocks": [section("hi")]}
+        for _ in range(2):
+            await client.views_publish(user_id=REQUESTER, view=home)
+        with pytest.raises(SlackApiError) as publish:
+            await client.views_publish(user_id=REQUESTER, view=home)
+        assert publish.value.response.headers["Retry-After"] == "6"
+        await client.views_publish(user_id=APPROVER, view=home)
+        assert api.refused_for_rate("chat.postMessage") == 2
+        assert api.refused_for_rate("views.publish") == 1
+        assert len([m for m in api.messages.values() if m["channel"] == "CAPPROVALS"]) == 4
+    finally:
+        await api.stop()
+
+
+async def test_no_rate_limits_unless_asked_for(client: AsyncWebClient,
+                                               slack: FakeSlackWebAPI) -> None:
+    for _ in range(20):
+        await client.chat_postMessage(channel="CAPPROVALS", text="x")
+    assert slack.refused_for_rate("chat.postMessage") == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -64,6 +65,40 @@ class _Failure:
     times: int
 
 
+@dataclass
+class RateLimits:
+    """Slack's own limits, for tests and benches that opt in (``rate_limits=RateLimits()``).
+
+    chat.postMessage: about one message per second per channel, short bursts allowed
+    (Slack's "Special" tier). views.publish: a per-user limit on top of its Tier 4; Slack
+    does not publish the per-user figure, so 10 a minute with a burst of 5 is an assumption
+    on the strict side. Over a limit Slack answers HTTP 429 ``ratelimited`` with
+    ``Retry-After`` in whole seconds.
+    """
+
+    post_per_second: float = 1.0
+    post_burst: int = 3
+    publish_per_minute: float = 10.0
+    publish_burst: int = 5
+
+
+class _Bucket:
+    """A token bucket: ``rate`` tokens a second, at most ``capacity`` saved up."""
+
+    def __init__(self, rate: float, capacity: int, now: float) -> None:
+        self.rate, self.capacity = rate, capacity
+        self.tokens, self.at = float(capacity), now
+
+    def take(self, now: float) -> float:
+        """Take a token: 0 if there was one, else the seconds until there will be."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
 DEFAULT_USERS = [
     FakeUser("URequester", "riley", "Riley Requester", "riley@acme.com"),
     FakeUser("UAPPROVER", "avery", "Avery Approver", "avery@acme.com"),
@@ -86,7 +121,8 @@ class FakeSlackWebAPI:
                  usergroups: dict[str, list[str]] | None = None,
                  channels: list[FakeChannel] | None = None, trigger_ttl_seconds: float = 3.0,
                  app_token: str = "xapp-1-test-app-token",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 rate_limits: RateLimits | None = None) -> None:
         self.bot_token = bot_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -104,6 +140,9 @@ class FakeSlackWebAPI:
         self.views: dict[str, dict[str, Any]] = {}
         self._triggers: dict[str, float] = {}
         self._failures: list[_Failure] = []
+        # Off unless asked for: most tests are about other things than Slack's limits.
+        self.rate_limits = rate_limits
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -233,6 +272,11 @@ class FakeSlackWebAPI:
             body = {"ok": False, "error": failure.error}
             self.calls.append(RecordedCall(method, args, False, failure.error, body))
             return web.json_response(body, status=failure.status, headers=headers)
+        if (retry_after := self._over_limit(method, args)) is not None:
+            body = {"ok": False, "error": "ratelimited"}
+            self.calls.append(RecordedCall(method, args, False, "ratelimited", body))
+            return web.json_response(body, status=429,
+                                     headers={"Retry-After": str(retry_after)})
         auth = request.headers.get("Authorization", "")
         try:
             if method == "apps.connections.open":
@@ -255,6 +299,27 @@ class FakeSlackWebAPI:
             return web.json_response(response, status=exc.status)
         self.calls.append(RecordedCall(method, args, True, None, response))
         return web.json_response(response)
+
+    def _over_limit(self, method: str, args: dict[str, Any]) -> int | None:
+        """With rate limits on: None if the call may go, else the Retry-After seconds."""
+        limits = self.rate_limits
+        if limits is None:
+            return None
+        if method == "chat.postMessage":
+            key, rate, burst = str(args.get("channel")), limits.post_per_second, limits.post_burst
+        elif method == "views.publish":
+            key, rate, burst = (str(args.get("user_id")), limits.publish_per_minute / 60,
+                                limits.publish_burst)
+        else:
+            return None
+        now = self.clock()
+        bucket = self._buckets.setdefault((method, key), _Bucket(rate, burst, now))
+        wait = bucket.take(now)
+        return max(1, math.ceil(wait)) if wait > 0 else None
+
+    def refused_for_rate(self, method: str) -> int:
+        """How many calls to ``method`` were answered 429."""
+        return sum(1 for c in self.calls_to(method) if c.error == "ratelimited")
 
     # --- methods ---------------------------------------------------------------------------
 
