@@ -8,6 +8,7 @@ from blocks.ids import APPROVE_ACTION, CANCEL_ACTION
 from blocks.line import line_number
 from blocks.summary import order_summary
 from blocks.text import context, escape_mrkdwn, plain, section, slack_date
+from bot.approval_checks import ApprovalWarning, WarningKind
 from bot.domain import LineRequest, RequestState, humanize_status
 
 
@@ -15,8 +16,34 @@ def _asker(req: LineRequest) -> str:
     return req.requester_name or "Someone"
 
 
-def approval_message(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
+_OPEN_STATE = {RequestState.PENDING: "waiting for approval",
+               RequestState.APPROVED: "approved, being placed",
+               RequestState.SUBMITTING: "approved, being placed",
+               RequestState.SUBMITTED: "placed with MobProc"}
+
+
+def warning_text(req: LineRequest, warning: ApprovalWarning, region: str) -> str:
+    if warning.kind is WarningKind.NOT_THE_HOLDER:
+        return (f"{escape_mrkdwn(_asker(req))} asks to {req.kind.verb} a line held by "
+                f"{escape_mrkdwn(warning.holder or 'someone else')}.")
+    other = warning.other
+    assert other is not None
+    state = _OPEN_STATE.get(other.state, humanize_status(other.state.value))
+    if other.order_id:
+        state += f", MobProc order {escape_mrkdwn(other.order_id)}"
+    link = f" (<{other.approval_permalink}|thread>)" if other.approval_permalink else ""
+    return (f"{line_number(req.service, region)} already has an open order from this bot: "
+            f"{other.kind.noun} asked by <@{other.enterer}> {slack_date(other.created_at)}, "
+            f"{state}{link}.")
+
+
+def approval_message(req: LineRequest, *, region: str = "US",
+                     warnings: list[ApprovalWarning] | None = None) -> dict[str, Any]:
     blocks = order_summary(req, region)
+    if warnings:
+        # Right under who asks for what: the first thing an approver reads after it.
+        blocks[2:2] = [section(":warning: *Check before approving:*\n" + "\n".join(
+            f"• {warning_text(req, w, region)}" for w in warnings), block_id="warnings")]
     blocks.append(context(f"Requested by <@{req.requester_id}> · reference "
                           f"`{escape_mrkdwn(req.external_order_number)}`"))
     blocks.append({
@@ -35,6 +62,8 @@ def approval_message(req: LineRequest, *, region: str = "US") -> dict[str, Any]:
     })
     number = line_number(req.service, region)
     text = f"{_asker(req)} asks to {req.kind.verb} {number}: approval needed"
+    if warnings:
+        text += f" ({len(warnings)} warning{'s' if len(warnings) > 1 else ''})"
     return {"text": text, "blocks": blocks}
 
 

@@ -14,15 +14,26 @@ def _reply(text: str) -> dict[str, Any]:
     return {"text": text, "blocks": [section(text)]}
 
 
-def _tell(req: LineRequest) -> str:
-    """Mention whoever filled in the form, so Slack notifies them of this news, unless they
-    made it happen themselves."""
-    return "" if req.decided_by == req.enterer else f"<@{req.enterer}>, "
+def helpdesk_audience(req: LineRequest) -> list[str]:
+    """In a help-desk thread the news is for the person who asked there (the poster), and
+    for the agent who filled in the form."""
+    return list(dict.fromkeys([req.requester_id, req.enterer]))
 
 
-def submitted_reply(req: LineRequest) -> dict[str, Any]:
+def _mentions(people: list[str]) -> str:
+    return " ".join(f"<@{p}>" for p in people)
+
+
+def _tell(req: LineRequest, audience: list[str] | None = None) -> str:
+    """Mention whoever the news is for (by default who filled in the form), so Slack notifies
+    them, except whoever made it happen themselves."""
+    people = [p for p in (audience or [req.enterer]) if p != req.decided_by]
+    return f"{_mentions(people)}, " if people else ""
+
+
+def submitted_reply(req: LineRequest, audience: list[str] | None = None) -> dict[str, Any]:
     who = f"<@{req.decided_by}>" if req.decided_by else "an approver"
-    return _reply(f":white_check_mark: Approved by {who}. {_tell(req)}MobProc order "
+    return _reply(f":white_check_mark: Approved by {who}. {_tell(req, audience)}MobProc order "
                   f"*{escape_mrkdwn(req.order_id or '?')}* is placed; status: "
                   f"*{humanize_status(req.order_status)}*. I'll post every change here.")
 
@@ -44,15 +55,16 @@ def unconfirmed_reply(req: LineRequest) -> dict[str, Any]:
                   f"MobProc.")
 
 
-def failure_reply(req: LineRequest) -> dict[str, Any]:
+def failure_reply(req: LineRequest, audience: list[str] | None = None) -> dict[str, Any]:
+    people = _mentions(audience or [req.requester_id])
     return _reply(f":x: MobProc refused the order: {escape_mrkdwn(req.error or 'no reason')}. "
-                  f"Nothing was ordered. <@{req.requester_id}>, please check the details and "
+                  f"Nothing was ordered. {people}, please check the details and "
                   f"run `{req.kind.command}` again.")
 
 
-def cancelled_reply(req: LineRequest) -> dict[str, Any]:
+def cancelled_reply(req: LineRequest, audience: list[str] | None = None) -> dict[str, Any]:
     who = f"<@{req.decided_by}>" if req.decided_by else "someone"
-    tell = _tell(req)
+    tell = _tell(req, audience)
     after = f" {tell}your request won't go ahead." if tell else ""
     return _reply(f":no_entry_sign: Cancelled by {who}. Nothing was ordered.{after}")
 
@@ -73,8 +85,9 @@ def _emoji(status: str) -> str:
     return ":arrows_counterclockwise:"
 
 
-def status_reply(change: StatusChange) -> dict[str, Any]:
+def status_reply(change: StatusChange, audience: list[str] | None = None) -> dict[str, Any]:
     req = change.request
+    people = _mentions(audience or [req.enterer])
     new = humanize_status(change.new_status)
     if change.subject == "order":
         subject = f"MobProc order *{escape_mrkdwn(req.order_id or '?')}*"
@@ -86,10 +99,10 @@ def status_reply(change: StatusChange) -> dict[str, Any]:
     if change.final:
         # The end is news for whoever asked: mention them so Slack tells them.
         if change.new_status.upper() == "COMPLETE":
-            text += (f" <@{req.enterer}>, the line is {req.kind.past}. I'll stop following "
+            text += (f" {people}, the line is {req.kind.past}. I'll stop following "
                      f"this order.")
         else:
-            text += (f" <@{req.enterer}>, this order ended without being completed, so the "
+            text += (f" {people}, this order ended without being completed, so the "
                      f"line was not {req.kind.past}. I'll stop following it.")
     return _reply(text)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from bot.approval_checks import ApprovalWarning, approval_warnings
 from bot.approvers import ApproverDirectory
 from bot.domain import (
     FormInput,
@@ -187,6 +188,10 @@ class OrderService:
             acknowledged=[a.id for a in result.acknowledgements], confirmation=confirmation,
             actor=user_id)
         return ConfirmResult(request=await self.repo.get(request_id), confirmed_now=moved)
+
+    async def warnings(self, request: LineRequest) -> list[ApprovalWarning]:
+        """What the approver should check first (holder, another open order on the line)."""
+        return await approval_warnings(self.repo, request)
 
     async def attach_approval_message(self, request_id: str, channel: str, ts: str) -> None:
         await self.repo.update_fields(request_id, approval_channel=channel, approval_ts=ts)

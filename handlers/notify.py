@@ -15,7 +15,8 @@ def _thread(request: LineRequest, message: dict[str, object]) -> OutboxMessage:
 
 
 def _helpdesk(request: LineRequest, message: dict[str, object]) -> list[OutboxMessage]:
-    """The same news in the help-desk thread the request came from, if any."""
+    """The news in the help-desk thread the request came from, if any (rendered for the
+    people there: see ``status.helpdesk_audience``)."""
     if not request.helpdesk_channel or not request.helpdesk_ts:
         return []
     return [OutboxMessage("chat.postMessage", {"channel": request.helpdesk_channel,
@@ -32,17 +33,22 @@ def decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessa
     """The approval message loses its buttons; the thread says what happened."""
     if not request.approval_channel or not request.approval_ts:
         return []
+    reply = _decision_reply(request)
+    local = _decision_reply(request, status.helpdesk_audience(request))
+    return [_update(ctx, request), _thread(request, reply), *_helpdesk(request, local)]
+
+
+def _decision_reply(request: LineRequest, audience: list[str] | None = None
+                    ) -> dict[str, object]:
     if request.state is RequestState.CANCELLED:
-        reply = status.cancelled_reply(request)
-    elif request.state is RequestState.FAILED:
-        reply = status.failure_reply(request)
-    elif request.state in (RequestState.SUBMITTED, RequestState.COMPLETED):
-        reply = status.submitted_reply(request)
-    elif request.state is RequestState.SUBMITTING and request.error:
-        reply = status.unconfirmed_reply(request)
-    else:
-        reply = status.pending_submission_reply(request)
-    return [_update(ctx, request), _thread(request, reply), *_helpdesk(request, reply)]
+        return status.cancelled_reply(request, audience)
+    if request.state is RequestState.FAILED:
+        return status.failure_reply(request, audience)
+    if request.state in (RequestState.SUBMITTED, RequestState.COMPLETED):
+        return status.submitted_reply(request, audience)
+    if request.state is RequestState.SUBMITTING and request.error:
+        return status.unconfirmed_reply(request)
+    return status.pending_submission_reply(request)
 
 
 def status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage]:
@@ -50,7 +56,8 @@ def status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage
     if not request.approval_channel or not request.approval_ts:
         return []
     reply = status.status_reply(change)
-    messages = [_thread(request, reply), *_helpdesk(request, reply)]
+    local = status.status_reply(change, status.helpdesk_audience(request))
+    messages = [_thread(request, reply), *_helpdesk(request, local)]
     if change.final:
         messages.append(_update(ctx, request))
         if request.helpdesk_channel:

@@ -69,7 +69,8 @@ async def _form_again(ctx: BotContext, request_id: str, entered: FormInput,
 async def post_for_approval(ctx: BotContext, client: AsyncWebClient,
                             request: LineRequest) -> None:
     channel = ctx.settings.APPROVAL_CHANNEL or request.origin_channel or request.requester_id
-    message = approval.approval_message(request, region=ctx.settings.DEFAULT_REGION)
+    message = approval.approval_message(request, region=ctx.settings.DEFAULT_REGION,
+                                        warnings=await ctx.orders.warnings(request))
     try:
         posted = await client.chat_postMessage(channel=channel, **message)
     except SlackApiError as exc:

@@ -122,6 +122,19 @@ async def test_a_whole_order_from_a_helpdesk_message(
     await eventually(lambda: len(bot_replies(slack, HELPDESK, ts)) == 5)
     texts = [m["text"] for m in bot_replies(slack, HELPDESK, ts)]
     assert "is placed" in texts[2] and "In progress" in texts[3] and "Complete" in texts[4]
+    # In the help-desk thread the news is for Olive, who asked there, and for the agent;
+    # in the approval thread for the agent who filled in the form.
+    assert f"<@{EMPLOYEE}> <@{AGENT}>, MobProc order" in texts[2]
+    assert f"<@{EMPLOYEE}> <@{AGENT}>, the line is suspended" in texts[4]
+    approval_texts = [m["text"] for m in slack.thread_replies(request.approval_channel,
+                                                              request.approval_ts)]
+    assert f"<@{AGENT}>, the line is suspended" in approval_texts[-1]
+    assert f"<@{EMPLOYEE}>" not in "".join(approval_texts)
+    # The approver was warned: the order is for Olive, the line is Barbara's.
+    posted = next(c for c in slack.calls_to("chat.postMessage")
+                  if c.ok and c.response["ts"] == request.approval_ts)
+    warned = all_text(posted.args)
+    assert "Olive Other asks to suspend a line held by Barbara Andrews" in warned
     dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
                                         if c.args.get("channel") == EMPLOYEE), None))
     assert "Done: (404) 555-3104 is suspended" in all_text(dm.args)

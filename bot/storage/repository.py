@@ -154,6 +154,18 @@ class RequestRepository:
                 .order_by(LineRequestRow.created_at.desc()).limit(limit))
             return [_request(r) for r in rows]
 
+    async def open_for_line(self, service_number: str, states: Iterable[RequestState], *,
+                            excluding: str, limit: int = 3) -> list[LineRequest]:
+        """The line's other requests in ``states``, newest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(LineRequestRow)
+                .where(LineRequestRow.service_number == service_number,
+                       LineRequestRow.state.in_([s.value for s in states]),
+                       LineRequestRow.id != excluding)
+                .order_by(LineRequestRow.created_at.desc()).limit(limit))
+            return [_request(r) for r in rows]
+
     async def by_order_id(self, order_id: str) -> LineRequest | None:
         async with self._sessions() as session:
             row = await session.scalar(select(LineRequestRow)
