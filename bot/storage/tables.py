@@ -144,3 +144,12 @@ class HelpdeskTicketRow(Base):
     text: Mapped[str] = mapped_column(Text)
     service_number: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HomeVisitorRow(Base):
+    """Someone who opened the bot's App Home at least once: only their Home is kept fresh."""
+
+    __tablename__ = "home_visitors"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
