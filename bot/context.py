@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.coalesce import Coalescer
 from bot.helpdesk import HelpdeskService
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
 from bot.settings import Settings
+from bot.storage.home_visitors import HomeVisitors
 from bot.storage.repository import RequestRepository
 
 
@@ -18,3 +20,6 @@ class BotContext:
     repo: RequestRepository
     outbox: OutboxSender
     helpdesk: HelpdeskService
+    visitors: HomeVisitors
+    # Homes to publish again: people are marked, and each Home goes out once per burst.
+    homes: Coalescer

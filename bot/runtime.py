@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app, create_slack_client, create_web_app
 from bot.approvers import ApproverDirectory
+from bot.coalesce import Coalescer
 from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.follower import Renderers, StatusFollower
@@ -27,8 +28,9 @@ from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.storage.database import create_engine, migrate
+from bot.storage.home_visitors import HomeVisitors
 from bot.storage.repository import RequestRepository
-from handlers.home_tab import people_of, refresh_homes
+from handlers.home_tab import people_of, publish_homes, refresh_homes
 from handlers.notify import (
     decision_messages,
     expiry_messages,
@@ -69,6 +71,7 @@ class RunningBot:
         await self._runner.shutdown()  # no new requests
         await _finish_listeners(grace_seconds=10.0)
         await self.follower.stop()
+        await self.ctx.homes.close()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()
         await self._runner.cleanup()
@@ -142,15 +145,16 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     outbox = OutboxSender(repo, client, claim_seconds=settings.SUBMIT_LEASE_SECONDS)
     helpdesk = HelpdeskService(orders, repo, region=settings.DEFAULT_REGION,
                                keywords=settings.order_keywords())
+    homes = Coalescer(lambda users: publish_homes(ctx, client, users))
     ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox,
-                     helpdesk=helpdesk)
+                     helpdesk=helpdesk, visitors=HomeVisitors(engine), homes=homes)
     app = create_app(ctx, client)
     render = Renderers(decision=lambda r: decision_messages(ctx, r),
                        status=lambda c: status_messages(ctx, c),
                        expiry=lambda r: expiry_messages(ctx, r),
                        reminder=lambda r: reminder_messages(ctx, r))
     async def refresh_views(request: LineRequest) -> None:
-        await refresh_homes(ctx, client, people_of(request))
+        refresh_homes(ctx, people_of(request))
 
     follower = StatusFollower(orders, mobproc, repo, outbox, render,
                               poll_seconds=settings.STATUS_POLL_SECONDS,

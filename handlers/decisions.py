@@ -25,7 +25,7 @@ async def publish_or_explain(ctx: BotContext, client: AsyncWebClient, decision: 
     clicker why nothing changed is returned."""
     if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
         await publish_decision(ctx, decision.request)
-        await refresh_homes_showing(ctx, client, decision.request, user_id)
+        await refresh_homes_showing(ctx, decision.request, user_id)
         return None
     if decision.outcome is DecisionOutcome.NOT_ALLOWED:
         return notices.not_allowed(verb, decision.reason or "")

@@ -18,6 +18,7 @@ from bot.domain import ORDER_KINDS
 from bot.mobproc.models import TransactionType
 from bot.orders import OrderRefused
 from handlers.decisions import decide, publish_or_explain
+from handlers.home_tab import home_opened as show_home
 from handlers.home_tab import publish_home
 from handlers.order_modal import fill_order_modal
 from handlers.slack_io import slack_error, tell_user
@@ -29,7 +30,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
-            await publish_home(ctx, client, event["user"])
+            await show_home(ctx, client, event["user"])
 
     async def decide_from_home(body: dict[str, Any], client: AsyncWebClient, verb: str
                                ) -> None:

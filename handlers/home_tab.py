@@ -47,20 +47,33 @@ async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
         log.warning("Could not publish the Home tab of %s: %s", user_id, slack_error(exc))
 
 
-async def refresh_homes(ctx: BotContext, client: AsyncWebClient,
-                        users: Iterable[str | None]) -> None:
-    people = list(dict.fromkeys(u for u in users if u))
+async def home_opened(ctx: BotContext, client: AsyncWebClient, user_id: str) -> None:
+    """Someone looks at their Home: from now on it is kept fresh; show it now."""
+    await ctx.visitors.record(user_id)
+    await publish_home(ctx, client, user_id)
+
+
+async def publish_homes(ctx: BotContext, client: AsyncWebClient, users: Iterable[str]) -> None:
+    """Publish the Homes of those of ``users`` who have ever opened theirs: Slack shows a
+    Home only when opened, and publishes it then, so the others would be wasted calls."""
+    people = [u for u in dict.fromkeys(users) if u]
+    visitors = await ctx.visitors.among(people) if people else set()
+    people = [u for u in people if u in visitors]
     shown = await _shown(ctx) if people else None
     for user_id in people:
         await publish_home(ctx, client, user_id, shown)
 
 
-async def refresh_homes_showing(ctx: BotContext, client: AsyncWebClient,
-                                request: LineRequest, *also: str) -> None:
+def refresh_homes(ctx: BotContext, users: Iterable[str | None]) -> None:
+    """These people's Homes changed: publish them once the current burst of changes is over."""
+    ctx.homes.mark(users)
+
+
+async def refresh_homes_showing(ctx: BotContext, request: LineRequest, *also: str) -> None:
     """A request was asked for or decided: its people's Homes change, and so does every
     approver's waiting list (user-group members included)."""
     approvers = sorted(await ctx.orders.approvers.everyone())
-    await refresh_homes(ctx, client, [*also, *people_of(request), *approvers])
+    refresh_homes(ctx, [*also, *people_of(request), *approvers])
 
 
 def people_of(request: LineRequest) -> list[str | None]:

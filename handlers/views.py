@@ -103,4 +103,4 @@ async def post_for_approval(ctx: BotContext, client: AsyncWebClient,
         await ctx.outbox.deliver()
     await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
                     message=approval.requester_notice(request, permalink))
-    await refresh_homes_showing(ctx, client, refreshed)
+    await refresh_homes_showing(ctx, refreshed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.demo import fill_form
@@ -123,7 +124,9 @@ async def test_starting_an_order_from_home(driver: SlackDriver, slack: FakeSlack
 
 async def test_every_approver_home_follows_new_and_decided_requests(
         driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
-    # UAPPROVER2 is an approver only through the SAPPROVERS user group, and never opens Home.
+    # UAPPROVER2 is an approver only through the SAPPROVERS user group; they opened their
+    # Home once, before there was anything to decide.
+    await open_home(driver, slack, "UAPPROVER2")
     view, channel, ts = await pending_order(driver, slack)
     request_id = view["private_metadata"]
     await eventually(lambda: [b["value"] for b in home_buttons(
@@ -150,3 +153,40 @@ async def test_a_requester_withdraws_a_pending_request_from_home(
     await eventually(lambda: not home_buttons(home_of(slack, REQUESTER) or {}, "home_cancel"))
     assert not submitted_orders(simulator)
 
+
+
+async def test_homes_are_published_only_for_people_who_opened_theirs(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    await open_home(driver, slack, APPROVER)
+    assert await bot.ctx.visitors.first_opened(APPROVER) is not None
+    view, channel, ts = await pending_order(driver, slack)
+    # The approver's Home follows the request to its decision...
+    await eventually(lambda: [b["value"] for b in home_buttons(
+        home_of(slack, APPROVER) or {}, "home_approve")] == [view["private_metadata"]])
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    await eventually(lambda: not home_buttons(home_of(slack, APPROVER) or {}, "home_approve"))
+    await bot.ctx.homes.close()  # whatever was still due has gone out
+    # ...while the requester and UAPPROVER2 never opened theirs, so none was published.
+    published_for = {c.args.get("user_id") for c in slack.calls_to("views.publish")}
+    assert published_for == {APPROVER}
+    assert await bot.ctx.visitors.first_opened(REQUESTER) is None
+
+
+async def test_a_burst_of_changes_publishes_a_home_once(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    await open_home(driver, slack, APPROVER)
+    opened = len(slack.calls_to("views.publish"))
+    # Four requests asked for at once: four changes to the approver's waiting list.
+    forms = [await open_form(driver, slack, command, number) for command, number in (
+        ("/suspend-line", "404-555-3104"), ("/unsuspend-line", "415-555-0142"),
+        ("/deactivate-line", "212-555-0123"), ("/transfer-line", "415-555-0199"))]
+    answers = await asyncio.gather(*(driver.submit_view(REQUESTER, form, fill_form(form))
+                                     for form in forms))
+    assert all(a.status_code == 200 for a in answers)
+    await eventually(lambda: len(home_buttons(home_of(slack, APPROVER) or {},
+                                              "home_approve")) == 4)
+    await bot.ctx.homes.close()
+    publishes = [c for c in slack.calls_to("views.publish")[opened:]
+                 if c.args.get("user_id") == APPROVER]
+    assert 1 <= len(publishes) < len(forms)
