@@ -120,7 +120,9 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     clock_kw = {"clock": clock} if clock is not None else {}
     simulator: RunningSimulator | None = None
     if settings.use_simulator:
-        config = simulator_config or SimulatorConfig(step_seconds=settings.SIMULATOR_STEP_SECONDS)
+        config = simulator_config or SimulatorConfig(
+            step_seconds=settings.SIMULATOR_STEP_SECONDS,
+            latency_seconds=settings.SIMULATOR_LATENCY_SECONDS)
         simulator = await start_simulator(config)
         log.info("MOBPROC_BASE_URL is unset: using the embedded MobProc simulator at %s",
                  simulator.base_url)

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     SUBMIT_LEASE_SECONDS: float = Field(default=60.0, gt=0)
     # Seconds between the embedded simulator's order status steps.
     SIMULATOR_STEP_SECONDS: float = Field(default=15.0, gt=0)
+    # How late the embedded simulator answers every call, to try the bot against a slow MobProc.
+    SIMULATOR_LATENCY_SECONDS: float = Field(default=0.0, ge=0)
     LOG_LEVEL: str = "INFO"
 
     @field_validator("APPROVERS", "HELPDESK_CHANNELS", "KEYWORDS_SUSPEND", "KEYWORDS_UNSUSPEND",

@@ -143,3 +143,36 @@ async def test_orders_progress_and_change_the_line(http: httpx.AsyncClient, cloc
     none = (await http.get("/orders", params={"externalOrderNumber": "nope"})).json()
     assert none["orders"]["items"] == []
     assert (await http.get("/orders/1")).status_code == 404
+
+
+async def test_bench_people_each_have_a_line_and_every_answer_can_be_made_late() -> None:
+    import time
+
+    from bot.simulator.server import SimulatorConfig, start_simulator
+
+    sim = await start_simulator(SimulatorConfig(latency_seconds=0.3, bench_people=200))
+    try:
+        c = sim.config
+        async with httpx.AsyncClient(base_url=sim.base_url) as client:
+            started = time.monotonic()
+            token = (await client.post(sim.token_url, data={
+                "grant_type": "password", "client_id": c.client_id,
+                "client_secret": c.client_secret, "scope": c.scope, "username": c.username,
+                "password": c.password})).json()["access_token"]
+            assert time.monotonic() - started >= 0.3
+            client.headers.update({"Authorization": f"Bearer {token}",
+                                   "client_id": c.client_id, "X-TNGO-TENANT": c.tenant})
+            started = time.monotonic()
+            found = (await client.get("/assets/services",
+                                      params={"serviceNumber": "6285551199"})).json()
+            assert time.monotonic() - started >= 0.3
+        [line] = found["services"]["items"]
+        assert line["status"] == "ACTIVE" and "SUSPEND" in line["orderActions"]
+        # 200 lines, 200 owners, none shared, none clashing with the hand-made seed.
+        numbers = [s["serviceNumber"] for s in sim.state.services.values()]
+        assert len(numbers) == len(set(numbers)) == 200 + 5
+        owners = {s["employee"] for s in sim.state.services.values()
+                  if s["serviceNumber"].startswith("628555")}
+        assert len(owners) == 200 and owners <= set(sim.state.employees)
+    finally:
+        await sim.stop()

@@ -41,6 +41,8 @@ async def mobproc_rules(request: web.Request, handler: Handler) -> web.StreamRes
     """Injected faults first, then the checks the real API makes on every call."""
     state = request.app[STATE]
     config: Any = request.app[CONFIG]
+    if config.latency_seconds:
+        await asyncio.sleep(config.latency_seconds)
     fault = state.take_fault(request.method, request.path)
     if fault is not None and fault.delay:
         await asyncio.sleep(fault.delay)

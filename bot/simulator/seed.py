@@ -81,6 +81,39 @@ SERVICES: list[dict[str, Any]] = [
      "orderActions": []},
 ]
 
+BENCH_MAX_PEOPLE = 1000
+
+
+def bench_email(n: int) -> str:
+    return f"bench.person{n}@acme.com"
+
+
+def bench_number(n: int) -> str:
+    """Person ``n``'s line: (628) 555-1000 onwards, clear of the hand-made lines above."""
+    return f"628555{1000 + n:04d}"
+
+
+def bench_employees(count: int) -> list[dict[str, Any]]:
+    """``count`` more employees, each with their own line (see ``bench_services``)."""
+    if not 0 <= count <= BENCH_MAX_PEOPLE:
+        raise ValueError(f"bench people must be between 0 and {BENCH_MAX_PEOPLE}")
+    return [{"id": f"7700{n:04d}", "companyEmployeeId": f"bench.person{n}.acme",
+             "firstName": "Bench", "lastName": f"Person {n}", "email": bench_email(n),
+             "officePhone": bench_number(n), "status": "ACTIVE",
+             "department": {"id": "11569020399", "name": "Field Sales"}}
+            for n in range(count)]
+
+
+def bench_services(count: int) -> list[dict[str, Any]]:
+    return [{"id": f"8800{n:04d}", "serviceNumber": bench_number(n), "status": "ACTIVE",
+             "vendor": "verizon", "employee": f"7700{n:04d}",
+             "plan": "Verizon Business Unlimited",
+             "device": _device(f"9900{n:04d}", "Apple", "iPhone 15 (128GB) - Blue",
+                               f"35391820{n:07d}"),
+             "orderActions": ACTIVE_ACTIONS}
+            for n in range(count)]
+
+
 # What each order type leaves the line as, once complete.
 AFTER_COMPLETION: dict[str, tuple[str, list[str]]] = {
     "SUSPEND": ("SUSPENDED", SUSPENDED_ACTIONS),

@@ -28,6 +28,10 @@ class SimulatorConfig:
     token_lifetime_seconds: int = 3600
     step_seconds: float = 15.0
     clock: Callable[[], datetime] = field(default=_utcnow)
+    # Every answer this late, as a busy MobProc would be (benchmarks, trying timeouts).
+    latency_seconds: float = 0.0
+    # Extra employees with one active line each, for benchmarks with many people at once.
+    bench_people: int = 0
 
 
 @dataclass
@@ -46,7 +50,8 @@ async def start_simulator(config: SimulatorConfig | None = None, host: str = "12
                           port: int = 0) -> RunningSimulator:
     config = config or SimulatorConfig()
     state = SimulatorState.seeded(config.clock, config.step_seconds,
-                                  config.token_lifetime_seconds)
+                                  config.token_lifetime_seconds,
+                                  bench_people=config.bench_people)
     runner = web.AppRunner(create_app(state, config), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

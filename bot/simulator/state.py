@@ -69,10 +69,15 @@ class SimulatorState:
     next_order: int = 9000001
 
     @classmethod
-    def seeded(cls, clock: Any, step_seconds: float, token_lifetime: int) -> SimulatorState:
+    def seeded(cls, clock: Any, step_seconds: float, token_lifetime: int, *,
+               bench_people: int = 0) -> SimulatorState:
         state = cls(clock=clock, step_seconds=step_seconds, token_lifetime=token_lifetime)
-        state.employees = {e["id"]: copy.deepcopy(e) for e in seed.EMPLOYEES}
-        state.services = {s["id"]: copy.deepcopy(s) for s in seed.SERVICES}
+        employees, services = seed.EMPLOYEES, seed.SERVICES
+        if bench_people:
+            employees = [*employees, *seed.bench_employees(bench_people)]
+            services = [*services, *seed.bench_services(bench_people)]
+        state.employees = {e["id"]: copy.deepcopy(e) for e in employees}
+        state.services = {s["id"]: copy.deepcopy(s) for s in services}
         return state
 
     # --- tokens ------------------------------------------------------------------
