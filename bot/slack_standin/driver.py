@@ -69,12 +69,15 @@ def view_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
 
 class SlackDriver:
     def __init__(self, bot_url: str, signing_secret: str, api: FakeSlackWebAPI, *,
-                 team_id: str = "T0TEST") -> None:
+                 team_id: str = "T0TEST", max_connections: int = 100) -> None:
+        """``max_connections``: Slack opens as many as it needs; a burst needs more than
+        httpx's default pool, or requests would queue here and look slow."""
         self.bot_url = bot_url
         self.signing_secret = signing_secret
         self.api = api
         self.team_id = team_id
-        self._http = httpx.AsyncClient(timeout=10.0)
+        self._http = httpx.AsyncClient(timeout=10.0, limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections))
 
     async def aclose(self) -> None:
         await self._http.aclose()

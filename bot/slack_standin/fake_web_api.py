@@ -136,6 +136,8 @@ class FakeSlackWebAPI:
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.clock = clock
         self.calls: list[RecordedCall] = []
+        # Told of every recorded call as it happens (benchmarks wait on these, not by polling).
+        self.listeners: list[Callable[[RecordedCall], None]] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self._triggers: dict[str, float] = {}
@@ -258,6 +260,11 @@ class FakeSlackWebAPI:
             raise AssertionError(f"condition not met within {within}s; recent calls:\n"
                                  f"{recent}") from None
 
+    def _record(self, call: RecordedCall) -> None:
+        self.calls.append(call)
+        for listener in self.listeners:
+            listener(call)
+
     # --- HTTP -------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -270,11 +277,11 @@ class FakeSlackWebAPI:
                 self._failures.remove(failure)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             body = {"ok": False, "error": failure.error}
-            self.calls.append(RecordedCall(method, args, False, failure.error, body))
+            self._record(RecordedCall(method, args, False, failure.error, body))
             return web.json_response(body, status=failure.status, headers=headers)
         if (retry_after := self._over_limit(method, args)) is not None:
             body = {"ok": False, "error": "ratelimited"}
-            self.calls.append(RecordedCall(method, args, False, "ratelimited", body))
+            self._record(RecordedCall(method, args, False, "ratelimited", body))
             return web.json_response(body, status=429,
                                      headers={"Retry-After": str(retry_after)})
         auth = request.headers.get("Authorization", "")
@@ -285,7 +292,7 @@ class FakeSlackWebAPI:
                     raise SlackError("invalid_auth")
                 response = {"ok": True, "url": self.base_url.replace(
                     "http://", "ws://").replace("/api/", "/socket")}
-                self.calls.append(RecordedCall(method, args, True, None, response))
+                self._record(RecordedCall(method, args, True, None, response))
                 return web.json_response(response)
             if auth != f"Bearer {self.bot_token}" and args.get("token") != self.bot_token:
                 raise SlackError("invalid_auth")
@@ -295,9 +302,9 @@ class FakeSlackWebAPI:
             response = {"ok": True, **handler(args)}
         except SlackError as exc:
             response = {"ok": False, "error": exc.error, **exc.extra}
-            self.calls.append(RecordedCall(method, args, False, exc.error, response))
+            self._record(RecordedCall(method, args, False, exc.error, response))
             return web.json_response(response, status=exc.status)
-        self.calls.append(RecordedCall(method, args, True, None, response))
+        self._record(RecordedCall(method, args, True, None, response))
         return web.json_response(response)
 
     def _over_limit(self, method: str, args: dict[str, Any]) -> int | None:
