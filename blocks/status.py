@@ -85,6 +85,25 @@ def _emoji(status: str) -> str:
     return ":arrows_counterclockwise:"
 
 
+def _is_awaiting(status: str | None) -> bool:
+    return (status or "").upper() == assumed.AWAITING_APPROVAL
+
+
+def _decided_in_mobproc(req: LineRequest, subject: str, new: str) -> str:
+    """Leaving AWAITING_APPROVAL: who decided, as far as MobProc or Slack tell."""
+    decision = req.mobproc_decision
+    if decision is None:
+        return f"{subject} left MobProc's approval; it is now *{new}*."
+    if decision.by_slack_user:
+        who = f"<@{decision.by_slack_user}>"
+    else:
+        who = escape_mrkdwn(decision.by_name) if decision.by_name else "an approver"
+    verb = "rejected" if decision.action.upper() == "REJECT" else "approved"
+    why = f" ({escape_mrkdwn(decision.reason)})" if decision.reason and verb == "rejected" \
+        else ""
+    return f"{subject} was {verb} in MobProc by {who}{why}; it is now *{new}*."
+
+
 def status_reply(change: StatusChange, audience: list[str] | None = None) -> dict[str, Any]:
     req = change.request
     people = _mentions(audience or [req.enterer])
@@ -96,6 +115,11 @@ def status_reply(change: StatusChange, audience: list[str] | None = None) -> dic
         subject = f"Order {escape_mrkdwn(change.subject)}{vendor}"
     was = f" (was {humanize_status(change.old_status)})" if change.old_status else ""
     text = f"{_emoji(change.new_status)} {subject} is now *{new}*{was}."
+    if change.subject == "order" and _is_awaiting(change.new_status):
+        text = (f":hourglass_flowing_sand: {subject} is now *waiting for approval in "
+                f"MobProc*: someone MobProc names as an approver has to approve it there.")
+    elif change.subject == "order" and _is_awaiting(change.old_status):
+        text = f"{_emoji(change.new_status)} {_decided_in_mobproc(req, subject, new)}"
     if change.final:
         # The end is news for whoever asked: mention them so Slack tells them.
         if change.new_status.upper() == "COMPLETE":

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.mobproc.models import (
     AcknowledgementsResponse,
+    Order,
     OrderConfirmation,
     PropertyDefinition,
     PropertyGroup,
@@ -131,6 +132,7 @@ class LineRequest(DomainModel):
     helpdesk_ts: str | None = None
     approval_permalink: str | None = None
     reminders_sent: int = 0
+    mobproc_decision: MobProcDecision | None = None
 
     @property
     def enterer(self) -> str:
@@ -171,3 +173,42 @@ class HelpdeskTicket(DomainModel):
     poster_id: str
     text: str
     service_number: str
+
+
+class MobProcDecision(DomainModel):
+    """Who decided an order that waited in MobProc's own approval workflow."""
+
+    action: str  # APPROVE | REJECT
+    by_name: str | None = None  # as MobProc names the decider
+    by_slack_user: str | None = None  # when the decision was made from Slack
+    reason: str | None = None
+
+
+class ApprovalState(StrEnum):
+    WAITING = "waiting"  # the order waits for this approver; Approve/Reject offered
+    SENDING = "sending"  # a click won: the answer is being sent to MobProc
+    ANSWERED = "answered"  # MobProc answered (``answer`` says what)
+    UNKNOWN = "unknown"  # sent, but MobProc's answer was lost: never sent again blind
+    GONE = "gone"  # no longer waiting for this approver (decided elsewhere)
+
+
+class MobProcApproval(DomainModel):
+    """One order waiting in MobProc for one Slack user's decision, and what became of it."""
+
+    id: str
+    order_id: str
+    approver_id: str  # Slack user
+    employee_id: str  # their company employee id in MobProc
+    state: ApprovalState
+    order: Order
+    action: str | None = None
+    reason: str | None = None
+    answer: str | None = None  # MobProc's status, e.g. APPROVAL_QUEUED
+    message: str | None = None  # MobProc's refusal, shown as it came
+    decided_at: datetime | None = None
+    dm_channel: str | None = None
+    dm_ts: str | None = None
+    created_at: datetime
+
+
+LineRequest.model_rebuild()  # it names MobProcDecision, defined after it

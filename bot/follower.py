@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from bot.domain import LineRequest, RequestState, StatusChange
+from bot.domain import LineRequest, MobProcDecision, RequestState, StatusChange
 from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError
@@ -103,6 +103,13 @@ class StatusFollower:
         except MobProcError as exc:
             log.warning("Could not read order %s: %s", request.order_id, exc.message)
             return
+        decided = assumed.approval_of(order)
+        if decided is not None and (request.mobproc_decision is None
+                                    or request.mobproc_decision.by_name is None):
+            # Stored before the change is queued, so its reply can say who decided.
+            await self._repo.note_mobproc_decision(request.id, MobProcDecision(
+                action=decided.action, reason=decided.reason,
+                by_name=decided.decidedBy.display_name if decided.decidedBy else None))
         known = request.segment_statuses
         events: list[tuple[str, str | None, str, str | None]] = []
         if order.status != request.order_status:

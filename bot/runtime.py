@@ -122,7 +122,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     if settings.use_simulator:
         config = simulator_config or SimulatorConfig(
             step_seconds=settings.SIMULATOR_STEP_SECONDS,
-            latency_seconds=settings.SIMULATOR_LATENCY_SECONDS)
+            latency_seconds=settings.SIMULATOR_LATENCY_SECONDS,
+            approval_types=frozenset(settings.SIMULATOR_APPROVAL_TYPES))
         simulator = await start_simulator(config)
         log.info("MOBPROC_BASE_URL is unset: using the embedded MobProc simulator at %s",
                  simulator.base_url)

@@ -63,10 +63,13 @@ class Settings(BaseSettings):
     SIMULATOR_STEP_SECONDS: float = Field(default=15.0, gt=0)
     # How late the embedded simulator answers every call, to try the bot against a slow MobProc.
     SIMULATOR_LATENCY_SECONDS: float = Field(default=0.0, ge=0)
+    # Order types the embedded simulator puts through MobProc's own approval workflow.
+    SIMULATOR_APPROVAL_TYPES: Annotated[list[str], NoDecode] = Field(default_factory=list)
     LOG_LEVEL: str = "INFO"
 
     @field_validator("APPROVERS", "HELPDESK_CHANNELS", "KEYWORDS_SUSPEND", "KEYWORDS_UNSUSPEND",
-                     "KEYWORDS_DEACTIVATE", "KEYWORDS_TRANSFER", mode="before")
+                     "KEYWORDS_DEACTIVATE", "KEYWORDS_TRANSFER", "SIMULATOR_APPROVAL_TYPES",
+                     mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_ids(value)
@@ -80,6 +83,16 @@ class Settings(BaseSettings):
                     f"{item!r} is not a Slack user id (U…/W…) or user-group id (S…)"
                 )
         return value
+
+    @field_validator("SIMULATOR_APPROVAL_TYPES")
+    @classmethod
+    def _order_types(cls, value: list[str]) -> list[str]:
+        types = [v.upper() for v in value]
+        unknown = [t for t in types if t not in TransactionType.__members__]
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} is not one of "
+                             f"{', '.join(TransactionType.__members__)}")
+        return types
 
     @field_validator("DEFAULT_REGION")
     @classmethod

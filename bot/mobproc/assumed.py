@@ -11,12 +11,20 @@ from typing import Any
 
 from pydantic import Field
 
-from bot.mobproc.models import Meta, MobProcModel, Order, ServiceAsset
+from bot.mobproc.models import Employee, Meta, MobProcModel, Order, ServiceAsset
 
 # GET /assets/services?serviceNumber=<digits>: the filter name is assumed.
 SERVICE_NUMBER_FILTER = "serviceNumber"
 # GET /orders?externalOrderNumber=<n>: the filter is assumed.
 EXTERNAL_ORDER_NUMBER_FILTER = "externalOrderNumber"
+
+# GET /orders?eligibleToApproveCompanyEmployeeId=<id> is documented; that it lists only the
+# orders waiting for that person's decision (AWAITING_APPROVAL) is assumed.
+ELIGIBLE_APPROVER_FILTER = "eligibleToApproveCompanyEmployeeId"
+AWAITING_APPROVAL = "AWAITING_APPROVAL"
+# POST /orders/{id}/approval: the reason's length limit is not published. Assumed: at most
+# 255 characters, and required when rejecting.
+APPROVAL_REASON_MAX_LENGTH = 255
 
 # Service statuses beyond the documented ACTIVE (SUSPENDED, DEACTIVATED) are shown humanised
 # whatever they are; the bot decides only by orderActions, never by status.
@@ -66,6 +74,27 @@ class HistoryResponse(MobProcModel):
     """``{"history": {"items": [{"status", "date", "comment"?}]}}``."""
 
     history: HistoryPage
+
+
+class OrderApproval(MobProcModel):
+    """Assumed: an order that left AWAITING_APPROVAL says who decided, in ``approval``:
+    ``{"action": "APPROVE" | "REJECT", "decidedBy": employee, "reason", "date"}``."""
+
+    action: str
+    decidedBy: Employee | None = None
+    reason: str | None = None
+    date: datetime | None = None
+
+
+def approval_of(order: Order) -> OrderApproval | None:
+    """The decision on an order, when MobProc's answer carries one (never fails)."""
+    raw = (order.model_extra or {}).get("approval")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return OrderApproval.model_validate(raw)
+    except ValueError:
+        return None
 
 
 def order_rejection_messages(body: Any) -> list[str]:

@@ -25,6 +25,8 @@ from bot.mobproc.errors import (
 )
 from bot.mobproc.models import (
     AcknowledgementsResponse,
+    ApprovalRequest,
+    ApprovalResponse,
     ConfirmationResponse,
     ErrorBody,
     Order,
@@ -218,6 +220,26 @@ class MobProcClient:
             orders.extend(o for o in page.orders.items
                           if o.externalOrderNumber in (None, external_order_number))
         return orders
+
+    # --- MobProc's own approvals ----------------------------------------------------
+
+    async def orders_awaiting(self, company_employee_id: str) -> list[Order]:
+        """Orders waiting for this person's decision in MobProc (every page)."""
+        params = {assumed.ELIGIBLE_APPROVER_FILTER: company_employee_id}
+        orders: list[Order] = []
+        for page in await self._pages("/orders", params, assumed.OrdersCollection):
+            orders.extend(page.orders.items)
+        return orders
+
+    async def answer_approval(self, order_id: str, answer: ApprovalRequest, *,
+                              on_behalf_of: str) -> str:
+        """``POST /orders/{id}/approval`` for the person deciding; MobProc's status
+        (APPROVAL_QUEUED, REJECTION_QUEUED, APPROVAL_NOT_NEEDED, NOT_READY_FOR_APPROVAL).
+        A lost answer is ``MobProcOutcomeUnknown``: the decision may have been taken."""
+        data = await self._request("POST", f"/orders/{order_id}/approval",
+                                   json=answer.model_dump(exclude_none=True),
+                                   on_behalf_of=on_behalf_of, unsafe=True)
+        return _parse(ApprovalResponse, data).status
 
     # --- plumbing ------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.mobproc import assumed
 from bot.simulator import render, seed
-from bot.simulator.state import ApiError, SimulatorState
+from bot.simulator.state import ApiError, ApprovalDecision, SimulatorState
 from bot.simulator.validation import definitions_for, validate_order
 
 API_PREFIX = "/mobproc/v1"
@@ -171,7 +172,13 @@ async def post_order(request: web.Request) -> web.Response:
 async def list_orders(request: web.Request) -> web.Response:
     state = request.app[STATE]
     external = request.query.get("externalOrderNumber")
-    items = [render.order(state, o, _base(request)) for o in state.orders_by_external(external)]
+    found = state.orders_by_external(external)
+    approver = request.query.get(assumed.ELIGIBLE_APPROVER_FILTER)
+    if approver is not None:
+        employee = state.employee_by_context(approver)
+        waiting = state.orders_awaiting(employee["id"]) if employee else []
+        found = [o for o in found if o in waiting]
+    items = [render.order(state, o, _base(request)) for o in found]
     filters = "&".join(f"{k}={v}" for k, v in request.query.items()
                        if k not in ("limit", "offset"))
     return web.json_response(render.page("orders", items, f"{_base(request)}/orders?{filters}",
@@ -205,12 +212,39 @@ async def history(request: web.Request) -> web.Response:
 
 
 async def approval(request: web.Request) -> web.Response:
+    """Answers as MobProc's approval workflow would: for the person in the context header."""
+    state = request.app[STATE]
     order = _order(request)
-    body = await request.json()
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    state.approval_posts.append({"orderId": order.order_id, "body": body,
+                                 "context": request.headers.get(
+                                     "X-TNGO-CONTEXT-COMPANYEMPLOYEEID")})
     if not isinstance(body, dict) or body.get("action") not in ("APPROVE", "REJECT"):
         raise ApiError(400, "400-Approval-Action", "action must be APPROVE or REJECT.")
-    del order  # the simulator never holds orders for approval
-    return web.json_response({"status": "APPROVAL_NOT_NEEDED"})
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ApiError(400, "400-Approval-Reason", "reason must be text.")
+    if body["action"] == "REJECT" and not (reason or "").strip():
+        raise ApiError(400, "400-Approval-Reason", "A reason is required to reject an order.")
+    if len(reason or "") > assumed.APPROVAL_REASON_MAX_LENGTH:
+        raise ApiError(400, "400-Approval-Reason", "reason must be at most "
+                       f"{assumed.APPROVAL_REASON_MAX_LENGTH} characters.")
+    if not order.approvers or order.decision is not None:
+        return web.json_response({"status": "APPROVAL_NOT_NEEDED"})
+    context = request.headers.get("X-TNGO-CONTEXT-COMPANYEMPLOYEEID") or ""
+    employee = state.employee_by_context(context)
+    if employee is None or employee["id"] not in order.approvers:
+        raise ApiError(403, "403-Not-Eligible-Approver",
+                       f"{context or 'This caller'} is not eligible to approve order "
+                       f"{order.order_id}.")
+    if not state.awaiting(order):
+        return web.json_response({"status": "NOT_READY_FOR_APPROVAL"})
+    order.decision = ApprovalDecision(body["action"], employee["id"], reason, state.clock())
+    queued = "APPROVAL_QUEUED" if body["action"] == "APPROVE" else "REJECTION_QUEUED"
+    return web.json_response({"status": queued})
 
 
 async def not_found(request: web.Request) -> web.Response:

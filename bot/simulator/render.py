@@ -89,7 +89,17 @@ def order(state: SimulatorState, o: Order, base: str) -> dict[str, Any]:
         "status": status,
         "transactionType": o.request["transactionType"],
         "updated": _iso(history[-1][1]),
+        **_approval(state, o, base),
     }
+
+
+def _approval(state: SimulatorState, o: Order, base: str) -> dict[str, Any]:
+    """Who decided, once someone did (the assumed ``approval`` object)."""
+    if o.decision is None:
+        return {}
+    d = o.decision
+    return {"approval": {"action": d.action, "decidedBy": employee(state, d.employee_id, base),
+                         "reason": d.reason, "date": _iso(d.at)}}
 
 
 def page(name: str, items: list[dict[str, Any]], href: str, limit: int, offset: int

@@ -43,6 +43,20 @@ EMPLOYEES: list[dict[str, Any]] = [
      "status": "ACTIVE", "department": {"id": "11569020335", "name": "IT Help Desk"}},
 ]
 
+# Who approves orders in MobProc's own workflow (when the simulator is told to use it):
+# Avery Approver and Sam Supervisor.
+ORDER_APPROVERS = ["28691780", "28691782"]
+
+# Orders placed in the MobProc portal that wait for approval when the workflow is on.
+PORTAL_ORDERS: list[dict[str, Any]] = [
+    {"requested_by": "28691778", "request": {
+        "externalOrderNumber": "PORTAL-20261120-0001", "transactionType": "SUSPEND",
+        "serviceId": "38382555", "properties": [{"groupId": "MISCELLANEOUS", "fields": [
+            {"id": "SERVICE_NUMBER", "type": "TEXT", "text": "2125550123"},
+            {"id": "CONTACT_NUMBER", "type": "TEXT", "text": "2125550100"},
+            {"id": "Reason", "type": "CHOICE", "choice": {"id": "3"}}]}]}},
+]
+
 SERVICE_ACCOUNT: dict[str, Any] = {
     "id": "1", "companyEmployeeId": "mobproc-bot", "firstName": "MobProc", "lastName": "Bot",
     "email": None, "status": "ACTIVE"}

@@ -27,6 +27,8 @@ class SimulatorConfig:
     scope: str = "MOBPROC"
     token_lifetime_seconds: int = 3600
     step_seconds: float = 15.0
+    # Order types that wait in AWAITING_APPROVAL for MobProc's own approvers (seed).
+    approval_types: frozenset[str] = frozenset()
     clock: Callable[[], datetime] = field(default=_utcnow)
     # Every answer this late, as a busy MobProc would be (benchmarks, trying timeouts).
     latency_seconds: float = 0.0
@@ -51,7 +53,8 @@ async def start_simulator(config: SimulatorConfig | None = None, host: str = "12
     config = config or SimulatorConfig()
     state = SimulatorState.seeded(config.clock, config.step_seconds,
                                   config.token_lifetime_seconds,
-                                  bench_people=config.bench_people)
+                                  bench_people=config.bench_people,
+                                  approval_types=config.approval_types)
     runner = web.AppRunner(create_app(state, config), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -43,6 +43,14 @@ class Fault:
 
 
 @dataclass
+class ApprovalDecision:
+    action: str  # APPROVE | REJECT
+    employee_id: str
+    reason: str | None
+    at: datetime
+
+
+@dataclass
 class Order:
     order_id: str
     segment_id: str
@@ -51,6 +59,9 @@ class Order:
     requested_by: dict[str, Any]
     submitted: datetime
     applied: bool = False
+    # Employee ids who may approve it in MobProc; empty: no approval step.
+    approvers: list[str] = field(default_factory=list)
+    decision: ApprovalDecision | None = None
 
 
 @dataclass
@@ -67,17 +78,29 @@ class SimulatorState:
     order_posts: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     next_order: int = 9000001
+    # Transaction types whose orders wait in AWAITING_APPROVAL for seed.ORDER_APPROVERS.
+    approval_types: frozenset[str] = frozenset()
+    approval_posts: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def seeded(cls, clock: Any, step_seconds: float, token_lifetime: int, *,
-               bench_people: int = 0) -> SimulatorState:
-        state = cls(clock=clock, step_seconds=step_seconds, token_lifetime=token_lifetime)
+               bench_people: int = 0,
+               approval_types: frozenset[str] = frozenset()) -> SimulatorState:
+        state = cls(clock=clock, step_seconds=step_seconds, token_lifetime=token_lifetime,
+                    approval_types=approval_types)
         employees, services = seed.EMPLOYEES, seed.SERVICES
         if bench_people:
             employees = [*employees, *seed.bench_employees(bench_people)]
             services = [*services, *seed.bench_services(bench_people)]
         state.employees = {e["id"]: copy.deepcopy(e) for e in employees}
         state.services = {s["id"]: copy.deepcopy(s) for s in services}
+        if approval_types:
+            # A tenant with its own approvals has orders placed in the portal waiting too.
+            for placed in seed.PORTAL_ORDERS:
+                order = state.create_order(copy.deepcopy(placed["request"]),
+                                           dict(state.employees[placed["requested_by"]]),
+                                           needs_approval=True)
+                order.submitted -= timedelta(seconds=step_seconds)  # already waiting
         return state
 
     # --- tokens ------------------------------------------------------------------
@@ -151,11 +174,30 @@ class SimulatorState:
 
     def status_of(self, order: Order) -> tuple[str, list[tuple[str, datetime]]]:
         """The order's status now, and every status it reached with its time."""
-        elapsed = (self.clock() - order.submitted).total_seconds()
-        steps = min(int(elapsed // self.step_seconds), len(PROGRESSION) - 1)
-        history = [(PROGRESSION[n], order.submitted + timedelta(seconds=n * self.step_seconds))
-                   for n in range(steps + 1)]
-        return PROGRESSION[steps], history
+        step = timedelta(seconds=self.step_seconds)
+        if not order.approvers:
+            planned = [(status, order.submitted + n * step)
+                       for n, status in enumerate(PROGRESSION)]
+        else:
+            # Submitted, then waiting for a decision; it goes on from the decision's time.
+            planned = [(PROGRESSION[0], order.submitted),
+                       (assumed.AWAITING_APPROVAL, order.submitted + step)]
+            decision = order.decision
+            if decision is not None and decision.action == "REJECT":
+                planned.append(("REJECTED", decision.at))
+            elif decision is not None:
+                planned += [(status, decision.at + n * step)
+                            for n, status in enumerate(PROGRESSION[1:])]
+        now = self.clock()
+        history = [(status, when) for status, when in planned if when <= now] or planned[:1]
+        return history[-1][0], history
+
+    def awaiting(self, order: Order) -> bool:
+        return self.status_of(order)[0] == assumed.AWAITING_APPROVAL
+
+    def orders_awaiting(self, employee_id: str) -> list[Order]:
+        return [o for o in self.orders.values() if employee_id in o.approvers
+                and self.awaiting(o)]
 
     def apply_completed(self) -> None:
         """A completed order changes its line (lazily, on any read)."""
@@ -167,12 +209,16 @@ class SimulatorState:
             service["status"], service["orderActions"] = status, list(actions)
             order.applied = True
 
-    def create_order(self, request: dict[str, Any], requested_by: dict[str, Any]) -> Order:
+    def create_order(self, request: dict[str, Any], requested_by: dict[str, Any], *,
+                     needs_approval: bool | None = None) -> Order:
         order_id = str(self.next_order)
         self.next_order += 2
+        if needs_approval is None:
+            needs_approval = request.get("transactionType") in self.approval_types
         order = Order(order_id=order_id, segment_id=str(int(order_id) + 1), request=request,
                       service_id=request["serviceId"], requested_by=requested_by,
-                      submitted=self.clock())
+                      submitted=self.clock(),
+                      approvers=list(seed.ORDER_APPROVERS) if needs_approval else [])
         self.orders[order_id] = order
         return order
 

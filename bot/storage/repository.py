@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.domain import HelpdeskTicket, LineRequest, OrderForm, RequestState
+from bot.domain import HelpdeskTicket, LineRequest, MobProcDecision, OrderForm, RequestState
 from bot.mobproc.models import (
     AcknowledgementsResponse,
     OrderConfirmation,
@@ -286,6 +286,18 @@ class RequestRepository:
                     "step": "lookup by externalOrderNumber", "message": message})))
             return noted
 
+    async def note_mobproc_decision(self, request_id: str, decision: MobProcDecision) -> None:
+        """Record who decided in MobProc's own workflow; what MobProc says wins over what
+        the bot knew from a click in Slack, and neither is overwritten by less."""
+        async with self._sessions.begin() as session:
+            row = await session.get(LineRequestRow, request_id)
+            if row is None:
+                return
+            known = dict(row.mobproc_decision_json or {})
+            merged = {**known, **decision.model_dump(exclude_none=True)}
+            if merged != known:
+                row.mobproc_decision_json = merged
+
     async def update_fields(self, request_id: str, **values: Any) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
@@ -443,6 +455,8 @@ def _request(row: LineRequestRow) -> LineRequest:
         helpdesk_ts=row.helpdesk_ts,
         approval_permalink=row.approval_permalink,
         reminders_sent=row.reminders_sent or 0,
+        mobproc_decision=(MobProcDecision.model_validate(row.mobproc_decision_json)
+                          if row.mobproc_decision_json else None),
     )
 
 

@@ -83,6 +83,8 @@ class LineRequestRow(Base):
     helpdesk_ts: Mapped[str | None] = mapped_column(String(32))
     approval_permalink: Mapped[str | None] = mapped_column(String(500))
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # Who decided, when the order waited in MobProc's own approval workflow.
+    mobproc_decision_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class StatusEventRow(Base):
@@ -153,3 +155,31 @@ class HomeVisitorRow(Base):
 
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     first_opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MobProcApprovalRow(Base):
+    """An order waiting in MobProc for one Slack user's decision: one row, one DM, one answer.
+
+    The unique (order, approver) pair makes the DM go out once however many lookups find it;
+    the state changes are conditional updates, so one click sends the answer."""
+
+    __tablename__ = "mobproc_approvals"
+    __table_args__ = (UniqueConstraint("order_id", "approver_id",
+                                       name="uq_mobproc_approval_order_approver"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    approver_id: Mapped[str] = mapped_column(String(32), index=True)
+    employee_id: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    order_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    action: Mapped[str | None] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dm_channel: Mapped[str | None] = mapped_column(String(32))
+    dm_ts: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
