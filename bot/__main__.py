@@ -36,8 +36,10 @@ async def _serve(settings: Settings) -> None:
     mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {bot.port}"
     log.info("mobproc-bot is running (%s). Press Ctrl-C to stop.", mode)
     await stop.wait()
-    log.info("Stopping…")
+    log.info("Stopping: finishing work in progress (at most %gs)…",
+             settings.SHUTDOWN_GRACE_SECONDS)
     await bot.stop()
+    log.info("Stopped.")
 
 
 def main(argv: list[str] | None = None) -> int:

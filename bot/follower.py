@@ -9,6 +9,7 @@ or just before a restart, goes out on a later round: once, and in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -56,10 +57,18 @@ class StatusFollower:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="status-follower")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float | None = None) -> None:
+        """Let the current round finish (for at most ``grace_seconds``), then stop. A round
+        cut short loses nothing: what it had not recorded is redone on the next start."""
         self._stop.set()
-        if self._task:
-            await self._task
+        if self._task is None:
+            return
+        done, _ = await asyncio.wait({self._task}, timeout=grace_seconds)
+        if not done:
+            log.warning("Status follower round still running after %.0fs; stopped", grace_seconds)
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
     async def _run(self) -> None:
         while not self._stop.is_set():

@@ -65,31 +65,78 @@ class RunningBot:
         return f"{self.url}/slack/events"
 
     async def stop(self) -> None:
+        """Stop taking new requests, let work in progress finish within
+        ``SHUTDOWN_GRACE_SECONDS``, send what the outbox holds, then close everything.
+        Whatever the grace cuts short is stored and resumed by the next start."""
         if self._stopped:
             return
         self._stopped = True
-        await self._runner.shutdown()  # no new requests
-        await _finish_listeners(grace_seconds=10.0)
-        await self.follower.stop()
-        await self.ctx.homes.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.SHUTDOWN_GRACE_SECONDS
+
+        def left() -> float:
+            return max(deadline - loop.time(), 0.0)
+
         if self._socket_handler is not None:
-            await self._socket_handler.close_async()
+            await self._socket_handler.close_async()  # Socket Mode: no new envelopes
+        # Stops listening at once, then answers the HTTP requests already received.
         await self._runner.cleanup()
+        await _finish_listeners(left())
+        await self.follower.stop(grace_seconds=left())
+        await _flush_outbox(self.ctx, left())
+        await _close_homes(self.ctx, left())
         await self._mobproc.aclose()
         await self._engine.dispose()
         if self.simulator is not None:
             await self.simulator.stop()
 
 
+def _bolt_listeners() -> list[asyncio.Task[Any]]:
+    current = asyncio.current_task()
+    return [t for t in asyncio.all_tasks() if t is not current and not t.done()
+            and "slack_bolt" in getattr(getattr(t.get_coro(), "cr_code", None),
+                                        "co_filename", "")]
+
+
 async def _finish_listeners(grace_seconds: float) -> None:
     """Let Bolt's listeners that are still working (they run on after their ack) finish
-    before their database and HTTP clients close under them."""
-    current = asyncio.current_task()
-    running = [t for t in asyncio.all_tasks() if t is not current and not t.done()
-               and "slack_bolt" in getattr(getattr(t.get_coro(), "cr_code", None),
-                                           "co_filename", "")]
-    if running:
-        await asyncio.wait(running, timeout=grace_seconds)
+    before their database and HTTP clients close under them; past the grace they are
+    cancelled, and what they had not done is resumed from the database on the next start."""
+    running = _bolt_listeners()
+    if not running:
+        return
+    _, late = await asyncio.wait(running, timeout=grace_seconds) if grace_seconds > 0 \
+        else (set(), set(running))
+    if late:
+        log.warning("%d Slack listener(s) still running after the grace period; stopped",
+                    len(late))
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+
+async def _close_homes(ctx: BotContext, grace_seconds: float) -> None:
+    """Publish the Homes already marked as changed; past the grace they are left as they
+    are (each is rebuilt from the database the next time it is published)."""
+    try:
+        await asyncio.wait_for(ctx.homes.close(), max(grace_seconds, 0.001))
+    except TimeoutError:
+        log.warning("Home tabs not refreshed within the grace period")
+
+
+async def _flush_outbox(ctx: BotContext, grace_seconds: float) -> None:
+    """Send the queued Slack calls now rather than leave them for the next start."""
+    if grace_seconds <= 0:
+        return
+    try:
+        sent = await asyncio.wait_for(ctx.outbox.deliver(), grace_seconds)
+    except TimeoutError:
+        log.warning("Outbox not flushed within the grace period; the next start sends the rest")
+    except Exception:
+        log.warning("Outbox flush failed; the next start sends the rest", exc_info=True)
+    else:
+        if sent:
+            log.info("Sent %d queued Slack call(s) before stopping", sent)
 
 
 def mobproc_config(settings: Settings, simulator: RunningSimulator | None) -> MobProcConfig:
@@ -165,7 +212,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \
         else ""
     runner = web.AppRunner(create_web_app(app, engine, settings.PORT, secret,
-                                          socket_mode=settings.socket_mode))
+                                          socket_mode=settings.socket_mode),
+                           shutdown_timeout=settings.SHUTDOWN_GRACE_SECONDS)
     await runner.setup()
     site = web.TCPSite(runner, host, settings.PORT)
     await site.start()

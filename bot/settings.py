@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # Order types the embedded simulator puts through MobProc's own approval workflow.
     SIMULATOR_APPROVAL_TYPES: Annotated[list[str], NoDecode] = Field(default_factory=list)
     LOG_LEVEL: str = "INFO"
+    # On SIGTERM: how long work in progress may take to finish before the bot exits anyway.
+    SHUTDOWN_GRACE_SECONDS: float = Field(default=20.0, ge=0)
 
     @field_validator("APPROVERS", "HELPDESK_CHANNELS", "KEYWORDS_SUSPEND", "KEYWORDS_UNSUSPEND",
                      "KEYWORDS_DEACTIVATE", "KEYWORDS_TRANSFER", "SIMULATOR_APPROVAL_TYPES",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 from dataclasses import dataclass
@@ -35,6 +36,21 @@ class BotProcess:
         if self.process.returncode is None:
             self.process.terminate()
         await self.process.wait()
+
+    def sigterm(self) -> None:
+        """What a container orchestrator sends: the bot may finish what it is doing."""
+        self.process.send_signal(signal.SIGTERM)
+
+    async def exit_code(self, within: float = 30.0) -> int:
+        return await asyncio.wait_for(self.process.wait(), within)
+
+    async def accepts_connections(self) -> bool:
+        try:
+            async with httpx.AsyncClient() as http:
+                await http.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2.0)
+        except httpx.TransportError:
+            return False
+        return True
 
 
 def free_port() -> int:
