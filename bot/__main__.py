@@ -1,5 +1,6 @@
 """``python -m bot`` runs the bot (or the demo when no Slack tokens are set);
-``python -m bot demo`` plays whole orders against the simulator and a local Slack stand-in."""
+``python -m bot demo`` plays whole orders against the simulator and a local Slack stand-in;
+``python -m bot check`` checks settings, Slack and MobProc before a deployment."""
 
 from __future__ import annotations
 
@@ -42,9 +43,25 @@ async def _serve(settings: Settings) -> None:
     log.info("Stopped.")
 
 
+def _check(settings: Settings) -> int:
+    from bot.preflight import run_checks
+    from handlers.registry import BOT_SCOPES
+
+    # Only the check lines are for the reader; library chatter would bury them.
+    configure_logging("ERROR", settings.secret_values())
+    results = asyncio.run(run_checks(settings, required_scopes=BOT_SCOPES))
+    for result in results:
+        print(result.line())
+    failed = sum(not r.ok for r in results)
+    print(f"{len(results) - failed} ok, {failed} problem(s)" if failed else
+          f"all {len(results)} checks ok")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=["run", "demo", "audit"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "demo", "audit", "check"],
+                        default="run")
     parser.add_argument("--since", type=date.fromisoformat, default=date(1970, 1, 1),
                         help="audit: first day to export (YYYY-MM-DD)")
     parser.add_argument("--format", choices=["csv", "jsonl"], default="jsonl",
@@ -53,8 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
+        if args.command == "check":
+            print(f"{'PROBLEM':<8} settings: {exc}")
+            return 1
         print(f"mobproc-bot cannot start: {exc}", file=sys.stderr)
         return 2
+    if args.command == "check":
+        return _check(settings)
     demo = args.command == "demo" or (args.command == "run" and not settings.slack_configured)
     # The demo prints what people see; routine INFO lines would drown it.
     level = "WARNING" if demo and settings.LOG_LEVEL == "INFO" else settings.LOG_LEVEL

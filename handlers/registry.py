@@ -11,3 +11,7 @@ MESSAGE_SHORTCUTS = [CREATE_LINE_ORDER]
 # Manifest bot events, and the Bolt event types they deliver.
 BOT_EVENTS = {"message.channels": "message", "message.groups": "message",
               "app_mention": "app_mention", "app_home_opened": "app_home_opened"}
+# Manifest bot scopes (``python -m bot check`` compares the token's with these).
+BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read",
+              "users:read.email", "usergroups:read", "channels:history", "groups:history",
+              "app_mentions:read", "channels:read", "groups:read"]

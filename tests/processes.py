@@ -73,6 +73,17 @@ def _environment(settings: Settings, port: int) -> dict[str, str]:
     return env
 
 
+async def run_bot_command(settings: Settings, args: list[str], cwd: Path,
+                          **env: str) -> tuple[int, str]:
+    """``python -m bot <args>`` to its end; its exit code and what it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env={**_environment(settings, 0), **env}, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
 async def start_bot_process(settings: Settings, cwd: Path) -> BotProcess:
     """``python -m bot`` with ``settings`` as its environment; returns once it is healthy."""
     port = free_port()

@@ -162,6 +162,10 @@ class MobProcClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def sign_in(self) -> None:
+        """Fetch a token now (the pre-flight check); calls fetch one themselves."""
+        await self._tokens.token()
+
     # --- lines ------------------------------------------------------------------
 
     async def find_service(self, digits: str) -> ServiceAsset | None:

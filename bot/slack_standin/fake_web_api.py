@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.slack_standin.block_kit_limits import validate_message, validate_view
 from bot.slack_standin.polling import eventually
+from handlers.registry import BOT_SCOPES
 
 T = TypeVar("T")
 
@@ -31,6 +32,7 @@ class FakeUser:
     real_name: str
     email: str | None
     is_bot: bool = False
+    deleted: bool = False  # deactivated: still answered by users.info, flagged
 
 
 @dataclass
@@ -39,6 +41,21 @@ class FakeChannel:
     name: str
     bot_is_member: bool = True
     members: list[str] = field(default_factory=list)
+    private: bool = False
+
+
+# The scopes each method needs (any one of them), as Slack's method pages list them; a token
+# without one is refused with ``missing_scope``. Conversations need the read scope of their
+# kind (public or private channel), checked per call.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "users.info": ("users:read",),
+    "users.lookupByEmail": ("users:read.email",),
+    "usergroups.users.list": ("usergroups:read",),
+    "conversations.open": ("im:write",),
+}
 
 
 @dataclass
@@ -122,8 +139,12 @@ class FakeSlackWebAPI:
                  channels: list[FakeChannel] | None = None, trigger_ttl_seconds: float = 3.0,
                  app_token: str = "xapp-1-test-app-token",
                  clock: Callable[[], float] = time.monotonic,
-                 rate_limits: RateLimits | None = None) -> None:
+                 rate_limits: RateLimits | None = None,
+                 scopes: list[str] | None = None) -> None:
         self.bot_token = bot_token
+        # The bot token's scopes: by default those the manifest asks for, as when the app is
+        # installed from it.
+        self.scopes = list(scopes if scopes is not None else BOT_SCOPES)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.users = {u.id: u for u in (users or DEFAULT_USERS)}
@@ -299,13 +320,24 @@ class FakeSlackWebAPI:
             handler = self._methods.get(method)
             if handler is None:
                 raise SlackError("unknown_method")
+            self._require(*METHOD_SCOPES.get(method, ()))
             response = {"ok": True, **handler(args)}
         except SlackError as exc:
             response = {"ok": False, "error": exc.error, **exc.extra}
             self._record(RecordedCall(method, args, False, exc.error, response))
-            return web.json_response(response, status=exc.status)
+            return web.json_response(response, status=exc.status, headers=self._scope_header(
+                exc.error))
         self._record(RecordedCall(method, args, True, None, response))
-        return web.json_response(response)
+        return web.json_response(response, headers=self._scope_header(None))
+
+    def _scope_header(self, error: str | None) -> dict[str, str]:
+        # Slack tells a token's scopes on every call made with it.
+        return {} if error == "invalid_auth" else {"x-oauth-scopes": ",".join(self.scopes)}
+
+    def _require(self, *needed: str) -> None:
+        if needed and not set(needed) & set(self.scopes):
+            raise SlackError("missing_scope", needed=",".join(needed),
+                             provided=",".join(self.scopes))
 
     def _over_limit(self, method: str, args: dict[str, Any]) -> int | None:
         """With rate limits on: None if the call may go, else the Retry-After seconds."""
@@ -463,8 +495,8 @@ class FakeSlackWebAPI:
         if user.email:
             profile["email"] = user.email
         return {"id": user.id, "team_id": self.team_id, "name": user.name,
-                "real_name": user.real_name, "is_bot": user.is_bot, "tz": "America/New_York",
-                "profile": profile}
+                "real_name": user.real_name, "is_bot": user.is_bot, "deleted": user.deleted,
+                "tz": "America/New_York", "profile": profile}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"user": self._user_json(self._user(args.get("user")))}
@@ -488,12 +520,20 @@ class FakeSlackWebAPI:
             raise SlackError("channel_not_found")
         return found
 
+    def _readable_channel(self, channel_id: str | None) -> FakeChannel:
+        c = self._channel(channel_id)
+        self._require("groups:read" if c.private else "channels:read")
+        if c.private and not c.bot_is_member:
+            raise SlackError("channel_not_found")  # a private channel hides from outsiders
+        return c
+
     def _conversation_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        c = self._channel(args.get("channel"))
-        return {"channel": {"id": c.id, "name": c.name, "is_member": c.bot_is_member}}
+        c = self._readable_channel(args.get("channel"))
+        return {"channel": {"id": c.id, "name": c.name, "is_private": c.private,
+                            "is_member": c.bot_is_member}}
 
     def _conversation_members(self, args: dict[str, Any]) -> dict[str, Any]:
-        c = self._channel(args.get("channel"))
+        c = self._readable_channel(args.get("channel"))
         members = c.members or [u for u in self.users if not self.users[u].is_bot]
         return {"members": members + ([self.bot_user_id] if c.bot_is_member else [])}
 
