@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -43,16 +44,30 @@ def create_slack_client(settings: Settings) -> AsyncWebClient:
     )
 
 
+class _SameTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns that it is unused
+    because a client is given; the client holds that very token, so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def create_app(ctx: BotContext, client: AsyncWebClient) -> AsyncApp:
     settings = ctx.settings
     secret = settings.SLACK_SIGNING_SECRET
-    app = AsyncApp(
-        client=client,
-        signing_secret=secret.get_secret_value() if secret else "",
-        # Socket Mode traffic is authenticated by the app token, not signatures.
-        request_verification_enabled=not settings.socket_mode,
-        logger=logging.getLogger("slack_bolt"),
-    )
+    bolt_logger = logging.getLogger("slack_bolt")
+    notice = _SameTokenNotice()
+    bolt_logger.addFilter(notice)
+    try:
+        app = AsyncApp(
+            client=client,
+            signing_secret=secret.get_secret_value() if secret else "",
+            # Socket Mode traffic is authenticated by the app token, not signatures.
+            request_verification_enabled=not settings.socket_mode,
+            logger=bolt_logger,
+        )
+    finally:
+        bolt_logger.removeFilter(notice)
     handlers.register(app, ctx)
     return app
 

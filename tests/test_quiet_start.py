@@ -1,0 +1,50 @@
+"""A correct configuration starts without a single warning: operators alert on warnings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.runtime import start_bot
+from bot.settings import load_settings
+from bot.simulator.server import RunningSimulator
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from bot.slack_standin.polling import eventually
+from tests.conftest import Clock, bot_settings
+
+
+@pytest.mark.parametrize("mode", ["http", "socket"])
+async def test_a_correct_configuration_starts_without_a_warning(
+        mode: str, simulator: RunningSimulator, slack: FakeSlackWebAPI, database_url: str,
+        clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    extra = {"SLACK_APP_TOKEN": slack.app_token} if mode == "socket" else {}
+    # As in production: every setting comes from the environment, where Bolt looks too.
+    for name, value in bot_settings(simulator, slack, database_url, **extra).model_dump().items():
+        if value is None or value == []:
+            monkeypatch.delenv(name, raising=False)
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        monkeypatch.setenv(name, ",".join(value) if isinstance(value, list) else str(value))
+    if mode == "socket":
+        monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    settings = load_settings()
+    assert settings.socket_mode is (mode == "socket")
+    caplog.set_level(logging.INFO)
+    bot = await start_bot(settings, host="127.0.0.1", clock=clock)
+    try:
+        if mode == "socket":
+            await eventually(lambda: slack.socket_connected)
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{bot.url}/healthz")).status_code == 200
+    finally:
+        await bot.stop()
+    assert any(r.levelno == logging.INFO for r in caplog.records), "logging was captured"
+    warnings = [f"{r.name}: {r.getMessage()}" for r in caplog.records
+                if r.levelno >= logging.WARNING]
+    assert warnings == []
