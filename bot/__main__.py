@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = args.command == "demo" or (args.command == "run" and not settings.slack_configured)
     # The demo prints what people see; routine INFO lines would drown it.
     level = "WARNING" if demo and settings.LOG_LEVEL == "INFO" else settings.LOG_LEVEL
-    configure_logging(level, settings.secret_values())
+    configure_logging(level, settings.secret_values(), settings.LOG_FORMAT)
     if args.command == "audit":
         from bot.audit_export import export_audit
 

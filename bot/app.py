@@ -22,21 +22,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers
 from bot.context import BotContext
+from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.settings import Settings
+from bot.slack_metering import SlackCallMeter
 from handlers.guards import problem
 
 log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 
-def create_slack_client(settings: Settings) -> AsyncWebClient:
+def create_slack_client(settings: Settings, metrics: BotMetrics | None = None
+                        ) -> AsyncWebClient:
     token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
+    # The meter goes first: it sees every attempt, then leaves the decision to the others.
+    meter = [SlackCallMeter(metrics)] if metrics is not None else []
     return AsyncWebClient(
         token=token,
         base_url=settings.SLACK_API_URL,
         retry_handlers=[
+            *meter,
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
@@ -100,7 +107,8 @@ def payload_guard(signing_secret: str) -> Any:
 
 
 def create_web_app(app: AsyncApp, engine: AsyncEngine, port: int, signing_secret: str, *,
-                   socket_mode: bool = False) -> web.Application:
+                   socket_mode: bool = False,
+                   metrics: BotMetrics | None = None) -> web.Application:
     if socket_mode:
         # Slack's traffic comes over the socket; an HTTP endpoint without signature checks
         # would let anyone in, so there is none: only the health check.
@@ -119,4 +127,10 @@ def create_web_app(app: AsyncApp, engine: AsyncEngine, port: int, signing_secret
         return web.json_response({"ok": True})
 
     web_app.router.add_get(HEALTH_PATH, healthz)
+    if metrics is not None:
+        async def scrape(_request: web.Request) -> web.Response:
+            return web.Response(body=await metrics.scrape(engine),
+                                headers={"Content-Type": CONTENT_TYPE})
+
+        web_app.router.add_get(METRICS_PATH, scrape)
     return web_app

@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from bot.domain import LineRequest, MobProcDecision, RequestState, StatusChange
+from bot.log_context import log_context
+from bot.metrics import BotMetrics
 from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError
@@ -42,7 +45,9 @@ class Renderers:
 class StatusFollower:
     def __init__(self, orders: OrderService, mobproc: MobProcClient, repo: RequestRepository,
                  outbox: OutboxSender, render: Renderers, *, poll_seconds: float,
-                 on_changed: Callable[[LineRequest], Awaitable[None]] | None = None) -> None:
+                 on_changed: Callable[[LineRequest], Awaitable[None]] | None = None,
+                 metrics: BotMetrics | None = None) -> None:
+        self._metrics = metrics
         self._on_changed = on_changed
         self._orders = orders
         self._mobproc = mobproc
@@ -72,10 +77,15 @@ class StatusFollower:
 
     async def _run(self) -> None:
         while not self._stop.is_set():
+            started, ok = time.perf_counter(), True
             try:
-                await self.poll_once()
+                with log_context(request_id=None, order_id=None):
+                    await self.poll_once()
             except Exception:  # keep following; the next round retries
+                ok = False
                 log.exception("Status follower round failed")
+            if self._metrics is not None:
+                self._metrics.follower_round(time.perf_counter() - started, ok=ok)
             try:
                 await asyncio.wait_for(self._stop.wait(), timeout=self._poll_seconds)
             except TimeoutError:
@@ -94,7 +104,8 @@ class StatusFollower:
             for request in await self._orders.due_reminders(pending):
                 await self._repo.enqueue(request.id, self._render.reminder(request))
             for request in await self._repo.in_states([RequestState.SUBMITTED]):
-                await self._check(request)
+                with log_context(request_id=request.id, order_id=request.order_id):
+                    await self._check(request)
             changed.update(await self._queue_changes())
             await self._outbox.deliver()
             if self._on_changed is not None:
@@ -141,6 +152,9 @@ class StatusFollower:
             await self._repo.record_statuses(request.id, order_status=order.status,
                                              segment_statuses=segments, events=events,
                                              final=final)
+            if final and self._metrics is not None:
+                self._metrics.completed(request.transaction_type.value, order.status,
+                                        request.decided_at, self._orders.clock())
 
     async def _path(self, order: Order, old: str | None) -> list[str]:
         """Every status from ``old`` to the current one, including any reached and left

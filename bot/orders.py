@@ -25,6 +25,8 @@ from bot.domain import (
     humanize_status,
     kind_of,
 )
+from bot.log_context import bind
+from bot.metrics import BotMetrics
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import (
     MobProcError,
@@ -94,7 +96,9 @@ class OrderService:
                  approvers: ApproverDirectory, *, region: str = "US",
                  allow_self_approval: bool = False, submit_lease_seconds: float = 60.0,
                  approval_ttl_hours: float = 72.0, reminder_hours: float = 24.0,
-                 clock: Callable[[], datetime] = _now) -> None:
+                 clock: Callable[[], datetime] = _now,
+                 metrics: BotMetrics | None = None) -> None:
+        self.metrics = metrics
         self.mobproc = mobproc
         self.repo = repo
         self.approvers = approvers
@@ -139,6 +143,7 @@ class OrderService:
         except MobProcError as exc:
             raise OrderRefused(f"MobProc couldn't prepare this order: {exc.message}") from None
         request_id = uuid.uuid4().hex
+        bind(request_id=request_id)
         return await self.repo.create_draft(
             request_id=request_id, transaction_type=tt, requester_id=requester.user_id,
             requester_name=requester.name, requester_email=requester.email,
@@ -162,6 +167,7 @@ class OrderService:
     # --- confirmation -------------------------------------------------------------
 
     async def confirm(self, request_id: str, entered: FormInput, user_id: str) -> ConfirmResult:
+        bind(request_id=request_id)
         request = await self.repo.get(request_id)
         form = await self.repo.get_form(request_id)
         if request is None or form is None:
@@ -203,18 +209,21 @@ class OrderService:
     # --- decisions ------------------------------------------------------------------
 
     async def approve(self, request_id: str, user_id: str) -> Decision:
+        bind(request_id=request_id)
         request = await self.repo.get(request_id)
         if request is None:
             return Decision(DecisionOutcome.NOT_FOUND)
         reason = await self._approval_refusal(request, user_id)
         if reason:
             return await self._refused(request, user_id, "approve", reason)
+        decided_at = self.clock()
         moved = await self.repo.transition(request_id, [RequestState.PENDING],
                                            RequestState.APPROVED, decided_by=user_id,
-                                           decided_at=self.clock(),
+                                           decided_at=decided_at,
                                            audit=Audit(user_id, "approved"))
         if not moved:
             return await self._already_decided(request_id, user_id, "approve")
+        self._decided(request, "approved", decided_at)
         log.info("Request %s approved by %s", request_id, user_id)
         return Decision(DecisionOutcome.DONE, await self.submission.submit(request_id))
 
@@ -241,20 +250,28 @@ class OrderService:
         return Decision(DecisionOutcome.ALREADY_DECIDED, current)
 
     async def cancel(self, request_id: str, user_id: str) -> Decision:
+        bind(request_id=request_id)
         request = await self.repo.get(request_id)
         if request is None:
             return Decision(DecisionOutcome.NOT_FOUND)
         if user_id != request.requester_id and not await self.approvers.is_approver(user_id):
             return await self._refused(request, user_id, "cancel",
                                        "Only the requester or an approver can cancel it.")
+        decided_at = self.clock()
         moved = await self.repo.transition(request_id, [RequestState.PENDING, RequestState.DRAFT],
                                            RequestState.CANCELLED, decided_by=user_id,
-                                           decided_at=self.clock(),
+                                           decided_at=decided_at,
                                            audit=Audit(user_id, "cancelled"))
         if not moved:
             return await self._already_decided(request_id, user_id, "cancel")
+        self._decided(request, "cancelled", decided_at)
         log.info("Request %s cancelled by %s", request_id, user_id)
         return Decision(DecisionOutcome.DONE, await self.repo.get(request_id))
+
+    def _decided(self, request: LineRequest, decision: str, decided_at: datetime) -> None:
+        if self.metrics is not None:
+            self.metrics.decided(request.transaction_type.value, decision, request.created_at,
+                                 decided_at)
 
     async def pending(self) -> list[LineRequest]:
         return await self.repo.in_states([RequestState.PENDING])
@@ -267,9 +284,11 @@ class OrderService:
         for request in pending:
             if request.created_at > deadline:
                 continue
+            decided_at = self.clock()
             if await self.repo.transition(request.id, [RequestState.PENDING],
-                                          RequestState.EXPIRED, decided_at=self.clock(),
+                                          RequestState.EXPIRED, decided_at=decided_at,
                                           audit=Audit("bot", "expired")):
+                self._decided(request, "expired", decided_at)
                 refreshed = await self.repo.get(request.id)
                 if refreshed is not None:
                     expired.append(refreshed)

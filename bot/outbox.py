@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.log_context import log_context
 from bot.storage.repository import RequestRepository
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ class OutboxSender:
                     blocked.add(call.request_id)  # another sender has it
                     continue
                 try:
-                    await self._client.api_call(call.method, json=call.args)
+                    with log_context(request_id=call.request_id):
+                        await self._client.api_call(call.method, json=call.args)
                 except SlackApiError as exc:
                     error = str(exc.response.get("error") or exc.response.status_code)
                     if error in PERMANENT:

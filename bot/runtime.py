@@ -22,6 +22,7 @@ from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.follower import Renderers, StatusFollower
 from bot.helpdesk import HelpdeskService
+from bot.metrics import BotMetrics
 from bot.mobproc.client import MobProcClient, MobProcConfig
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
@@ -47,6 +48,7 @@ class RunningBot:
     app: AsyncApp
     ctx: BotContext
     client: AsyncWebClient
+    metrics: BotMetrics
     follower: StatusFollower
     port: int
     simulator: RunningSimulator | None
@@ -176,9 +178,10 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                  simulator.base_url)
     engine = create_engine(settings.DATABASE_URL)
     await migrate(engine)
-    mobproc = MobProcClient(mobproc_config(settings, simulator))
+    metrics = BotMetrics()  # this bot's own registry
+    mobproc = MobProcClient(mobproc_config(settings, simulator), metrics=metrics)
     repo = RequestRepository(engine)
-    client = create_slack_client(settings)
+    client = create_slack_client(settings, metrics)
 
     async def group_members(group_id: str) -> list[str]:
         answer = await client.usergroups_users_list(usergroup=group_id)
@@ -191,7 +194,7 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                           allow_self_approval=settings.ALLOW_SELF_APPROVAL,
                           submit_lease_seconds=settings.SUBMIT_LEASE_SECONDS,
                           approval_ttl_hours=settings.APPROVAL_TTL_HOURS,
-                          reminder_hours=settings.REMINDER_HOURS, **clock_kw)
+                          reminder_hours=settings.REMINDER_HOURS, metrics=metrics, **clock_kw)
     outbox = OutboxSender(repo, client, claim_seconds=settings.SUBMIT_LEASE_SECONDS)
     helpdesk = HelpdeskService(orders, repo, region=settings.DEFAULT_REGION,
                                keywords=settings.order_keywords())
@@ -208,11 +211,11 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
 
     follower = StatusFollower(orders, mobproc, repo, outbox, render,
                               poll_seconds=settings.STATUS_POLL_SECONDS,
-                              on_changed=refresh_views)
+                              on_changed=refresh_views, metrics=metrics)
     secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \
         else ""
     runner = web.AppRunner(create_web_app(app, engine, settings.PORT, secret,
-                                          socket_mode=settings.socket_mode),
+                                          socket_mode=settings.socket_mode, metrics=metrics),
                            shutdown_timeout=settings.SHUTDOWN_GRACE_SECONDS)
     await runner.setup()
     site = web.TCPSite(runner, host, settings.PORT)
@@ -229,6 +232,7 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     else:
         log.info("Listening for Slack on port %s at /slack/events", port)
     follower.start()
-    return RunningBot(settings=settings, app=app, ctx=ctx, client=client, follower=follower,
+    return RunningBot(settings=settings, app=app, ctx=ctx, client=client, metrics=metrics,
+                      follower=follower,
                       port=port, simulator=simulator, _engine=engine, _mobproc=mobproc,
                       _runner=runner, _socket_handler=socket_handler)

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     LOG_LEVEL: str = "INFO"
     # On SIGTERM: how long work in progress may take to finish before the bot exits anyway.
     SHUTDOWN_GRACE_SECONDS: float = Field(default=20.0, ge=0)
+    # text: one readable line per entry; json: one JSON object per line, for log pipelines.
+    LOG_FORMAT: str = "text"
 
     @field_validator("APPROVERS", "HELPDESK_CHANNELS", "KEYWORDS_SUSPEND", "KEYWORDS_UNSUSPEND",
                      "KEYWORDS_DEACTIVATE", "KEYWORDS_TRANSFER", "SIMULATOR_APPROVAL_TYPES",
@@ -113,6 +115,14 @@ class Settings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("LOG_FORMAT")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        form = value.strip().lower()
+        if form not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return form
 
     @field_validator("APPROVAL_CHANNEL", "MOBPROC_BASE_URL", "MOBPROC_TOKEN_URL", mode="before")
     @classmethod

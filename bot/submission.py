@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import LineRequest, RequestState
+from bot.log_context import bind, log_context
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError, MobProcOutcomeUnknown, MobProcUnavailable
 from bot.mobproc.models import AcknowledgementValue, Order, OrderRequest, PropertyValueGroup
@@ -61,10 +62,11 @@ class Submission:
             if not await self.repo.claim(request.id, request.state, stale_before):
                 continue
             told = request.error is not None
-            if request.state is RequestState.APPROVED:
-                request = await self.submit(request.id)
-            else:
-                request = await self._place(request)
+            with log_context(request_id=request.id, order_id=request.order_id):
+                if request.state is RequestState.APPROVED:
+                    request = await self.submit(request.id)
+                else:
+                    request = await self._place(request)
             # Placed or failed: news. Still unconfirmed: news only the first time it is so.
             if request.state is not RequestState.SUBMITTING or (request.error and not told):
                 done.append(request)
@@ -120,6 +122,7 @@ class Submission:
         return await self.repo.get(request.id) or request
 
     async def _record_order(self, request: LineRequest, order: Order) -> LineRequest:
+        bind(order_id=order.orderId)
         segments = {s.orderSegmentId: s.status or "" for s in order.segments}
         await self.repo.transition(request.id, [RequestState.SUBMITTING], RequestState.SUBMITTED,
                                    order_id=order.orderId, order_status=order.status, error=None,

@@ -11,6 +11,7 @@ from handlers import (
     events,
     home,
     line_status,
+    log_context,
     options,
     shortcuts,
     start_order,
@@ -19,6 +20,7 @@ from handlers import (
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
+    log_context.register(app)  # first: every listener logs under it
     commands.register(app, ctx)
     views.register(app, ctx)
     options.register(app, ctx)

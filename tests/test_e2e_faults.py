@@ -4,12 +4,15 @@ none placed twice, every thread reply once and in order."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from pathlib import Path
 
+import pytest
+
 from bot.demo import fill_form
 from bot.domain import RequestState
-from bot.logs import RedactSecrets
+from bot.logs import log_handler
 from bot.mobproc.models import AcknowledgementValue, OrderRequest
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
@@ -237,17 +240,16 @@ async def _statuses_recorded(bot: RunningBot, channel: str, ts: str) -> bool:
     return request is not None and request.order_status == "IN_PROGRESS"
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
 async def test_no_secret_reaches_the_logs_at_debug(
-        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        log_format: str, bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator, clock: Clock) -> None:
     # What the real entry point gives its log filter; it must cover every secret in play.
     secrets = bot.settings.secret_values()
     assert set(secrets) >= {BOT_TOKEN, SIGNING_SECRET, simulator.config.client_secret,
                             simulator.config.password}
     stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactSecrets(secrets))
-    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    handler = log_handler(secrets, log_format, stream)  # as the entry point makes it
     root = logging.getLogger()
     previous = root.level
     root.addHandler(handler)
@@ -263,6 +265,8 @@ async def test_no_secret_reaches_the_logs_at_debug(
         root.setLevel(previous)
     logged = stream.getvalue()
     assert "slack_sdk" in logged and "bot." in logged, "DEBUG logging was captured"
+    if log_format == "json":
+        assert all(json.loads(line)["logger"] for line in logged.splitlines())
     tokens = [t for t in simulator.state.tokens] + list(simulator.state.refresh_tokens)
     for secret in secrets + tokens:
         assert secret not in logged

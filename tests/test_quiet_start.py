@@ -42,6 +42,10 @@ async def test_a_correct_configuration_starts_without_a_warning(
             await eventually(lambda: slack.socket_connected)
         async with httpx.AsyncClient() as http:
             assert (await http.get(f"{bot.url}/healthz")).status_code == 200
+            assert (await http.get(f"{bot.url}/metrics")).status_code == 200
+        # A follower round ran, quietly too.
+        await eventually(lambda: bot.metrics.registry.get_sample_value(
+            "mobproc_bot_follower_rounds_total", {"outcome": "ok"}))
     finally:
         await bot.stop()
     assert any(r.levelno == logging.INFO for r in caplog.records), "logging was captured"

@@ -22,7 +22,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "MOBPROC_")) or name in (
                 "PORT", "DATABASE_URL", "APPROVERS", "APPROVAL_CHANNEL", "HELPDESK_CHANNELS",
-                "STATUS_POLL_SECONDS", "DEFAULT_REGION", "LOG_LEVEL"):
+                "STATUS_POLL_SECONDS", "DEFAULT_REGION", "LOG_LEVEL", "LOG_FORMAT"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -32,6 +32,7 @@ def test_defaults() -> None:
     assert (s.PORT, s.MOBPROC_SCOPE, s.STATUS_POLL_SECONDS, s.DEFAULT_REGION, s.LOG_LEVEL) == (
         3000, "MOBPROC", 60.0, "US", "INFO")
     assert s.DATABASE_URL == "sqlite+aiosqlite:///./mobproc-bot.db"
+    assert s.LOG_FORMAT == "text"
     assert s.SLACK_API_URL == "https://slack.com/api/"
     assert s.use_simulator and not s.slack_configured and not s.socket_mode
 
@@ -62,6 +63,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     ({"PORT": "web"}, "PORT"),
     ({"STATUS_POLL_SECONDS": "0"}, "STATUS_POLL_SECONDS"),
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
 ])
 def test_bad_settings_name_themselves_in_one_line(overrides: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError) as failure:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from bot.metrics import BotMetrics
 from bot.mobproc import assumed
 from bot.mobproc.errors import (
     MobProcAuthError,
@@ -23,6 +24,7 @@ from bot.mobproc.errors import (
     MobProcRefused,
     MobProcUnavailable,
 )
+from bot.mobproc.metering import MeteredHttpClient
 from bot.mobproc.models import (
     AcknowledgementsResponse,
     ApprovalRequest,
@@ -153,9 +155,13 @@ class MobProcClient:
 
     def __init__(self, config: MobProcConfig, *,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 metrics: BotMetrics | None = None) -> None:
         self.config = config
-        self._http = httpx.AsyncClient(timeout=config.timeout_seconds, transport=transport)
+        self._http = httpx.AsyncClient(timeout=config.timeout_seconds, transport=transport) \
+            if metrics is None else MeteredHttpClient(
+                metrics, base_url=config.base_url, token_url=config.token_url,
+                timeout=config.timeout_seconds, transport=transport)
         self._tokens = TokenManager(config, self._http, clock)
         self._base = config.base_url.rstrip("/")
 
