@@ -3,10 +3,15 @@ Prometheus scrapes it (text format, parsed with prometheus-client's own parser).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.domain import RequestState
+from bot.metrics import BotMetrics
 from bot.mobproc.metering import endpoint_of
 from bot.runtime import RunningBot, start_bot
 from bot.simulator.server import RunningSimulator
@@ -16,6 +21,7 @@ from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, REQUESTER, BotFactory, Clock, DriverFactory, bot_settings
 from tests.flow import approved_order, open_form, pending_order
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -188,3 +194,30 @@ def test_endpoint_labels_are_a_short_fixed_list() -> None:
                        token) == "GET /assets/services/{id}"
     assert endpoint_of("POST", f"{base}/orders?confirm=true", base, token) == "POST /orders"
     assert endpoint_of("POST", token, base, token) == "POST token"
+
+
+async def test_the_readme_documents_exactly_the_metrics_served(bot: RunningBot) -> None:
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{bot.url}/metrics")).text
+    # prometheus-client's ``_created`` timestamps are its own, not ours to document.
+    served = {family.name for family in text_string_to_metric_families(text)
+              if not family.name.endswith("_created")}
+    readme = README.read_text()
+    documented = {name.removesuffix("_total")
+                  for name in re.findall(r"^\| `(mobproc_bot_\w+)` \|", readme, re.M)}
+    assert served == documented
+
+
+async def test_a_database_outage_still_serves_the_replicas_own_counters(tmp_path: Path) -> None:
+    metrics = BotMetrics()
+    metrics.follower_round(0.5, ok=True)
+    broken = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'bot.db'}")
+    try:
+        text = (await metrics.scrape(broken)).decode()
+    finally:
+        await broken.dispose()
+    samples = {(s.name, frozenset(s.labels.items())): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    assert value(samples, "mobproc_bot_database_up") == 0
+    assert value(samples, "mobproc_bot_follower_rounds_total", outcome="ok") == 1
+    assert not any(name.startswith("mobproc_bot_outbox") for name, _ in samples)
