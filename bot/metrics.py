@@ -12,7 +12,14 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,7 +28,6 @@ from bot.storage.figures import DatabaseFigures, read_figures
 
 log = logging.getLogger(__name__)
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # People decide within minutes to days; MobProc completes orders within hours to days.
 HUMAN_BUCKETS = (60, 300, 900, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 72 * 3600, 168 * 3600)
 CALL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -63,6 +69,10 @@ class DatabaseCollector(Collector):
 
     def _age(self, since: datetime | None) -> float:
         return max((self.read_at - since).total_seconds(), 0.0) if since else 0.0
+
+
+# What generate_latest writes, in whichever prometheus-client version is installed.
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 class BotMetrics:
