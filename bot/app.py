@@ -24,6 +24,7 @@ import handlers
 from bot.context import BotContext
 from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.settings import Settings
+from bot.slack_endpoint import events_handler
 from bot.slack_metering import SlackCallMeter
 from handlers.guards import problem
 
@@ -114,8 +115,8 @@ def create_web_app(app: AsyncApp, engine: AsyncEngine, port: int, signing_secret
         # would let anyone in, so there is none: only the health check.
         web_app = web.Application()
     else:
-        web_app = app.web_app(path=SLACK_EVENTS_PATH, port=port)
-        web_app.middlewares.append(payload_guard(signing_secret))
+        web_app = web.Application(middlewares=[payload_guard(signing_secret)])
+        web_app.router.add_post(SLACK_EVENTS_PATH, events_handler(app))
 
     async def healthz(_request: web.Request) -> web.Response:
         try:

@@ -1,0 +1,32 @@
+"""A slash command whose text contains the word "payload" is a command like any other.
+
+Bolt's own body parser takes any form body containing that word for an interaction and
+answers 404; the bot's endpoint reads form bodies by their keys.
+"""
+
+from __future__ import annotations
+
+from bot.runtime import RunningBot
+from bot.slack_endpoint import parse_form
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from tests.conftest import REQUESTER
+from tests.flow import all_text, open_form, submit_form
+
+
+async def test_a_command_mentioning_payload_opens_the_form_and_goes_through(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    view = await open_form(driver, slack, "/suspend-line",
+                           "404-555-3104 ask the payload team; payload=none")
+    assert view["private_metadata"]
+    assert "(404) 555-3104" in all_text(view)
+    channel, ts = await submit_form(driver, slack, view)
+    request = await bot.ctx.repo.get_by_message(channel, ts)
+    assert request is not None and request.requester_id == REQUESTER
+
+
+def test_form_bodies_are_read_by_their_keys() -> None:
+    assert parse_form("command=%2Fsuspend-line&text=the+payload+team") == {
+        "command": "/suspend-line", "text": "the payload team"}
+    assert parse_form("payload=%7B%22type%22%3A%22block_actions%22%7D") == {
+        "type": "block_actions"}
