@@ -28,7 +28,15 @@ from blocks.text import (
     section,
     truncate,
 )
-from bot.domain import ORDER_KINDS, FieldInput, FormInput, OrderForm, OrderKind
+from bot.domain import (
+    ORDER_KINDS,
+    FieldInput,
+    FormInput,
+    LineRequest,
+    OrderForm,
+    OrderKind,
+    RequestState,
+)
 from bot.mobproc.models import Choice, PropertyDefinition
 
 # A long instruction field gets a multi-line box.
@@ -60,6 +68,46 @@ def error_view(kind: OrderKind, message: str) -> dict[str, Any]:
         context(f"Nothing was ordered. Run `{kind.command}` again when you're ready."
                 if kind.command else "Nothing was ordered."),
     ])
+
+
+def checking_view(kind: OrderKind) -> dict[str, Any]:
+    """The answer to a submission MobProc hasn't confirmed within Slack's 3 s."""
+    return _modal(kind, [
+        section(":hourglass_flowing_sand: MobProc is checking your order. This view shows "
+                "the result in a moment: the confirmation, or what to change."),
+        context("You can close it: once MobProc confirms, the request goes to the approvers "
+                "and I'll send you a link to it."),
+    ])
+
+
+def _where(channel: str | None) -> str:
+    return f"<#{channel}>" if channel and channel.startswith(("C", "G")) else "the approvers"
+
+
+def sent_view(req: LineRequest, approval_channel: str | None) -> dict[str, Any]:
+    """MobProc confirmed (after the checking view): the request goes for approval."""
+    return _modal(req.kind, [
+        section(f":white_check_mark: MobProc confirmed the order. Your request to "
+                f"*{req.kind.verb}* the line is going to {_where(approval_channel)} for "
+                "approval; I'll send you a link to it."),
+        context(f"Reference `{escape_mrkdwn(req.external_order_number)}`"),
+    ])
+
+
+def already_sent_view(req: LineRequest, approval_channel: str | None) -> dict[str, Any]:
+    """A repeated submit of a form whose request is past the form: where it is."""
+    if req.state is RequestState.PENDING and req.approval_permalink:
+        where = f"<{req.approval_permalink}|its approval request> in {_where(req.approval_channel)}"
+        text = f":inbox_tray: This request was already sent. It waits for an approver: {where}."
+    elif req.state is RequestState.PENDING:
+        text = (":inbox_tray: This request was already sent. It is being posted to "
+                f"{_where(req.approval_channel or approval_channel)} for approval; I'll send "
+                "you a link to it.")
+    else:
+        text = (f":information_source: This request was already sent and is now "
+                f"*{req.state.value}*. `/line-status` shows where it is.")
+    return _modal(req.kind, [section(text), context(
+        f"Reference `{escape_mrkdwn(req.external_order_number)}`. Nothing was sent twice.")])
 
 
 def order_form_view(form: OrderForm, *, entered: FormInput | None = None,

@@ -44,3 +44,30 @@ def already_decided(req: LineRequest) -> dict[str, Any]:
         RequestState.PENDING else ""
     return _message(f":information_source: This request {_STATE_TEXT[req.state]}{who}. "
                     "Nothing was changed.")
+
+
+def _approval_fix(channel: str, error: str) -> str:
+    """What will make posting the approval message work, for the error Slack gave."""
+    where = f"<#{channel}>" if channel.startswith(("C", "G")) else "the approval channel"
+    if error == "not_in_channel":
+        return (f"I'm not a member of {where}, where approval requests go. Invite me there "
+                "with `/invite @mobproc-bot`, then run the command again.")
+    if error in ("channel_not_found", "is_archived"):
+        return (f"The approval channel ({channel}) doesn't exist or is archived. Ask whoever "
+                "runs the bot to set APPROVAL_CHANNEL to a channel in use, then run the "
+                "command again.")
+    if error in ("invalid_auth", "account_inactive", "token_revoked", "not_authed"):
+        return ("My Slack token isn't valid any more. Ask whoever runs the bot to reinstall "
+                "the app and update SLACK_BOT_TOKEN.")
+    if error in ("missing_scope", "restricted_action"):
+        return (f"I'm not allowed to post in {where} ({error}). Ask a workspace admin to "
+                "allow it, or to set APPROVAL_CHANNEL to a channel I may post in.")
+    return (f"Slack refused the approval message ({error}). Ask whoever runs the bot to "
+            "look at its logs.")
+
+
+def approval_refused(req: LineRequest, channel: str, error: str) -> dict[str, Any]:
+    """Slack refused the approval message for good: the request is cancelled."""
+    return _message(f":warning: I couldn't post your request to {req.kind.verb} the line for "
+                    f"approval, so it was cancelled and nothing was ordered. "
+                    f"{_approval_fix(channel, escape_mrkdwn(error))}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.approval_posts import ApprovalPosts
 from bot.coalesce import Coalescer
 from bot.helpdesk import HelpdeskService
 from bot.orders import OrderService
@@ -23,3 +24,4 @@ class BotContext:
     visitors: HomeVisitors
     # Homes to publish again: people are marked, and each Home goes out once per burst.
     homes: Coalescer
+    approvals: ApprovalPosts

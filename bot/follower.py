@@ -46,8 +46,11 @@ class StatusFollower:
     def __init__(self, orders: OrderService, mobproc: MobProcClient, repo: RequestRepository,
                  outbox: OutboxSender, render: Renderers, *, poll_seconds: float,
                  on_changed: Callable[[LineRequest], Awaitable[None]] | None = None,
-                 metrics: BotMetrics | None = None) -> None:
+                 metrics: BotMetrics | None = None,
+                 repair: Callable[[], Awaitable[object]] | None = None) -> None:
         self._metrics = metrics
+        # Each round first re-queues approval messages a crash left unposted.
+        self._repair = repair
         self._on_changed = on_changed
         self._orders = orders
         self._mobproc = mobproc
@@ -107,6 +110,8 @@ class StatusFollower:
                 with log_context(request_id=request.id, order_id=request.order_id):
                     await self._check(request)
             changed.update(await self._queue_changes())
+            if self._repair is not None:
+                await self._repair()
             await self._outbox.deliver()
             if self._on_changed is not None:
                 for request in changed.values():

@@ -1,17 +1,26 @@
 """Delivers queued Slack calls: once each, in order per request, surviving outages and
-restarts. Calls are queued in the same transaction as the change they report."""
+restarts. Calls are queued in the same transaction as the change they report.
+
+Posts are paced per channel as Slack limits them (about one a second, short bursts
+allowed). A 429 holds that channel for its ``Retry-After`` and the call stays queued: a rate
+limit never drops a call. Only Slack's permanent refusals take a call out of the queue.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.log_context import log_context
-from bot.storage.repository import RequestRepository
+from bot.storage.repository import QueuedCall, RequestRepository
 
 log = logging.getLogger(__name__)
 
@@ -19,52 +28,205 @@ log = logging.getLogger(__name__)
 PERMANENT = {"invalid_blocks", "invalid_arguments", "channel_not_found", "not_in_channel",
              "message_not_found", "is_archived", "thread_not_found", "cant_update_message",
              "msg_too_long", "no_text", "invalid_auth", "account_inactive", "token_revoked",
-             "missing_scope", "not_authed"}
+             "missing_scope", "not_authed", "restricted_action", "user_not_found"}
+# The purpose of the one call per request that posts its approval message.
+APPROVAL = "approval"
+# Slack: about one message a second per channel, short bursts allowed.
+POSTS_PER_SECOND = 1.0
+POST_BURST = 3
+# When Slack says 429 without a Retry-After.
+DEFAULT_RETRY_AFTER = 1.0
+
+Posted = Callable[[str], Awaitable[None]]
+Refused = Callable[[str, str], Awaitable[None]]
+
+
+class _Pace:
+    """A channel's allowance: a token bucket, and a hold after a 429."""
+
+    def __init__(self, now: float) -> None:
+        self.tokens, self.at, self.hold_until = float(POST_BURST), now, 0.0
+
+    def wait(self, now: float) -> float:
+        """Seconds until a post may go (0: now)."""
+        self.tokens = min(POST_BURST, self.tokens + (now - self.at) * POSTS_PER_SECOND)
+        self.at = now
+        if now < self.hold_until:
+            return self.hold_until - now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / POSTS_PER_SECOND
+
+    def spend(self) -> None:
+        self.tokens -= 1
 
 
 class OutboxSender:
     def __init__(self, repo: RequestRepository, client: AsyncWebClient, *,
-                 claim_seconds: float = 60.0) -> None:
+                 claim_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._repo = repo
         self._client = client
         self._claim_seconds = claim_seconds
+        self._clock = clock
         self._lock = asyncio.Lock()
+        self._paces: dict[str, _Pace] = {}
+        self._wake: asyncio.TimerHandle | None = None
+        self._wake_task: asyncio.Task[Any] | None = None
+        self._closed = False
+        self._follow_ups: set[asyncio.Future[None]] = set()
+        # What follows an approval message's fate (told by the handlers, which render).
+        self.on_approval_posted: Posted | None = None
+        self.on_approval_refused: Refused | None = None
+
+    async def aclose(self, grace_seconds: float = 10.0) -> None:
+        if self._follow_ups:
+            await asyncio.wait(set(self._follow_ups), timeout=grace_seconds)
+        self._closed = True
+        if self._wake is not None:
+            self._wake.cancel()
+        if self._wake_task is not None:
+            self._wake_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._wake_task
 
     async def deliver(self) -> int:
-        """Send what is queued; returns how many calls went out."""
+        """Send what is queued and may go now; returns how many calls went out. Calls held
+        back by pacing go out on their own, as soon as their channel allows."""
         async with self._lock:
             sent = 0
             blocked: set[str] = set()
+            next_try: float | None = None
             stale = datetime.now(UTC) - timedelta(seconds=self._claim_seconds)
             for call in await self._repo.queued_calls():
+                if self._closed:
+                    break
                 if call.request_id in blocked:
                     continue  # an earlier call for this request is not out yet: keep order
+                channel = _paced_channel(call)
+                if channel is not None:
+                    wait = self._pace(channel).wait(self._clock())
+                    if wait > 0:
+                        blocked.add(call.request_id)
+                        next_try = wait if next_try is None else min(next_try, wait)
+                        continue
                 if not await self._repo.claim_call(call.id, stale):
                     blocked.add(call.request_id)  # another sender has it
                     continue
-                try:
-                    with log_context(request_id=call.request_id):
-                        await self._client.api_call(call.method, json=call.args)
-                except SlackApiError as exc:
-                    error = str(exc.response.get("error") or exc.response.status_code)
-                    if error in PERMANENT:
-                        log.error("Slack refused %s for request %s for good (%s); dropped",
-                                  call.method, call.request_id, error)
-                        await self._repo.call_done(call.id, error=error)
-                        continue
-                    await self._fail(call.id, call.request_id, call.method, error, blocked)
-                    continue
-                except Exception as exc:  # connection trouble: try again next round
-                    await self._fail(call.id, call.request_id, call.method,
-                                     type(exc).__name__, blocked)
-                    continue
-                await self._repo.call_done(call.id)
-                sent += 1
+                if channel is not None:
+                    self._pace(channel).spend()
+                if await self._send(call, channel):
+                    sent += 1
+                else:
+                    blocked.add(call.request_id)
+                    if channel is not None:
+                        wait = self._pace(channel).wait(self._clock())
+                        if wait > 0:
+                            next_try = wait if next_try is None else min(next_try, wait)
+            if next_try is not None:
+                self._deliver_after(next_try)
             return sent
 
-    async def _fail(self, call_id: int, request_id: str, method: str, error: str,
-                    blocked: set[str]) -> None:
-        log.warning("Slack %s for request %s failed (%s); will retry", method, request_id,
-                    error)
-        await self._repo.call_failed(call_id, error)
-        blocked.add(request_id)
+    async def _send(self, call: QueuedCall, channel: str | None) -> bool:
+        """Make one call; True if it left the queue (sent, or refused for good)."""
+        try:
+            with log_context(request_id=call.request_id):
+                answer = await self._client.api_call(call.method, json=call.args)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            if exc.response.status_code == 429 or error == "ratelimited":
+                self._hold(channel, exc.response.headers)
+                await self._fail(call, error)
+                return False
+            if error in PERMANENT:
+                await self._refused(call, error)
+                return True
+            await self._fail(call, error)
+            return False
+        except Exception as exc:  # connection trouble: try again next round
+            await self._fail(call, type(exc).__name__)
+            return False
+        if call.purpose == APPROVAL:
+            await self._repo.approval_posted(call.id, call.request_id,
+                                             str(answer.get("channel")), str(answer.get("ts")))
+            await self._after(self.on_approval_posted, call.request_id)
+        else:
+            await self._repo.call_done(call.id)
+        return True
+
+    async def _refused(self, call: QueuedCall, error: str) -> None:
+        log.error("Slack refused %s for request %s for good (%s); dropped", call.method,
+                  call.request_id, error)
+        if call.purpose != APPROVAL:
+            await self._repo.call_done(call.id, error=error)
+            return
+        if await self._repo.approval_refused(call.id, call.request_id, error):
+            await self._after(self.on_approval_refused, call.request_id, error)
+
+    async def _after(self, hook: Callable[..., Awaitable[None]] | None, *args: str) -> None:
+        """Run what follows an approval message beside the queue, not in it: its own Slack
+        calls must not hold back other channels' posts. It may queue more calls, so a new
+        round follows."""
+        if hook is None:
+            return
+
+        async def follow() -> None:
+            try:
+                await hook(*args)
+            except Exception:  # what follows must not stop the queue
+                log.warning("Follow-up of the approval message of %s failed", args[0],
+                            exc_info=True)
+            self._deliver_after(0.0)
+
+        task = asyncio.ensure_future(follow())
+        self._follow_ups.add(task)
+        task.add_done_callback(self._follow_ups.discard)
+
+    def _pace(self, channel: str) -> _Pace:
+        pace = self._paces.get(channel)
+        if pace is None:
+            pace = self._paces[channel] = _Pace(self._clock())
+        return pace
+
+    def _hold(self, channel: str | None, headers: Any) -> None:
+        if channel is None:
+            return
+        try:
+            retry_after = float((headers or {}).get("Retry-After") or DEFAULT_RETRY_AFTER)
+        except (TypeError, ValueError):
+            retry_after = DEFAULT_RETRY_AFTER
+        pace = self._pace(channel)
+        pace.hold_until = max(pace.hold_until, self._clock() + retry_after)
+
+    def _deliver_after(self, seconds: float) -> None:
+        """One timer for the soonest channel to open again."""
+        if self._closed or (self._wake is not None and not self._wake.cancelled()
+                            and self._wake.when() <= asyncio.get_running_loop().time()
+                            + seconds):
+            return
+        if self._wake is not None:
+            self._wake.cancel()
+        loop = asyncio.get_running_loop()
+        self._wake = loop.call_later(seconds, self._start_wake)
+
+    def _start_wake(self) -> None:
+        self._wake = None
+        if not self._closed:
+            self._wake_task = asyncio.ensure_future(self._wake_up())
+
+    async def _wake_up(self) -> None:
+        try:
+            await self.deliver()
+        except Exception:  # the next round (follower or new call) tries again
+            log.warning("Delivering paced Slack calls failed", exc_info=True)
+
+    async def _fail(self, call: QueuedCall, error: str) -> None:
+        log.warning("Slack %s for request %s failed (%s); will retry", call.method,
+                    call.request_id, error)
+        await self._repo.call_failed(call.id, error)
+
+
+def _paced_channel(call: QueuedCall) -> str | None:
+    """The channel a new message goes to (Slack's per-channel limit); None for other calls."""
+    if call.method != "chat.postMessage":
+        return None
+    channel = call.args.get("channel")
+    return str(channel) if channel else None

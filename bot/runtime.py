@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app, create_slack_client, create_web_app
+from bot.approval_posts import ApprovalPosts
 from bot.approvers import ApproverDirectory
 from bot.coalesce import Coalescer
 from bot.context import BotContext
@@ -31,6 +32,8 @@ from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simula
 from bot.storage.database import create_engine, migrate
 from bot.storage.home_visitors import HomeVisitors
 from bot.storage.repository import RequestRepository
+from handlers.approval_post import approval_call
+from handlers.approval_post import wire as wire_approval_posts
 from handlers.home_tab import people_of, publish_homes, refresh_homes
 from handlers.notify import (
     decision_messages,
@@ -86,6 +89,7 @@ class RunningBot:
         await _finish_listeners(left())
         await self.follower.stop(grace_seconds=left())
         await _flush_outbox(self.ctx, left())
+        await self.ctx.outbox.aclose(left())
         await _close_homes(self.ctx, left())
         await self._mobproc.aclose()
         await self._engine.dispose()
@@ -199,8 +203,12 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     helpdesk = HelpdeskService(orders, repo, region=settings.DEFAULT_REGION,
                                keywords=settings.order_keywords())
     homes = Coalescer(lambda users: publish_homes(ctx, client, users))
+    approvals = ApprovalPosts(repo, outbox, lambda r: approval_call(ctx, r),
+                              lease_seconds=settings.SUBMIT_LEASE_SECONDS)
     ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox,
-                     helpdesk=helpdesk, visitors=HomeVisitors(engine), homes=homes)
+                     helpdesk=helpdesk, visitors=HomeVisitors(engine), homes=homes,
+                     approvals=approvals)
+    wire_approval_posts(ctx, client)
     app = create_app(ctx, client)
     render = Renderers(decision=lambda r: decision_messages(ctx, r),
                        status=lambda c: status_messages(ctx, c),
@@ -211,7 +219,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
 
     follower = StatusFollower(orders, mobproc, repo, outbox, render,
                               poll_seconds=settings.STATUS_POLL_SECONDS,
-                              on_changed=refresh_views, metrics=metrics)
+                              on_changed=refresh_views, metrics=metrics,
+                              repair=approvals.repair)
     secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \
         else ""
     runner = web.AppRunner(create_web_app(app, engine, settings.PORT, secret,

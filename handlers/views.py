@@ -1,49 +1,63 @@
-"""The order modal's submission: validate, confirm with MobProc, post for approval."""
+"""The order modal's submission: validate, confirm with MobProc, queue for approval.
+
+Slack waits 3 s for the answer, counted from when it sent the request; the budget here is
+counted from when it arrived (not from when this listener got to run, which under load is
+later). When MobProc's confirmation can't be had in time, the answer is a "being checked"
+view; the confirmation goes on in the background (it is never cancelled, so one that
+completes is never reported as failed) and the view is updated with its result.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks import approval, helpdesk, modals, notices
+from blocks import modals, notices
 from blocks.ids import ORDER_FORM_CALLBACK
 from bot.context import BotContext
-from bot.domain import FormInput, LineRequest, OrderKind
+from bot.domain import ORDER_KINDS, FormInput, OrderKind
 from bot.mobproc.models import TransactionType
+from bot.order_form import FormErrors
 from bot.orders import ConfirmResult
-from bot.storage.repository import OutboxMessage
-from handlers.home_tab import refresh_homes_showing
+from bot.slack_endpoint import received_at
+from handlers.approval_post import approval_channel
 from handlers.slack_io import slack_error, tell_user
 from handlers.view_state import block_errors, form_input
 
 log = logging.getLogger(__name__)
 
-# Slack waits 3 s for the answer to a view submission; keep room for the reply itself.
-CONFIRM_BUDGET_SECONDS = 2.5
-SLOW = ("MobProc is slow to answer right now, so nothing was sent for approval. "
-        "Your answers are kept: press the button again in a moment.")
+# Of Slack's 3 s, counted from arrival: what the confirmation may take before the answer
+# becomes the "being checked" view (rendering and sending it need the rest).
+CONFIRM_BUDGET_SECONDS = 2.0
 # Title for a form whose stored request is gone (e.g. a forged private_metadata).
 UNKNOWN_ORDER = OrderKind(TransactionType.SUSPEND, "", "Line order", "order", "order", "ordered")
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.view(ORDER_FORM_CALLBACK)
-    async def submit_order_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-                                ) -> None:
+    async def submit_order_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                                context: AsyncBoltContext) -> None:
         view = body["view"]
         request_id = view.get("private_metadata") or ""
         user_id = body["user"]["id"]
         entered = form_input((view.get("state") or {}).get("values") or {})
-        try:
-            result = await asyncio.wait_for(ctx.orders.confirm(request_id, entered, user_id),
-                                            timeout=CONFIRM_BUDGET_SECONDS)
-        except TimeoutError:
-            result = ConfirmResult(refusal=SLOW)
+        budget = CONFIRM_BUDGET_SECONDS - (time.monotonic() - received_at(context))
+        confirming = asyncio.ensure_future(ctx.orders.confirm(request_id, entered, user_id))
+        done, _ = await asyncio.wait({confirming}, timeout=max(budget, 0.0))
+        if not done:
+            # Not in time: answer now, and show the result when it comes.
+            await ack(response_action="update", view=await _checking(ctx, request_id))
+            result = await confirming
+            await _show_later(ctx, client, view.get("id") or "", request_id, entered, user_id,
+                              result)
+            return
+        result = confirming.result()
         if result.errors:
             await ack(response_action="errors", errors=block_errors(result.errors))
             return
@@ -51,9 +65,53 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(response_action="update",
                       view=await _form_again(ctx, request_id, entered, result.refusal))
             return
+        if not result.confirmed_now:
+            # Submitted again (a double click, or after a slow answer): say where it is.
+            await ack(response_action="update", view=modals.already_sent_view(
+                result.request, approval_channel(ctx, result.request)))
+            return
         await ack()
-        if result.confirmed_now:
-            await post_for_approval(ctx, client, result.request)
+        await ctx.approvals.queue(result.request)
+
+
+async def _checking(ctx: BotContext, request_id: str) -> dict[str, Any]:
+    form = await ctx.orders.form(request_id)
+    kind = ORDER_KINDS[form.transaction_type] if form is not None else UNKNOWN_ORDER
+    return modals.checking_view(kind)
+
+
+async def _show_later(ctx: BotContext, client: AsyncWebClient, view_id: str, request_id: str,
+                      entered: FormInput, user_id: str, result: ConfirmResult) -> None:
+    """The confirmation came after the answer: queue the request for approval, and put the
+    result in the view the person has open (the form again with the problem, or the
+    confirmation)."""
+    if result.request is not None and result.confirmed_now:
+        await ctx.approvals.queue(result.request)
+    if result.errors:
+        view = await _form_again(ctx, request_id, entered, _summary(result.errors))
+    elif result.refusal or result.request is None:
+        view = await _form_again(ctx, request_id, entered, result.refusal)
+    elif result.confirmed_now:
+        view = modals.sent_view(result.request, approval_channel(ctx, result.request))
+    else:
+        view = modals.already_sent_view(result.request, approval_channel(ctx, result.request))
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        # Closed meanwhile: a refusal must still reach them; a confirmation does anyway
+        # (the link to the approval request).
+        log.info("Could not update the checked view of %s: %s", request_id, slack_error(exc))
+        if result.refusal or result.errors:
+            await tell_user(client, user_id=user_id, channel=None, message=notices.refusal(
+                f"Your line order was not sent: {result.refusal or _summary(result.errors)}"))
+
+
+def _summary(errors: FormErrors | None) -> str:
+    problems = list((errors.fields if errors else {}).values()) + \
+        list((errors.other if errors else {}).values())
+    if errors and errors.acknowledgements:
+        problems.append(errors.acknowledgements)
+    return "Please correct the form: " + " ".join(problems)
 
 
 async def _form_again(ctx: BotContext, request_id: str, entered: FormInput,
@@ -64,43 +122,3 @@ async def _form_again(ctx: BotContext, request_id: str, entered: FormInput,
         return modals.error_view(UNKNOWN_ORDER, message)
     return modals.order_form_view(form, entered=entered, error=message,
                                   region=ctx.settings.DEFAULT_REGION)
-
-
-async def post_for_approval(ctx: BotContext, client: AsyncWebClient,
-                            request: LineRequest) -> None:
-    channel = ctx.settings.APPROVAL_CHANNEL or request.origin_channel or request.requester_id
-    message = approval.approval_message(request, region=ctx.settings.DEFAULT_REGION,
-                                        warnings=await ctx.orders.warnings(request))
-    try:
-        posted = await client.chat_postMessage(channel=channel, **message)
-    except SlackApiError as exc:
-        log.warning("Could not post approval request %s in %s: %s", request.id, channel,
-                    slack_error(exc))
-        # Cancel first: when the requester reads "nothing was ordered", it is already so.
-        await ctx.orders.cancel(request.id, request.requester_id)
-        await tell_user(client, user_id=request.requester_id, channel=request.origin_channel,
-                        message=notices.refusal(
-                            "I couldn't post your request for approval in this channel "
-                            f"({slack_error(exc)}). Invite me with `/invite @mobproc-bot` or "
-                            "ask an admin to set APPROVAL_CHANNEL; nothing was ordered."))
-        return
-    await ctx.orders.attach_approval_message(request.id, posted["channel"], posted["ts"])
-    permalink: str | None = None
-    try:
-        answer = await client.chat_getPermalink(channel=posted["channel"],
-                                                message_ts=posted["ts"])
-        permalink = answer.get("permalink")
-    except SlackApiError as exc:
-        log.info("chat.getPermalink failed: %s", slack_error(exc))
-    if permalink:
-        await ctx.repo.update_fields(request.id, approval_permalink=permalink)
-    refreshed = await ctx.repo.get(request.id) or request
-    if refreshed.helpdesk_channel and refreshed.helpdesk_ts:
-        # The person who asked in the help desk follows the order in their own thread.
-        await ctx.repo.enqueue(request.id, [OutboxMessage("chat.postMessage", {
-            "channel": refreshed.helpdesk_channel, "thread_ts": refreshed.helpdesk_ts,
-            **helpdesk.waiting_summary(refreshed, region=ctx.settings.DEFAULT_REGION)})])
-        await ctx.outbox.deliver()
-    await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
-                    message=approval.requester_notice(request, permalink))
-    await refresh_homes_showing(ctx, refreshed)

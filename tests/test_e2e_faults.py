@@ -103,13 +103,17 @@ async def test_a_failing_submission_is_resumed_once_mobproc_is_back(
 async def test_slow_mobproc_during_the_modal_keeps_the_input(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
+    """MobProc answers after Slack's 3 s, and refuses: the person first reads that it is
+    being checked, then gets the form back with the refusal and their answers kept."""
     view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
     values = fill_form(view)
     values["ADDITIONAL_INSTRUCTIONS"] = "left in a taxi"
-    simulator.state.add_fault("POST", r"/orders$", delay=4.0)
+    simulator.state.add_fault("POST", r"/orders$", delay=4.0, status=400)
     answer = await driver.submit_view(REQUESTER, view, values)
-    shown = answer.json()["view"]
-    assert "slow to answer" in all_text(shown)
+    assert "checking your order" in all_text(answer.json()["view"])
+    shown = await slack.wait_for(lambda: slack.views[view["id"]]
+                                 if "told to fail" in all_text(slack.views[view["id"]])
+                                 else None)
     kept = next(b for b in shown["blocks"] if b.get("block_id") == "ADDITIONAL_INSTRUCTIONS")
     assert kept["element"]["initial_value"] == "left in a taxi"
     request = await bot.ctx.repo.get(view["private_metadata"])

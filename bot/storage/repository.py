@@ -56,6 +56,7 @@ class QueuedCall:
     method: str
     args: dict[str, Any]
     attempts: int
+    purpose: str | None = None
 
 
 class RequestRepository:
@@ -356,11 +357,70 @@ class RequestRepository:
                                       .where(StatusEventRow.id == event_id)
                                       .values(posted_at=utcnow()))
 
+    async def enqueue_once(self, request_id: str, message: OutboxMessage, purpose: str
+                           ) -> bool:
+        """Queue a call that may exist only once per request and ``purpose``; False if it was
+        queued before (by this process, another one, or an earlier run)."""
+        try:
+            async with self._sessions.begin() as session:
+                session.add(OutboxRow(request_id=request_id, method=message.method,
+                                      payload=message.args, purpose=purpose))
+            return True
+        except IntegrityError:
+            return False
+
+    async def approval_posted(self, call_id: int, request_id: str, channel: str,
+                              ts: str) -> None:
+        """The approval call went out: it leaves the queue and the request records its
+        message, in one transaction."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(OutboxRow).where(OutboxRow.id == call_id)
+                                  .values(sent_at=utcnow(), last_error=None))
+            await session.execute(
+                update(LineRequestRow)
+                .where(LineRequestRow.id == request_id, LineRequestRow.approval_ts.is_(None))
+                .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
+
+    async def approval_refused(self, call_id: int, request_id: str, error: str) -> bool:
+        """Slack refused the approval message for good: the call leaves the queue and the
+        pending request is cancelled, in one transaction; True if it was cancelled here."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(OutboxRow).where(OutboxRow.id == call_id)
+                                  .values(sent_at=utcnow(), last_error=error))
+            result = await session.execute(
+                update(LineRequestRow)
+                .where(LineRequestRow.id == request_id,
+                       LineRequestRow.state == RequestState.PENDING.value)
+                # Cancelled on the requester's behalf, as if they had withdrawn it.
+                .values(state=RequestState.CANCELLED.value,
+                        decided_by=LineRequestRow.requester_id, decided_at=utcnow(),
+                        updated_at=utcnow()))
+            cancelled = bool(result.rowcount)  # type: ignore[attr-defined]
+            if cancelled:
+                session.add(_audit_row(request_id, Audit("slack", "cancelled", {
+                    "reason": "approval message refused", "error": error})))
+            return cancelled
+
+    async def pending_without_approval_post(self, purpose: str, stale_before: datetime
+                                            ) -> list[LineRequest]:
+        """Pending requests with no approval message and none queued, untouched since
+        ``stale_before``: left by a crash, or by a version that posted it directly."""
+        queued = select(OutboxRow.id).where(OutboxRow.request_id == LineRequestRow.id,
+                                            OutboxRow.purpose == purpose)
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(LineRequestRow)
+                .where(LineRequestRow.state == RequestState.PENDING.value,
+                       LineRequestRow.approval_ts.is_(None),
+                       LineRequestRow.updated_at < stale_before, ~queued.exists())
+                .order_by(LineRequestRow.created_at))
+            return [_request(r) for r in rows]
+
     async def queued_calls(self) -> list[QueuedCall]:
         async with self._sessions() as session:
             rows = await session.scalars(select(OutboxRow).where(OutboxRow.sent_at.is_(None))
                                          .order_by(OutboxRow.id))
-            return [QueuedCall(r.id, r.request_id, r.method, r.payload, r.attempts)
+            return [QueuedCall(r.id, r.request_id, r.method, r.payload, r.attempts, r.purpose)
                     for r in rows]
 
     async def claim_call(self, call_id: int, stale_before: datetime) -> bool:

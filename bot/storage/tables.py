@@ -120,6 +120,7 @@ class OutboxRow(Base):
     """A Slack call (thread reply, message update) waiting to be made, in order."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("uq_outbox_request_purpose", "request_id", "purpose", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     request_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -130,6 +131,8 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set for a call that must exist at most once per request (the approval message).
+    purpose: Mapped[str | None] = mapped_column(String(32))
 
 
 class HelpdeskTicketRow(Base):

@@ -1,0 +1,80 @@
+"""The approval message: rendered for the outbox, and what follows its posting or refusal.
+
+Posting itself is the core's durable step (``bot.approval_posts``); these are the parts
+that speak Slack: the message, the requester's link, the help-desk thread, the Homes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks import approval, helpdesk, notices
+from bot.context import BotContext
+from bot.domain import LineRequest
+from bot.storage.repository import OutboxMessage
+from handlers.home_tab import refresh_homes_showing
+from handlers.slack_io import slack_error, tell_user
+
+log = logging.getLogger(__name__)
+
+
+def approval_channel(ctx: BotContext, request: LineRequest) -> str:
+    return ctx.settings.APPROVAL_CHANNEL or request.origin_channel or request.requester_id
+
+
+async def approval_call(ctx: BotContext, request: LineRequest) -> OutboxMessage:
+    message = approval.approval_message(request, region=ctx.settings.DEFAULT_REGION,
+                                        warnings=await ctx.orders.warnings(request))
+    return OutboxMessage("chat.postMessage",
+                         {"channel": approval_channel(ctx, request), **message})
+
+
+def wire(ctx: BotContext, client: AsyncWebClient) -> None:
+    """Tell the outbox what follows an approval message's posting or refusal."""
+
+    async def posted(request_id: str) -> None:
+        await approval_posted(ctx, client, request_id)
+
+    async def refused(request_id: str, error: str) -> None:
+        await approval_refused(ctx, client, request_id, error)
+
+    ctx.outbox.on_approval_posted = posted
+    ctx.outbox.on_approval_refused = refused
+
+
+async def approval_posted(ctx: BotContext, client: AsyncWebClient, request_id: str) -> None:
+    request = await ctx.repo.get(request_id)
+    if request is None or not request.approval_channel or not request.approval_ts:
+        return
+    permalink: str | None = None
+    try:
+        answer = await client.chat_getPermalink(channel=request.approval_channel,
+                                                message_ts=request.approval_ts)
+        permalink = answer.get("permalink")
+    except SlackApiError as exc:
+        log.info("chat.getPermalink failed: %s", slack_error(exc))
+    if permalink:
+        await ctx.repo.update_fields(request.id, approval_permalink=permalink)
+        request = request.model_copy(update={"approval_permalink": permalink})
+    if request.helpdesk_channel and request.helpdesk_ts:
+        # The person who asked in the help desk follows the order in their own thread.
+        await ctx.repo.enqueue(request.id, [OutboxMessage("chat.postMessage", {
+            "channel": request.helpdesk_channel, "thread_ts": request.helpdesk_ts,
+            **helpdesk.waiting_summary(request, region=ctx.settings.DEFAULT_REGION)})])
+    await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
+                    message=approval.requester_notice(request, permalink))
+    await refresh_homes_showing(ctx, request)
+
+
+async def approval_refused(ctx: BotContext, client: AsyncWebClient, request_id: str,
+                           error: str) -> None:
+    request = await ctx.repo.get(request_id)
+    if request is None:
+        return
+    await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
+                    message=notices.approval_refused(request, approval_channel(ctx, request),
+                                                     error))
+    await refresh_homes_showing(ctx, request)
