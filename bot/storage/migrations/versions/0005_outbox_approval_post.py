@@ -1,14 +1,14 @@
 """Outbox calls may have a purpose; one approval post per request at most.
 
 Revision ID: outbox_approval_post
-Revises: 0004_home_visitors
+Revises: mobproc_approvals_0001
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "outbox_approval_post"
-down_revision = "0004_home_visitors"
+down_revision = "mobproc_approvals_0001"
 branch_labels = None
 depends_on = None
 
