@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -41,7 +41,21 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+# Any fixed number: the PostgreSQL advisory lock every replica's migration takes.
+_MIGRATION_LOCK = 0x6D6F6270  # "mobp"
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision."""
+    """Bring the schema to the newest revision. Replicas starting together each call this:
+    the first to lock the database migrates it, the others wait and then find it done."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held until this transaction ends; PostgreSQL's DDL is transactional.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": _MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            # The write lock up front (waiting up to the connect timeout for another
+            # replica's), and it makes the DDL below one transaction: the driver would
+            # otherwise run each statement on its own.
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
         await connection.run_sync(_upgrade)
