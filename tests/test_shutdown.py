@@ -4,6 +4,7 @@ and exits 0; nothing is lost or doubled, even when the grace runs out."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.domain import RequestState
@@ -113,3 +114,33 @@ async def _refusing(process: BotProcess) -> bool:
 async def _submitted(bot: RunningBot, channel: str, ts: str):  # type: ignore[no-untyped-def]
     request = await bot.ctx.repo.get_by_message(channel, ts)
     return request if request is not None and request.state is RequestState.SUBMITTED else None
+
+
+async def test_stopping_in_socket_mode_closes_the_socket_first_and_finishes_the_click(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    first = await start_test_bot()
+    _, channel, ts = await pending_order(driver_for(first), slack)
+    await first.stop()
+    bot = await start_test_bot(SLACK_APP_TOKEN=slack.app_token, SLACK_SIGNING_SECRET=None,
+                               SUBMIT_LEASE_SECONDS=30)
+    await eventually(lambda: slack.socket_connected)
+    simulator.state.add_fault("POST", r"/orders$", hold_after_processing=2.0)
+    message = slack.messages[(channel, ts)]
+    button = next(e for b in message["blocks"] if b["type"] == "actions"
+                  for e in b["elements"] if e["action_id"] == "approve_request")
+    await slack.socket_send("interactive", {
+        "type": "block_actions", "user": {"id": APPROVER, "team_id": "T0TEST"},
+        "team": {"id": "T0TEST"}, "api_app_id": "AFAKE", "trigger_id": slack.issue_trigger_id(),
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel},
+        "channel": {"id": channel}, "message": message,
+        "actions": [{"type": "button", "action_id": "approve_request", "block_id": "decision",
+                     "value": button["value"], "action_ts": "1700000000.000001"}]})
+    await eventually(lambda: submitted_orders(simulator))
+
+    stopping = asyncio.create_task(bot.stop())  # what SIGTERM runs
+    await eventually(lambda: not slack.socket_connected, within=5)
+    assert not stopping.done() and replies(slack, channel, ts) == []
+    await stopping
+    assert len(submitted_orders(simulator)) == 1
+    assert len(replies(slack, channel, ts)) == 1 and "is placed" in replies(slack, channel, ts)[0]
