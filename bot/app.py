@@ -7,6 +7,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -31,18 +32,27 @@ from handlers.guards import problem
 log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
+SLACK_TIMEOUT_SECONDS = 30  # slack-sdk's own default
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 
 
-def create_slack_client(settings: Settings, metrics: BotMetrics | None = None
-                        ) -> AsyncWebClient:
+def create_slack_session() -> aiohttp.ClientSession:
+    """One HTTP session for every Slack Web API call (Bolt's per-request clients share it):
+    without it slack-sdk opens, and against real Slack handshakes, a connection per call."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_SECONDS))
+
+
+def create_slack_client(settings: Settings, metrics: BotMetrics | None = None,
+                        session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
     # The meter goes first: it sees every attempt, then leaves the decision to the others.
     meter = [SlackCallMeter(metrics)] if metrics is not None else []
     return AsyncWebClient(
         token=token,
         base_url=settings.SLACK_API_URL,
+        session=session,
+        timeout=SLACK_TIMEOUT_SECONDS,
         retry_handlers=[
             *meter,
             AsyncConnectionErrorRetryHandler(max_retry_count=2),

@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import create_app, create_slack_client, create_web_app
+from bot.app import create_app, create_slack_client, create_slack_session, create_web_app
 from bot.approval_posts import ApprovalPosts
 from bot.approvers import ApproverDirectory
 from bot.coalesce import Coalescer
@@ -91,6 +91,8 @@ class RunningBot:
         await _flush_outbox(self.ctx, left())
         await self.ctx.outbox.aclose(left())
         await _close_homes(self.ctx, left())
+        if self.client.session is not None:
+            await self.client.session.close()
         await self._mobproc.aclose()
         await self._engine.dispose()
         if self.simulator is not None:
@@ -185,7 +187,7 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     metrics = BotMetrics()  # this bot's own registry
     mobproc = MobProcClient(mobproc_config(settings, simulator), metrics=metrics)
     repo = RequestRepository(engine)
-    client = create_slack_client(settings, metrics)
+    client = create_slack_client(settings, metrics, create_slack_session())
 
     async def group_members(group_id: str) -> list[str]:
         answer = await client.usergroups_users_list(usergroup=group_id)

@@ -159,6 +159,8 @@ class FakeSlackWebAPI:
         self.calls: list[RecordedCall] = []
         # Told of every recorded call as it happens (benchmarks wait on these, not by polling).
         self.listeners: list[Callable[[RecordedCall], None]] = []
+        # The client address and port of every connection a call came over (reuse shows).
+        self.connections: set[tuple[str, int]] = set()
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self._triggers: dict[str, float] = {}
@@ -290,6 +292,9 @@ class FakeSlackWebAPI:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer:
+            self.connections.add((str(peer[0]), int(peer[1])))
         args = await _decode(request)
         failure = next((f for f in self._failures if f.method == method), None)
         if failure is not None:
