@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import secrets
 import socket
@@ -432,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=120.0,
                         help="seconds a flow may take before it counts as not finished")
     args = parser.parse_args(argv)
+    # A confirmation the bot gave up waiting for closes its connection to the simulator;
+    # aiohttp would print each as a traceback here. The table says what was lost.
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     if args.people or args.latency or args.slack_rate_limits:
         runs = [(p, lat, args.slack_rate_limits) for lat in (args.latency or [1.0])
                 for p in (args.people or [50])]
