@@ -103,3 +103,19 @@ async def test_a_second_engine_sees_everything(database_url: str, repo: RequestR
         assert again is not None and again.id == "r1"
     finally:
         await other.dispose()
+
+
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only")
+    from sqlalchemy import text
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
+            waits = (await connection.execute(text("PRAGMA busy_timeout"))).scalar()
+        assert mode == "wal"
+        assert waits is not None and waits >= 5000
+    finally:
+        await engine.dispose()

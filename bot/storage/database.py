@@ -14,16 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+# How long a SQLite writer waits for another (process or connection) to finish.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # Wait for a lock instead of failing when two processes share one file.
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Readers never wait for the writer, and a commit appends to the log instead of
+            # rewriting pages; the busy timeout is set again here, explicitly, for all
+            # drivers.
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
             cursor.close()
 
         return engine
