@@ -341,8 +341,8 @@ async def run_row(people: int, latency: float, limit: float, rate_limits: bool) 
             stats = ProcessStats(bot.pid)
             warm = await one_flow(people, driver, api, watcher, simulator,
                                   _set(asyncio.Event()), limit)
-            if not warm.finished:
-                raise RuntimeError(f"the warm-up flow failed: {warm.problem}")
+            if not warm.finished:  # still measured: the burst shows the same problem
+                print(f"  the warm-up flow did not finish: {warm.problem}", file=sys.stderr)
             start = asyncio.Event()
             cpu_before = await _settled(stats)
             began = time.monotonic()
@@ -445,7 +445,11 @@ def main(argv: list[str] | None = None) -> int:
     for people, latency, limits in runs:
         print(f"… {people} people at once, MobProc at {latency:g} s"
               f"{', Slack rate limits on' if limits else ''}", file=sys.stderr)
-        row = asyncio.run(run_row(people, latency, args.limit, limits))
+        try:
+            row = asyncio.run(run_row(people, latency, args.limit, limits))
+        except Exception as exc:  # one broken row must not lose the others' figures
+            print(f"  this row failed: {exc!r}", file=sys.stderr)
+            continue
         if row.problems:
             print(f"  unfinished: {dict(row.problems)}", file=sys.stderr)
         print(f"  {row.wall_seconds:.1f} s, bot CPU {row.cpu_seconds:.2f} s", file=sys.stderr)
