@@ -168,10 +168,10 @@ class OrderService:
 
     async def confirm(self, request_id: str, entered: FormInput, user_id: str) -> ConfirmResult:
         bind(request_id=request_id)
-        request = await self.repo.get(request_id)
-        form = await self.repo.get_form(request_id)
-        if request is None or form is None:
+        found = await self.repo.get_with_form(request_id)
+        if found is None:
             return ConfirmResult(refusal="This form has expired. Please run the command again.")
+        request, form = found
         if request.enterer != user_id:
             return ConfirmResult(refusal="Only the person who opened this form can submit it.")
         if request.state is not RequestState.DRAFT:
@@ -189,11 +189,13 @@ class OrderService:
             await self.repo.audit(request_id, Audit(user_id, "error", {
                 "step": "confirmation", "message": exc.message, "mobprocErrorId": exc.error_id}))
             return ConfirmResult(refusal=exc.message)
-        moved = await self.repo.save_confirmation(
+        confirmed = await self.repo.save_confirmation(
             request_id, properties=result.properties,
             acknowledged=[a.id for a in result.acknowledgements], confirmation=confirmation,
             actor=user_id)
-        return ConfirmResult(request=await self.repo.get(request_id), confirmed_now=moved)
+        if confirmed is not None:
+            return ConfirmResult(request=confirmed, confirmed_now=True)
+        return ConfirmResult(request=await self.repo.get(request_id))
 
     async def warnings(self, request: LineRequest) -> list[ApprovalWarning]:
         """What the approver should check first (holder, another open order on the line)."""
@@ -208,9 +210,13 @@ class OrderService:
 
     # --- decisions ------------------------------------------------------------------
 
-    async def approve(self, request_id: str, user_id: str) -> Decision:
+    async def approve(self, request_id: str, user_id: str, *,
+                      known: LineRequest | None = None) -> Decision:
+        """``known``: the request as the caller just read it, to spare a read. Only what
+        never changes (who asked) is taken from it; the state change itself is conditional."""
         bind(request_id=request_id)
-        request = await self.repo.get(request_id)
+        request = known if known is not None and known.id == request_id else \
+            await self.repo.get(request_id)
         if request is None:
             return Decision(DecisionOutcome.NOT_FOUND)
         reason = await self._approval_refusal(request, user_id)

@@ -38,13 +38,13 @@ class Submission:
 
     async def submit(self, request_id: str) -> LineRequest:
         """Place an approved order with MobProc, once."""
-        moved = await self.repo.transition(request_id, [RequestState.APPROVED],
-                                           RequestState.SUBMITTING,
-                                           audit=Audit("bot", "submitting"))
-        request = await self.repo.get(request_id)
-        assert request is not None
-        if not moved:  # someone else is submitting it, or it is already placed
-            return request
+        request = await self.repo.move(request_id, [RequestState.APPROVED],
+                                       RequestState.SUBMITTING,
+                                       audit=Audit("bot", "submitting"))
+        if request is None:  # someone else is submitting it, or it is already placed
+            current = await self.repo.get(request_id)
+            assert current is not None
+            return current
         # This call made it SUBMITTING, so nothing can have been sent for it yet: no lookup,
         # which also keeps the first submission independent of the assumed lookup endpoint.
         return await self._place(request, may_exist=False)
@@ -124,12 +124,13 @@ class Submission:
     async def _record_order(self, request: LineRequest, order: Order) -> LineRequest:
         bind(order_id=order.orderId)
         segments = {s.orderSegmentId: s.status or "" for s in order.segments}
-        await self.repo.transition(request.id, [RequestState.SUBMITTING], RequestState.SUBMITTED,
-                                   order_id=order.orderId, order_status=order.status, error=None,
-                                   segment_statuses_json=segments,
-                                   audit=Audit("mobproc", "submitted", {
-                                       "orderId": order.orderId, "status": order.status}))
+        placed = await self.repo.move(request.id, [RequestState.SUBMITTING],
+                                      RequestState.SUBMITTED, order_id=order.orderId,
+                                      order_status=order.status, error=None,
+                                      segment_statuses_json=segments,
+                                      audit=Audit("mobproc", "submitted", {
+                                          "orderId": order.orderId, "status": order.status}))
         log.info("Request %s placed as MobProc order %s", request.id, order.orderId)
-        refreshed = await self.repo.get(request.id)
+        refreshed = placed or await self.repo.get(request.id)
         assert refreshed is not None
         return refreshed

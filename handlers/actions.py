@@ -86,7 +86,7 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
     if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, message_ts):
         decision = Decision(DecisionOutcome.NOT_FOUND)
     else:
-        decision = await decide(ctx, request_id, user_id, verb)
+        decision = await decide(ctx, request_id, user_id, verb, known=stored)
     if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \
             decision.request is not None and decision.request.decided_by == user_id:
         return  # Slack resending this person's own click: they already saw the result

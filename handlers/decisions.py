@@ -8,14 +8,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
 from bot.context import BotContext
+from bot.domain import LineRequest
 from bot.orders import Decision, DecisionOutcome
 from handlers.home_tab import refresh_homes_showing
 from handlers.notify import publish_decision
 
 
-async def decide(ctx: BotContext, request_id: str, user_id: str, verb: str) -> Decision:
+async def decide(ctx: BotContext, request_id: str, user_id: str, verb: str, *,
+                 known: LineRequest | None = None) -> Decision:
     if verb == "approve":
-        return await ctx.orders.approve(request_id, user_id)
+        return await ctx.orders.approve(request_id, user_id, known=known)
     return await ctx.orders.cancel(request_id, user_id)
 
 

@@ -119,3 +119,47 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database_url: str) ->
         assert waits is not None and waits >= 5000
     finally:
         await engine.dispose()
+
+
+async def test_stored_json_is_parsed_once_and_never_served_stale(
+        repo: RequestRepository) -> None:
+    from bot.mobproc.models import OrderConfirmation, PropertyValueGroup
+
+    await draft(repo)
+    first, second = await repo.get("r1"), await repo.get("r1")
+    assert first is not None and second is not None
+    # The form's models come from one parse, however often the request is read.
+    assert first.service is second.service
+    assert first.definitions[0] is second.definitions[0]
+    found = await repo.get_with_form("r1")
+    assert found is not None and found[1].service is first.service
+    assert first.confirmation is None and first.properties == []
+    # What changes after creation is read fresh: the confirmation shows up at once...
+    confirmed = await repo.save_confirmation(
+        "r1", properties=[PropertyValueGroup(groupId="G", fields=[])], acknowledged=[],
+        confirmation=OrderConfirmation(transactionType="SUSPEND", externalOrderNumber="EXT-r1"),
+        actor="U1")
+    assert confirmed is not None and confirmed.state is RequestState.PENDING
+    assert confirmed.confirmation is not None
+    assert confirmed.confirmation.externalOrderNumber == "EXT-r1"
+    again = await repo.get("r1")
+    assert again is not None and again.properties[0].groupId == "G"
+    assert again.confirmation is confirmed.confirmation  # ...and is then kept, parsed
+    # ...and a second confirmation of the same request changes nothing.
+    assert await repo.save_confirmation(
+        "r1", properties=[], acknowledged=[], actor="U2",
+        confirmation=OrderConfirmation(transactionType="SUSPEND")) is None
+
+
+async def test_move_returns_the_request_only_to_its_one_winner(repo: RequestRepository) -> None:
+    await draft(repo)
+    await repo.transition("r1", [RequestState.DRAFT], RequestState.PENDING)
+    results = await asyncio.gather(*(
+        repo.move("r1", [RequestState.PENDING], RequestState.APPROVED, decided_by=f"U{n}")
+        for n in range(10)))
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    assert winners[0].state is RequestState.APPROVED and winners[0].decided_by
+    stored = await repo.get("r1")
+    assert stored is not None and stored.decided_by == winners[0].decided_by
+    assert await repo.move("r1", [RequestState.PENDING], RequestState.CANCELLED) is None

@@ -3,10 +3,11 @@ clicks (or two bot processes) can never both move a request out of the same stat
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +31,8 @@ from bot.storage.tables import (
     StatusEventRow,
     utcnow,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class QueuedCall:
 class RequestRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions: async_sessionmaker[Any] = sessionmaker(engine)
+        self._parsed = ParsedJSON()
 
     # --- creation and reads -----------------------------------------------------
 
@@ -100,12 +104,21 @@ class RequestRepository:
                                       event="requested",
                                       detail={"transactionType": transaction_type.value,
                                               "serviceNumber": service.serviceNumber}))
-        return _form(row)
+        return self._parsed.form(row)
+
+    def _request(self, row: LineRequestRow) -> LineRequest:
+        return _request(row, self._parsed)
 
     async def get(self, request_id: str) -> LineRequest | None:
         async with self._sessions() as session:
             row = await session.get(LineRequestRow, request_id)
-            return _request(row) if row else None
+            return self._request(row) if row else None
+
+    async def get_with_form(self, request_id: str) -> tuple[LineRequest, OrderForm] | None:
+        """The request and its form, in one read."""
+        async with self._sessions() as session:
+            row = await session.get(LineRequestRow, request_id)
+            return (self._request(row), self._parsed.form(row)) if row else None
 
     async def add_ticket(self, ticket: HelpdeskTicket) -> tuple[HelpdeskTicket, bool]:
         """Store a ticket once per message: (the ticket, whether it is new). A repeated
@@ -136,7 +149,7 @@ class RequestRepository:
                        (LineRequestRow.entered_by == user_id),
                        LineRequestRow.state != RequestState.DRAFT.value)
                 .order_by(LineRequestRow.created_at.desc()).limit(limit))
-            return [_request(r) for r in rows]
+            return [self._request(r) for r in rows]
 
     async def recent_decided(self, limit: int = 20) -> list[LineRequest]:
         async with self._sessions() as session:
@@ -144,7 +157,7 @@ class RequestRepository:
                 select(LineRequestRow)
                 .where(LineRequestRow.decided_at.is_not(None))
                 .order_by(LineRequestRow.decided_at.desc()).limit(limit))
-            return [_request(r) for r in rows]
+            return [self._request(r) for r in rows]
 
     async def for_line(self, service_number: str, limit: int = 5) -> list[LineRequest]:
         async with self._sessions() as session:
@@ -153,7 +166,7 @@ class RequestRepository:
                 .where(LineRequestRow.service_number == service_number,
                        LineRequestRow.state != RequestState.DRAFT.value)
                 .order_by(LineRequestRow.created_at.desc()).limit(limit))
-            return [_request(r) for r in rows]
+            return [self._request(r) for r in rows]
 
     async def open_for_line(self, service_number: str, states: Iterable[RequestState], *,
                             excluding: str, limit: int = 3) -> list[LineRequest]:
@@ -165,13 +178,13 @@ class RequestRepository:
                        LineRequestRow.state.in_([s.value for s in states]),
                        LineRequestRow.id != excluding)
                 .order_by(LineRequestRow.created_at.desc()).limit(limit))
-            return [_request(r) for r in rows]
+            return [self._request(r) for r in rows]
 
     async def by_order_id(self, order_id: str) -> LineRequest | None:
         async with self._sessions() as session:
             row = await session.scalar(select(LineRequestRow)
                                        .where(LineRequestRow.order_id == order_id))
-            return _request(row) if row else None
+            return self._request(row) if row else None
 
     async def statuses_seen(self, request_id: str) -> list[StatusEventRow]:
         async with self._sessions() as session:
@@ -200,12 +213,12 @@ class RequestRepository:
             row = await session.scalar(
                 select(LineRequestRow).where(LineRequestRow.approval_channel == channel,
                                              LineRequestRow.approval_ts == ts))
-            return _request(row) if row else None
+            return self._request(row) if row else None
 
     async def get_form(self, request_id: str) -> OrderForm | None:
         async with self._sessions() as session:
             row = await session.get(LineRequestRow, request_id)
-            return _form(row) if row else None
+            return self._parsed.form(row) if row else None
 
     async def in_states(self, states: Iterable[RequestState]) -> list[LineRequest]:
         async with self._sessions() as session:
@@ -214,7 +227,7 @@ class RequestRepository:
                 .where(LineRequestRow.state.in_([s.value for s in states]))
                 .order_by(LineRequestRow.created_at)
             )
-            return [_request(r) for r in rows]
+            return [self._request(r) for r in rows]
 
     # --- state changes ------------------------------------------------------------
 
@@ -237,6 +250,24 @@ class RequestRepository:
             if moved and audit is not None:
                 session.add(_audit_row(request_id, audit))
             return moved
+
+    async def move(self, request_id: str, expected: Iterable[RequestState],
+                   new: RequestState, *, audit: Audit | None = None,
+                   **values: Any) -> LineRequest | None:
+        """``transition``, returning the request as it now is when it moved (None when it
+        did not): the same conditional UPDATE, with RETURNING instead of a second read."""
+        async with self._sessions.begin() as session:
+            row = (await session.execute(
+                update(LineRequestRow)
+                .where(LineRequestRow.id == request_id,
+                       LineRequestRow.state.in_([s.value for s in expected]))
+                .values(state=new.value, updated_at=utcnow(), **values)
+                .returning(LineRequestRow)
+                .execution_options(synchronize_session=False)
+            )).scalar_one_or_none()
+            if row is not None and audit is not None:
+                session.add(_audit_row(request_id, audit))
+            return self._request(row) if row is not None else None
 
     async def audit(self, request_id: str | None, entry: Audit) -> None:
         async with self._sessions.begin() as session:
@@ -308,8 +339,11 @@ class RequestRepository:
 
     async def save_confirmation(self, request_id: str, *,
                                 properties: list[PropertyValueGroup], acknowledged: list[str],
-                                confirmation: OrderConfirmation, actor: str) -> bool:
-        return await self.transition(
+                                confirmation: OrderConfirmation, actor: str
+                                ) -> LineRequest | None:
+        """DRAFT → PENDING with MobProc's confirmation; the request as it now is, or None
+        when it was not a draft any more (another submission confirmed it)."""
+        return await self.move(
             request_id, [RequestState.DRAFT], RequestState.PENDING,
             audit=Audit(actor, "confirmed",
                         {"externalOrderNumber": confirmation.externalOrderNumber}),
@@ -453,7 +487,7 @@ class RequestRepository:
                 .where(StatusEventRow.posted_at.is_(None))
                 .order_by(StatusEventRow.id)
             )).all()
-            return [(event.id, _request(req), event) for event, req in rows]
+            return [(event.id, self._request(req), event) for event, req in rows]
 
 
 def _ticket(row: HelpdeskTicketRow) -> HelpdeskTicket:
@@ -471,20 +505,62 @@ def _dump(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _form(row: LineRequestRow) -> OrderForm:
-    return OrderForm(
-        request_id=row.id,
-        transaction_type=TransactionType(row.transaction_type),
-        service=ServiceAsset.model_validate(row.service_json),
-        property_groups=[PropertyGroup.model_validate(g)
-                         for g in row.form_json.get("property_groups", [])],
-        acknowledgements=AcknowledgementsResponse.model_validate(
-            row.form_json.get("acknowledgements") or {}),
-    )
+class ParsedJSON:
+    """A request's stored JSON as models, parsed once: the form is fixed when the request is
+    created and the confirmation once it is confirmed, so neither is parsed again on every
+    read (each read of a request used to validate them all anew). Bounded, least recently
+    used first out; one per repository, so one per database."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._forms: OrderedDict[str, OrderForm] = OrderedDict()
+        self._confirmed: OrderedDict[str, tuple[list[PropertyValueGroup],
+                                                OrderConfirmation | None]] = OrderedDict()
+
+    def form(self, row: LineRequestRow) -> OrderForm:
+        form = _remembered(self._forms, row.id)
+        if form is None:
+            form = OrderForm(
+                request_id=row.id,
+                transaction_type=TransactionType(row.transaction_type),
+                service=ServiceAsset.model_validate(row.service_json),
+                property_groups=[PropertyGroup.model_validate(g)
+                                 for g in row.form_json.get("property_groups", [])],
+                acknowledgements=AcknowledgementsResponse.model_validate(
+                    row.form_json.get("acknowledgements") or {}),
+            )
+            _remember(self._forms, row.id, form, self._size)
+        return form
+
+    def confirmed(self, row: LineRequestRow) -> tuple[list[PropertyValueGroup],
+                                                      OrderConfirmation | None]:
+        if row.confirmation_json is None:  # not confirmed yet: nothing fixed to keep
+            return ([PropertyValueGroup.model_validate(g) for g in row.properties_json or []],
+                    None)
+        found = _remembered(self._confirmed, row.id)
+        if found is None:
+            found = ([PropertyValueGroup.model_validate(g) for g in row.properties_json or []],
+                     OrderConfirmation.model_validate(row.confirmation_json))
+            _remember(self._confirmed, row.id, found, self._size)
+        return found
 
 
-def _request(row: LineRequestRow) -> LineRequest:
-    form = _form(row)
+def _remembered(cache: OrderedDict[str, T], key: str) -> T | None:
+    found = cache.get(key)
+    if found is not None:
+        cache.move_to_end(key)
+    return found
+
+
+def _remember(cache: OrderedDict[str, T], key: str, value: T, size: int) -> None:
+    cache[key] = value
+    if len(cache) > size:
+        cache.popitem(last=False)
+
+
+def _request(row: LineRequestRow, parsed: ParsedJSON) -> LineRequest:
+    form = parsed.form(row)
+    properties, confirmation = parsed.confirmed(row)
     return LineRequest(
         id=row.id,
         transaction_type=form.transaction_type,
@@ -496,10 +572,9 @@ def _request(row: LineRequestRow) -> LineRequest:
         service=form.service,
         external_order_number=row.external_order_number,
         definitions=[f for g in form.property_groups for f in g.fields],
-        properties=[PropertyValueGroup.model_validate(g) for g in row.properties_json or []],
+        properties=list(properties),
         acknowledged=list(row.acknowledged_json or []),
-        confirmation=(OrderConfirmation.model_validate(row.confirmation_json)
-                      if row.confirmation_json else None),
+        confirmation=confirmation,
         approval_channel=row.approval_channel,
         approval_ts=row.approval_ts,
         decided_by=row.decided_by,
