@@ -167,6 +167,7 @@ class Row:
     peak_rss_mb: float
     floor_acks: list[float]
     floor_late: int
+    floor_cpu_per_ack: float
     wall_seconds: float
     problems: Counter[str] = field(default_factory=Counter)
 
@@ -270,7 +271,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-async def floor_burst(people: int, api: FakeSlackWebAPI, tmp: str) -> tuple[list[float], int]:
+async def floor_burst(people: int, api: FakeSlackWebAPI, tmp: str
+                      ) -> tuple[list[float], int, float]:
     """The same burst of commands to a bare Bolt app that only acks them."""
     port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -282,14 +284,17 @@ async def floor_burst(people: int, api: FakeSlackWebAPI, tmp: str) -> tuple[list
     try:
         await _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
         await slash_command(driver, api, user_id(0), "628-555-1000")  # warm-up
+        stats = ProcessStats(process.pid)
+        cpu_before = stats.cpu_seconds()
         results = await asyncio.gather(*(slash_command(driver, api, user_id(n),
                                                        f"628-555-{1000 + n}")
                                          for n in range(people)))
+        cpu = await _settled(stats) - cpu_before
     finally:
         await driver.aclose()
         _stop(process)
     late = sum(1 for _, s, a in results if s > SLACK_DEADLINE or a.status_code != 200)
-    return [s for _, s, _ in results], late
+    return [s for _, s, _ in results], late, cpu / people
 
 
 async def _settled(stats: ProcessStats, within: float = 15.0) -> float:
@@ -316,7 +321,7 @@ async def run_row(people: int, latency: float, limit: float, rate_limits: bool) 
                                                       bench_people=people + 1,
                                                       step_seconds=3600))
     with tempfile.TemporaryDirectory(prefix="mobproc-bench-") as tmp:
-        floor_acks, floor_late = await floor_burst(people, api, tmp)
+        floor_acks, floor_late, floor_cpu = await floor_burst(people, api, tmp)
         port = free_port()
         c = simulator.config
         env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -370,7 +375,7 @@ async def run_row(people: int, latency: float, limit: float, rate_limits: bool) 
                orders=sum(v for k, v in placed.items() if k in burst),
                duplicates=sum(v - 1 for v in placed.values() if v > 1),
                cpu_seconds=cpu, peak_rss_mb=rss, floor_acks=floor_acks,
-               floor_late=floor_late, wall_seconds=wall,
+               floor_late=floor_late, floor_cpu_per_ack=floor_cpu, wall_seconds=wall,
                problems=Counter(f.problem for f in flows if f.problem))
 
 
@@ -387,7 +392,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def _ms(value: float) -> str:
-    return "—" if value != value else f"{value * 1000:.0f} ms"
+    if value != value:
+        return "—"
+    return f"{value * 1000:.1f} ms" if value < 0.01 else f"{value * 1000:.0f} ms"
 
 
 def _pair(values: list[float | None]) -> str:
@@ -400,7 +407,8 @@ def table(rows: list[Row]) -> str:
             "| orders placed (duplicates) | answers over 3 s | command ack p50 / p99 "
             "| submit ack p50 / p99 "
             "| click ack p50 / p99 | form shown after p50 / p99 | bot CPU per flow "
-            "| peak RSS | floor ack p50 / p99 | command p99 ÷ floor | click p99 ÷ floor |")
+            "| peak RSS | floor ack p50 / p99 | command p99 ÷ floor | click p99 ÷ floor "
+            "| floor CPU per ack |")
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for r in rows:
         finished = sum(f.finished for f in r.flows)
@@ -417,7 +425,7 @@ def table(rows: list[Row]) -> str:
             f"| {_pair([f.form_after for f in r.flows])} | {_ms(per_flow)} "
             f"| {r.peak_rss_mb:.0f} MB | {_pair(list(r.floor_acks))} "
             f"| {percentile(cmd, 0.99) / floor_p99:.2f}× "
-            f"| {percentile(clicks, 0.99) / floor_p99:.2f}× |")
+            f"| {percentile(clicks, 0.99) / floor_p99:.2f}× | {_ms(r.floor_cpu_per_ack)} |")
     return "\n".join(lines)
 
 
