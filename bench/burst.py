@@ -397,6 +397,10 @@ def _ms(value: float) -> str:
     return f"{value * 1000:.1f} ms" if value < 0.01 else f"{value * 1000:.0f} ms"
 
 
+def _ratio(value: float, floor: float) -> str:
+    return "—" if value != value or not floor else f"{value / floor:.2f}×"
+
+
 def _pair(values: list[float | None]) -> str:
     present = [v for v in values if v is not None]
     return f"{_ms(percentile(present, 0.5))} / {_ms(percentile(present, 0.99))}"
@@ -423,9 +427,10 @@ def table(rows: list[Row]) -> str:
             f"| {r.orders} ({r.duplicates}) | {late} | {_pair(list(cmd))} "
             f"| {_pair([f.submit_ack for f in r.flows])} | {_pair(list(clicks))} "
             f"| {_pair([f.form_after for f in r.flows])} | {_ms(per_flow)} "
+            f"({r.cpu_seconds:.1f} s in all) "
             f"| {r.peak_rss_mb:.0f} MB | {_pair(list(r.floor_acks))} "
-            f"| {percentile(cmd, 0.99) / floor_p99:.2f}× "
-            f"| {percentile(clicks, 0.99) / floor_p99:.2f}× | {_ms(r.floor_cpu_per_ack)} |")
+            f"| {_ratio(percentile(cmd, 0.99), floor_p99)} "
+            f"| {_ratio(percentile(clicks, 0.99), floor_p99)} | {_ms(r.floor_cpu_per_ack)} |")
     return "\n".join(lines)
 
 
