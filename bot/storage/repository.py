@@ -448,7 +448,7 @@ class RequestRepository:
                        LineRequestRow.approval_ts.is_(None),
                        LineRequestRow.updated_at < stale_before, ~queued.exists())
                 .order_by(LineRequestRow.created_at))
-            return [_request(r) for r in rows]
+            return [self._request(r) for r in rows]
 
     async def queued_calls(self) -> list[QueuedCall]:
         async with self._sessions() as session:
@@ -558,7 +558,10 @@ def _remember(cache: OrderedDict[str, T], key: str, value: T, size: int) -> None
         cache.popitem(last=False)
 
 
-def _request(row: LineRequestRow, parsed: ParsedJSON) -> LineRequest:
+def _request(row: LineRequestRow, parsed: ParsedJSON | None = None) -> LineRequest:
+    """The row as a domain object; pass the repository's ``parsed`` (``self._request``) to
+    reuse what was parsed before."""
+    parsed = parsed or ParsedJSON(size=1)
     form = parsed.form(row)
     properties, confirmation = parsed.confirmed(row)
     return LineRequest(
