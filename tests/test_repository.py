@@ -163,3 +163,24 @@ async def test_move_returns_the_request_only_to_its_one_winner(repo: RequestRepo
     stored = await repo.get("r1")
     assert stored is not None and stored.decided_by == winners[0].decided_by
     assert await repo.move("r1", [RequestState.PENDING], RequestState.CANCELLED) is None
+
+
+async def test_a_burst_of_reads_reuses_its_connections(database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only")
+    from sqlalchemy import event
+
+    engine = create_engine(database_url)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda *_: opened.append(1))
+    try:
+        await migrate(engine)
+        repo = RequestRepository(engine)
+        await draft(repo)
+        for _ in range(3):  # three bursts of 20 reads at once
+            found = await asyncio.gather(*(repo.get("r1") for _ in range(20)))
+            assert all(r is not None for r in found)
+        # The first burst opens what it needs; the next ones reuse them.
+        assert len(opened) <= 21
+    finally:
+        await engine.dispose()

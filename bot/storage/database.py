@@ -16,12 +16,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 # How long a SQLite writer waits for another (process or connection) to finish.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+SQLITE_POOL_SIZE = 20
 
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # Wait for a lock instead of failing when two processes share one file.
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        # A pool as wide as a burst keeps: past SQLAlchemy's default 5, every connection
+        # returned was closed and the next one opened again (a thread, a file, pragmas).
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+                                     pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
