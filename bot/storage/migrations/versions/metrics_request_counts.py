@@ -3,13 +3,13 @@ reads the index instead of every request row (at 100 000 requests on SQLite a sc
 about half the time or less with it, measured with bench/metrics_scrape.py's data).
 
 Revision ID: metrics_request_counts
-Revises: mobproc_approvals_0001
+Revises: outbox_approval_post
 """
 
 from alembic import op
 
 revision = "metrics_request_counts"
-down_revision = "mobproc_approvals_0001"
+down_revision = "outbox_approval_post"
 branch_labels = None
 depends_on = None
 
