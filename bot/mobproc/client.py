@@ -186,6 +186,12 @@ class MobProcClient:
                     return item
         return None
 
+    async def services_of_employee(self, company_employee_id: str) -> list[ServiceAsset]:
+        """Every line MobProc has for this employee (documented filter), all pages."""
+        params = {"companyEmployeeId": company_employee_id}
+        pages = await self._pages("/assets/services", params, assumed.ServicesCollection)
+        return [item for page in pages for item in page.services.items]
+
     async def get_service(self, service_id: str) -> ServiceAsset:
         data = await self._request("GET", f"/assets/services/{service_id}")
         return _parse(ServiceAsset, data)

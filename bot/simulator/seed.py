@@ -41,6 +41,13 @@ EMPLOYEES: list[dict[str, Any]] = [
     {"id": "28691782", "companyEmployeeId": "sam.supervisor.acme", "firstName": "Sam",
      "lastName": "Supervisor", "email": "sam@acme.com", "officePhone": "4155550104",
      "status": "ACTIVE", "department": {"id": "11569020335", "name": "IT Help Desk"}},
+    # Leavers for /offboard-lines: one holding a few lines, one holding many.
+    {"id": "28691790", "companyEmployeeId": "lena.leaver.acme", "firstName": "Lena",
+     "lastName": "Leaver", "email": "lena@acme.com", "officePhone": "3125550100",
+     "status": "ACTIVE", "department": {"id": "11569020333", "name": "Sales"}},
+    {"id": "28691791", "companyEmployeeId": "morgan.many.acme", "firstName": "Morgan",
+     "lastName": "Many", "email": "morgan@acme.com", "officePhone": "6175550100",
+     "status": "ACTIVE", "department": {"id": "11569020334", "name": "Operations"}},
 ]
 
 # Who approves orders in MobProc's own workflow (when the simulator is told to use it):
@@ -93,6 +100,28 @@ SERVICES: list[dict[str, Any]] = [
      "employee": "28691779", "plan": "AT&T Business Unlimited Starter",
      "device": _device("37948777", "Apple", "iPhone 12 (64GB) - White", "353918100000004"),
      "orderActions": []},
+    # Lena Leaver's lines: an active one on a vendor that allows transfers, a suspended one,
+    # and an active one whose vendor refuses transfers.
+    {"id": "41000101", "serviceNumber": "3125550101", "status": "ACTIVE", "vendor": "verizon",
+     "employee": "28691790", "plan": "Verizon Business Unlimited",
+     "device": _device("41100101", "Apple", "iPhone 14 (128GB) - Midnight", "353918100000101"),
+     "orderActions": ACTIVE_ACTIONS},
+    {"id": "41000102", "serviceNumber": "3125550102", "status": "SUSPENDED", "vendor": "att",
+     "employee": "28691790", "plan": "AT&T Business Unlimited Performance",
+     "device": _device("41100102", "Apple", "iPad Air (64GB) - Gray", "353918100000102"),
+     "orderActions": SUSPENDED_ACTIONS},
+    {"id": "41000103", "serviceNumber": "3125550103", "status": "ACTIVE", "vendor": "tmobile",
+     "employee": "28691790", "plan": "T-Mobile Business Essentials",
+     "device": _device("41100103", "Google", "Pixel 7 (128GB) - Snow", "353918100000103"),
+     "orderActions": ACTIVE_ACTIONS},
+    # Morgan Many holds more lines than one page of MobProc's answer or one modal shows.
+    *({"id": str(42000200 + n), "serviceNumber": f"617555{200 + n:04d}",
+       "status": "SUSPENDED" if n % 5 == 4 else "ACTIVE", "vendor": ("verizon", "att")[n % 2],
+       "employee": "28691791", "plan": "Fleet Data 5GB",
+       "device": _device(str(42100200 + n), "Samsung", f"Galaxy A15 #{n + 1}",
+                         f"3539181002{n:05d}"),
+       "orderActions": SUSPENDED_ACTIONS if n % 5 == 4 else ACTIVE_ACTIONS}
+      for n in range(32)),
 ]
 
 BENCH_MAX_PEOPLE = 1000

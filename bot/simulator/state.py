@@ -159,13 +159,15 @@ class SimulatorState:
                       company_employee_id: str | None) -> list[dict[str, Any]]:
         self.apply_completed()
         found = []
+        # The tenant's own employee id is often the e-mail address (bot/mobproc/API.md), so
+        # the filter takes either, as the context header does.
+        leaver = self.employee_by_context(company_employee_id) if company_employee_id else None
         for service in self.services.values():
-            holder = self.employees.get(service["employee"], {})
             if number and service["serviceNumber"] != number:
                 continue
             if employee and service["employee"] != employee:
                 continue
-            if company_employee_id and holder.get("companyEmployeeId") != company_employee_id:
+            if company_employee_id and (leaver is None or service["employee"] != leaver["id"]):
                 continue
             found.append(service)
         return found
