@@ -133,6 +133,13 @@ class LineRequest(DomainModel):
     approval_permalink: str | None = None
     reminders_sent: int = 0
     mobproc_decision: MobProcDecision | None = None
+    offboarding_id: str | None = None  # part of an /offboard-lines request
+
+    @property
+    def outbox_key(self) -> str:
+        """Slack calls about this order go out in order with others sharing this key: a
+        leaver's lines share one thread, so they share their request's key."""
+        return self.offboarding_id or self.id
 
     @property
     def enterer(self) -> str:

@@ -47,11 +47,15 @@ class StatusFollower:
                  outbox: OutboxSender, render: Renderers, *, poll_seconds: float,
                  on_changed: Callable[[LineRequest], Awaitable[None]] | None = None,
                  metrics: BotMetrics | None = None,
-                 repair: Callable[[], Awaitable[object]] | None = None) -> None:
+                 repair: Callable[[], Awaitable[object]] | None = None,
+                 after_changes: Callable[[], Awaitable[None]] | None = None) -> None:
         self._metrics = metrics
         # Each round first re-queues approval messages a crash left unposted.
         self._repair = repair
         self._on_changed = on_changed
+        # Runs after each round's changes are queued and before they are sent, so news that
+        # sums them up (a leaver's final summary) is queued after them.
+        self._after_changes = after_changes
         self._orders = orders
         self._mobproc = mobproc
         self._repo = repo
@@ -98,20 +102,22 @@ class StatusFollower:
         async with self._lock:
             changed: dict[str, LineRequest] = {}
             for request in await self._orders.submission.resume():
-                await self._repo.enqueue(request.id, self._render.decision(request))
+                await self._repo.enqueue(request.outbox_key, self._render.decision(request))
                 changed[request.id] = request
             pending = await self._orders.pending()
             for request in await self._orders.expire_pending(pending):
-                await self._repo.enqueue(request.id, self._render.expiry(request))
+                await self._repo.enqueue(request.outbox_key, self._render.expiry(request))
                 changed[request.id] = request
             for request in await self._orders.due_reminders(pending):
-                await self._repo.enqueue(request.id, self._render.reminder(request))
+                await self._repo.enqueue(request.outbox_key, self._render.reminder(request))
             for request in await self._repo.in_states([RequestState.SUBMITTED]):
                 with log_context(request_id=request.id, order_id=request.order_id):
                     await self._check(request)
             changed.update(await self._queue_changes())
             if self._repair is not None:
                 await self._repair()
+            if self._after_changes is not None:
+                await self._after_changes()
             await self._outbox.deliver()
             if self._on_changed is not None:
                 for request in changed.values():
@@ -189,5 +195,6 @@ class StatusFollower:
                 final=event.subject == "order" and assumed.is_final_status(event.new_status),
                 seen_at=event.seen_at or datetime.now(UTC),
             )
-            await self._repo.enqueue(request.id, self._render.status(change), event_id=event_id)
+            await self._repo.enqueue(request.outbox_key, self._render.status(change),
+                                     event_id=event_id)
         return changed

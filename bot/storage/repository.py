@@ -76,7 +76,8 @@ class RequestRepository:
                            acknowledgements: AcknowledgementsResponse,
                            external_order_number: str, entered_by: str | None = None,
                            helpdesk_channel: str | None = None,
-                           helpdesk_ts: str | None = None) -> OrderForm:
+                           helpdesk_ts: str | None = None,
+                           offboarding_id: str | None = None) -> OrderForm:
         row = LineRequestRow(
             id=request_id,
             transaction_type=transaction_type.value,
@@ -97,6 +98,7 @@ class RequestRepository:
             helpdesk_channel=helpdesk_channel,
             helpdesk_ts=helpdesk_ts,
             reminders_sent=0,
+            offboarding_id=offboarding_id,
         )
         async with self._sessions.begin() as session:
             session.add(row)
@@ -595,7 +597,12 @@ def _request(row: LineRequestRow, parsed: ParsedJSON | None = None) -> LineReque
         reminders_sent=row.reminders_sent or 0,
         mobproc_decision=(MobProcDecision.model_validate(row.mobproc_decision_json)
                           if row.mobproc_decision_json else None),
+        offboarding_id=row.offboarding_id,
     )
 
 
-__all__ = ["RequestRepository"]
+def request_from_row(row: LineRequestRow) -> LineRequest:
+    return _request(row)
+
+
+__all__ = ["RequestRepository", "request_from_row"]

@@ -87,6 +87,8 @@ class LineRequestRow(Base):
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     # Who decided, when the order waited in MobProc's own approval workflow.
     mobproc_decision_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The /offboard-lines request this line's order belongs to, if any.
+    offboarding_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class StatusEventRow(Base):
@@ -186,5 +188,29 @@ class MobProcApprovalRow(Base):
     dm_channel: Mapped[str | None] = mapped_column(String(32))
     dm_ts: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class OffboardingRow(Base):
+    """One /offboard-lines request: a leaver's lines, the choices made, one approval."""
+
+    __tablename__ = "offboardings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    requester_id: Mapped[str] = mapped_column(String(32))
+    requester_name: Mapped[str | None] = mapped_column(String(255))
+    requester_email: Mapped[str | None] = mapped_column(String(320))
+    employee_ref: Mapped[str] = mapped_column(String(320))
+    employee_name: Mapped[str | None] = mapped_column(String(255))
+    origin_channel: Mapped[str | None] = mapped_column(String(32))
+    # The lines as MobProc listed them, and the order chosen for each (service id → type).
+    lines_json: Mapped[list[Any]] = mapped_column(JSON)
+    choices_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    approval_channel: Mapped[str | None] = mapped_column(String(32))
+    approval_ts: Mapped[str | None] = mapped_column(String(32))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
