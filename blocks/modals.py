@@ -136,6 +136,17 @@ def order_form_view(form: OrderForm, *, entered: FormInput | None = None,
                   private_metadata=form.request_id)
 
 
+def acknowledgement_blocks(form: OrderForm, entered: FormInput) -> list[dict[str, Any]]:
+    """The statements to accept, as the order form shows them (also used by other forms)."""
+    return _acknowledgement_blocks(form, entered)
+
+
+def property_blocks(definition: PropertyDefinition, entered: FieldInput | None
+                    ) -> list[dict[str, Any]]:
+    """One property's input (block_id = the definition's id), as the order form shows it."""
+    return _property_blocks(definition, entered)
+
+
 def _acknowledgement_blocks(form: OrderForm, entered: FormInput) -> list[dict[str, Any]]:
     acks = form.acknowledgements
     if not acks.acknowledgements:

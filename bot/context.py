@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.approval_posts import ApprovalPosts
 from bot.coalesce import Coalescer
 from bot.helpdesk import HelpdeskService
+from bot.offboarding import OffboardingService
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
 from bot.settings import Settings
@@ -25,3 +26,4 @@ class BotContext:
     # Homes to publish again: people are marked, and each Home goes out once per burst.
     homes: Coalescer
     approvals: ApprovalPosts
+    offboarding: OffboardingService

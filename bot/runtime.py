@@ -25,12 +25,14 @@ from bot.follower import Renderers, StatusFollower
 from bot.helpdesk import HelpdeskService
 from bot.metrics import BotMetrics
 from bot.mobproc.client import MobProcClient, MobProcConfig
+from bot.offboarding import OffboardingService
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.storage.database import create_engine, migrate
 from bot.storage.home_visitors import HomeVisitors
+from bot.storage.offboardings import OffboardingRepository
 from bot.storage.repository import RequestRepository
 from handlers.approval_post import approval_call
 from handlers.approval_post import wire as wire_approval_posts
@@ -41,6 +43,7 @@ from handlers.notify import (
     reminder_messages,
     status_messages,
 )
+from handlers.offboarding_news import settle as settle_offboardings
 
 log = logging.getLogger(__name__)
 
@@ -207,9 +210,10 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     homes = Coalescer(lambda users: publish_homes(ctx, client, users))
     approvals = ApprovalPosts(repo, outbox, lambda r: approval_call(ctx, r),
                               lease_seconds=settings.SUBMIT_LEASE_SECONDS)
+    offboarding = OffboardingService(orders, OffboardingRepository(engine), **clock_kw)
     ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox,
                      helpdesk=helpdesk, visitors=HomeVisitors(engine), homes=homes,
-                     approvals=approvals)
+                     approvals=approvals, offboarding=offboarding)
     wire_approval_posts(ctx, client)
     app = create_app(ctx, client)
     render = Renderers(decision=lambda r: decision_messages(ctx, r),
@@ -222,7 +226,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     follower = StatusFollower(orders, mobproc, repo, outbox, render,
                               poll_seconds=settings.STATUS_POLL_SECONDS,
                               on_changed=refresh_views, metrics=metrics,
-                              repair=approvals.repair)
+                              repair=approvals.repair,
+                              after_changes=lambda: settle_offboardings(ctx))
     secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \
         else ""
     runner = web.AppRunner(create_web_app(app, engine, settings.PORT, secret,

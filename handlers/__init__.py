@@ -12,6 +12,7 @@ from handlers import (
     home,
     line_status,
     log_context,
+    offboarding,
     options,
     shortcuts,
     start_order,
@@ -30,3 +31,4 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     shortcuts.register(app, ctx)
     line_status.register(app, ctx)
     home.register(app, ctx)
+    offboarding.register(app, ctx)

@@ -7,6 +7,7 @@ from blocks import approval, helpdesk, status
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState, StatusChange
 from bot.storage.repository import OutboxMessage
+from handlers import offboarding_news
 
 
 def _thread(request: LineRequest, message: dict[str, object]) -> OutboxMessage:
@@ -31,6 +32,8 @@ def _update(ctx: BotContext, request: LineRequest) -> OutboxMessage:
 
 def decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
     """The approval message loses its buttons; the thread says what happened."""
+    if request.offboarding_id:  # one line of a leaver's request: news in its thread only
+        return offboarding_news.line_decision_messages(ctx, request)
     if not request.approval_channel or not request.approval_ts:
         return []
     reply = _decision_reply(request)
@@ -53,6 +56,8 @@ def _decision_reply(request: LineRequest, audience: list[str] | None = None
 
 def status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage]:
     request = change.request
+    if request.offboarding_id:
+        return offboarding_news.line_status_messages(ctx, change)
     if not request.approval_channel or not request.approval_ts:
         return []
     reply = status.status_reply(change)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from handlers.commands import ORDER_COMMANDS
 from handlers.line_status import LINE_STATUS_COMMAND
+from handlers.offboarding import OFFBOARD_COMMAND
 from handlers.shortcuts import CREATE_LINE_ORDER
 
-COMMANDS = [*ORDER_COMMANDS, LINE_STATUS_COMMAND]
+COMMANDS = [*ORDER_COMMANDS, LINE_STATUS_COMMAND, OFFBOARD_COMMAND]
 MESSAGE_SHORTCUTS = [CREATE_LINE_ORDER]
 # Manifest bot events, and the Bolt event types they deliver.
 BOT_EVENTS = {"message.channels": "message", "message.groups": "message",

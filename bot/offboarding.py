@@ -1,0 +1,395 @@
+"""/offboard-lines: every line a leaver holds, an order (or none) chosen per line, one
+approval for all of them, and each order placed exactly once.
+
+Each chosen line becomes an ordinary line request (``bot.orders``' storage, its own
+externalOrderNumber) kept in DRAFT until the whole request is approved, so single-order
+machinery (expiry, reminders, Home) never acts on one line alone. Once approved, each line
+is placed by ``bot.submission`` and followed by the status follower like any other order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.domain import FormInput, LineRequest, OrderForm, RequestState
+from bot.mobproc.errors import MobProcError, MobProcUnavailable
+from bot.mobproc.models import (
+    AcknowledgementsResponse,
+    ServiceAsset,
+    TransactionType,
+)
+from bot.offboarding_form import build, read_bundle
+from bot.offboarding_models import (
+    LEAVE_AS_IS,
+    BundleForm,
+    Offboarding,
+    OffboardingState,
+    OffboardingView,
+)
+from bot.order_form import FormErrors
+from bot.orders import UNAVAILABLE, DecisionOutcome, OrderRefused, OrderService, Requester
+from bot.phone import format_service_number
+from bot.storage.offboardings import OffboardingRepository
+from bot.storage.repository import Audit
+from bot.submission import order_request
+
+log = logging.getLogger(__name__)
+
+# MobProc calls made at once for one request (confirmations, submissions): enough to be
+# quick for a leaver with many lines, few enough to stay clear of the tenant's rate limit.
+PARALLEL_CALLS = 4
+LINE_DONE = frozenset({RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED,
+                       RequestState.EXPIRED})
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
+EMPLOYEE_ID = re.compile(r"^[A-Za-z0-9._@+-]{1,320}$")
+
+
+@dataclass(frozen=True)
+class EmployeeRef:
+    """Who leaves, as the command named them: a Slack user, or MobProc's employee id."""
+
+    slack_user: str | None = None
+    employee_id: str | None = None
+
+
+def parse_employee(text: str) -> EmployeeRef:
+    """``@person``, an e-mail address or a company employee id; OrderRefused otherwise."""
+    words = text.split()
+    if len(words) != 1:
+        raise OrderRefused("Please name one person: `/offboard-lines @person`, their e-mail "
+                           "address or their company employee id.")
+    word = words[0]
+    if mention := MENTION.match(word):
+        return EmployeeRef(slack_user=mention.group(1))
+    if mailto := MAILTO.match(word):
+        word = mailto.group(1)
+    if not EMPLOYEE_ID.match(word):
+        raise OrderRefused(f"“{word[:80]}” is neither a person, an e-mail address nor a "
+                           "company employee id.")
+    return EmployeeRef(employee_id=word)
+
+
+@dataclass
+class ConfirmOutcome:
+    errors: FormErrors | None = None
+    refusals: list[tuple[str, str]] = field(default_factory=list)  # (line, MobProc's message)
+    refusal: str | None = None  # the whole request can't go on
+    view: OffboardingView | None = None
+    confirmed_now: bool = False  # only the submission that made it pending posts for approval
+
+
+@dataclass
+class BundleDecision:
+    outcome: DecisionOutcome
+    view: OffboardingView | None = None
+    reason: str | None = None
+    placed: list[LineRequest] = field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OffboardingService:
+    def __init__(self, orders: OrderService, repo: OffboardingRepository, *,
+                 clock: Callable[[], datetime] = _now) -> None:
+        self.orders = orders
+        self.repo = repo
+        self.clock = clock
+
+    # --- listing the lines ---------------------------------------------------------
+
+    async def start(self, requester: Requester, employee_id: str, channel: str | None
+                    ) -> Offboarding:
+        """The employee's lines, stored as a new request; no lines: nothing is stored."""
+        try:
+            lines = await self.orders.mobproc.services_of_employee(employee_id)
+        except MobProcUnavailable:
+            raise OrderRefused(UNAVAILABLE) from None
+        except MobProcError as exc:
+            raise OrderRefused(f"MobProc couldn't list {employee_id}'s lines: "
+                               f"{exc.message}") from None
+        holder = next((line.employee for line in lines if line.employee), None)
+        offboarding = Offboarding(
+            id=uuid.uuid4().hex, state=OffboardingState.CHOOSING,
+            requester_id=requester.user_id, requester_name=requester.name,
+            requester_email=requester.email, employee_ref=employee_id,
+            employee_name=holder.display_name if holder else None, origin_channel=channel,
+            lines=lines, created_at=self.clock())
+        if lines:
+            await self.repo.create(offboarding)
+        return offboarding
+
+    async def get(self, offboarding_id: str) -> Offboarding | None:
+        return await self.repo.get(offboarding_id) if offboarding_id else None
+
+    async def choose(self, offboarding_id: str, user_id: str, choices: dict[str, str]
+                     ) -> Offboarding:
+        """Record one page of choices (only choices the line allows are kept)."""
+        offboarding = await self._own(offboarding_id, user_id)
+        allowed = {line.id: set(line.orderActions) for line in offboarding.lines}
+        kept = {sid: choice for sid, choice in choices.items() if sid in allowed and (
+            choice == LEAVE_AS_IS or (choice in TransactionType.__members__
+                                      and choice in allowed[sid]))}
+        if not await self.repo.save_choices(offboarding_id, kept):
+            raise OrderRefused("These lines were already chosen; nothing was changed.")
+        refreshed = await self.repo.get(offboarding_id)
+        assert refreshed is not None
+        return refreshed
+
+    async def _own(self, offboarding_id: str, user_id: str) -> Offboarding:
+        offboarding = await self.get(offboarding_id)
+        if offboarding is None:
+            raise OrderRefused("This form has expired. Please run /offboard-lines again.")
+        if offboarding.requester_id != user_id:
+            raise OrderRefused("Only the person who opened this form can submit it.")
+        return offboarding
+
+    # --- the orders' properties ------------------------------------------------------
+
+    async def prepare(self, offboarding_id: str, user_id: str, region: str = "US"
+                      ) -> BundleForm | None:
+        """Fetch what MobProc wants for each chosen order; one draft order per line.
+
+        None when another submission of the same form is already preparing it."""
+        offboarding = await self._own(offboarding_id, user_id)
+        if not offboarding.chosen():
+            raise OrderRefused("No line was given an order, so there is nothing to approve.")
+        if not await self.repo.transition(offboarding_id, [OffboardingState.CHOOSING],
+                                          OffboardingState.PREPARING):
+            return None
+        requester = Requester(offboarding.requester_id, offboarding.requester_name,
+                              offboarding.requester_email)
+        try:
+            for line, kind in offboarding.chosen():
+                await self._draft(offboarding, requester, line, kind.transaction_type, region)
+        except OrderRefused:
+            await self.repo.transition(offboarding_id, [OffboardingState.PREPARING],
+                                       OffboardingState.CANCELLED)
+            for order in await self.repo.orders(offboarding_id):
+                await self.orders.repo.transition(order.id, [RequestState.DRAFT],
+                                                  RequestState.CANCELLED)
+            raise
+        await self.repo.transition(offboarding_id, [OffboardingState.PREPARING],
+                                   OffboardingState.DETAILS)
+        return await self.bundle_form(offboarding_id, region)
+
+    async def _draft(self, offboarding: Offboarding, requester: Requester, line: ServiceAsset,
+                     tt: TransactionType, region: str) -> OrderForm:
+        number = format_service_number(line.serviceNumber, region)
+        try:
+            groups = await self.orders.mobproc.get_properties(tt.value, line.id)
+            acks = AcknowledgementsResponse()
+            if tt is TransactionType.XFER_SERVICE_OUT and line.vendor_id:
+                acks = await self.orders.mobproc.get_acknowledgements(tt.value, line.vendor_id)
+        except MobProcUnavailable:
+            raise OrderRefused(UNAVAILABLE) from None
+        except MobProcError as exc:
+            raise OrderRefused(f"MobProc couldn't prepare the order for {number}: "
+                               f"{exc.message}") from None
+        return await self.orders.repo.create_draft(
+            request_id=uuid.uuid4().hex, transaction_type=tt, requester_id=requester.user_id,
+            requester_name=requester.name, requester_email=requester.email,
+            origin_channel=offboarding.origin_channel, service=line, property_groups=groups,
+            acknowledgements=acks, external_order_number=_external_number(),
+            offboarding_id=offboarding.id)
+
+    async def bundle_form(self, offboarding_id: str, region: str = "US") -> BundleForm | None:
+        forms: list[OrderForm] = []
+        for order in await self.repo.orders(offboarding_id):
+            form = await self.orders.repo.get_form(order.id)
+            if form is not None:
+                forms.append(form)
+        return build(offboarding_id, forms, region) if forms else None
+
+    # --- confirmation ------------------------------------------------------------------
+
+    async def check(self, offboarding_id: str, entered: FormInput, user_id: str,
+                    region: str = "US") -> ConfirmOutcome | None:
+        """What stops the form before MobProc is asked (quick: no MobProc call); None: go on."""
+        try:
+            offboarding = await self._own(offboarding_id, user_id)
+        except OrderRefused as refusal:
+            return ConfirmOutcome(refusal=refusal.message)
+        if offboarding.state is not OffboardingState.DETAILS:
+            return None  # confirm() says what it is
+        bundle = await self.bundle_form(offboarding_id, region)
+        if bundle is None:
+            return ConfirmOutcome(refusal="This form has expired. Please run /offboard-lines "
+                                          "again.")
+        _, errors = read_bundle(bundle, entered, region)
+        return ConfirmOutcome(errors=errors) if errors else None
+
+    async def confirm(self, offboarding_id: str, entered: FormInput, user_id: str,
+                      region: str = "US") -> ConfirmOutcome:
+        """Check every chosen order with MobProc (nothing is ordered); all confirmed → the
+        request waits for approval. A refusal names its line and stores nothing."""
+        try:
+            offboarding = await self._own(offboarding_id, user_id)
+        except OrderRefused as refusal:
+            return ConfirmOutcome(refusal=refusal.message)
+        if offboarding.state is not OffboardingState.DETAILS:
+            if offboarding.state is OffboardingState.CANCELLED:
+                return ConfirmOutcome(refusal="This request was cancelled; nothing was ordered.")
+            return ConfirmOutcome(view=await self.view(offboarding_id))  # a repeated submit
+        bundle = await self.bundle_form(offboarding_id, region)
+        if bundle is None:
+            return ConfirmOutcome(refusal="This form has expired. Please run /offboard-lines "
+                                          "again.")
+        results, errors = read_bundle(bundle, entered, region)
+        if errors:
+            return ConfirmOutcome(errors=errors)
+        orders = {o.id: o for o in await self.repo.orders(offboarding_id)}
+        gate = asyncio.Semaphore(PARALLEL_CALLS)
+
+        async def check(form: OrderForm) -> tuple[str, object]:
+            request = orders[form.request_id]
+            result = results[form.request_id]
+            body = order_request(request, result.properties, result.acknowledgements)
+            async with gate:
+                try:
+                    return form.request_id, await self.orders.mobproc.confirm_order(
+                        body, on_behalf_of=request.requester_email)
+                except MobProcUnavailable:
+                    return form.request_id, UNAVAILABLE
+                except MobProcError as exc:
+                    await self.orders.repo.audit(form.request_id, Audit(user_id, "error", {
+                        "step": "confirmation", "message": exc.message,
+                        "mobprocErrorId": exc.error_id}))
+                    return form.request_id, exc.message
+
+        answers = await asyncio.gather(*(check(f) for f in bundle.forms))
+        refusals = [(format_service_number(orders[rid].service.serviceNumber, region), answer)
+                    for rid, answer in answers if isinstance(answer, str)]
+        if refusals:
+            return ConfirmOutcome(refusals=refusals)
+        for rid, confirmation in answers:
+            result = results[rid]
+            await self.orders.repo.update_fields(
+                rid, properties_json=[g.model_dump(mode="json", by_alias=True, exclude_none=True)
+                                      for g in result.properties],
+                acknowledged_json=[a.id for a in result.acknowledgements],
+                confirmation_json=confirmation.model_dump(  # type: ignore[attr-defined]
+                    mode="json", by_alias=True, exclude_none=True))
+        moved = await self.repo.transition(
+            offboarding_id, [OffboardingState.DETAILS], OffboardingState.PENDING,
+            audit=Audit(user_id, "confirmed", {"lines": len(answers)}))
+        return ConfirmOutcome(view=await self.view(offboarding_id), confirmed_now=moved)
+
+    async def view(self, offboarding_id: str) -> OffboardingView | None:
+        offboarding = await self.repo.get(offboarding_id)
+        if offboarding is None:
+            return None
+        return OffboardingView(offboarding=offboarding,
+                               orders=await self.repo.orders(offboarding_id))
+
+    async def adopt_message(self, offboarding_id: str, channel: str, ts: str) -> bool:
+        return await self.repo.set_message_if_unset(offboarding_id, channel, ts)
+
+    # --- decisions ---------------------------------------------------------------------
+
+    async def approve(self, offboarding_id: str, user_id: str) -> BundleDecision:
+        offboarding = await self.repo.get(offboarding_id)
+        if offboarding is None:
+            return BundleDecision(DecisionOutcome.NOT_FOUND)
+        reason = await self._approval_refusal(offboarding, user_id)
+        if reason:
+            await self.orders.repo.audit(offboarding_id, Audit(user_id, "refused_click", {
+                "action": "approve", "reason": reason}))
+            return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
+                                  reason)
+        moved = await self.repo.transition(
+            offboarding_id, [OffboardingState.PENDING], OffboardingState.APPROVED,
+            decided_by=user_id, decided_at=self.clock(), audit=Audit(user_id, "approved"))
+        if not moved:
+            return BundleDecision(DecisionOutcome.ALREADY_DECIDED,
+                                  await self.view(offboarding_id))
+        log.info("Offboarding %s approved by %s", offboarding_id, user_id)
+        placed = await self.place(offboarding_id, user_id)
+        return BundleDecision(DecisionOutcome.DONE, await self.view(offboarding_id),
+                              placed=placed)
+
+    async def _approval_refusal(self, offboarding: Offboarding, user_id: str) -> str | None:
+        approvers = self.orders.approvers
+        if not approvers.configured:
+            return "No approvers are configured for this bot (APPROVERS)."
+        if not await approvers.is_approver(user_id):
+            return "Only the approvers for line orders can approve this request."
+        if user_id == offboarding.requester_id and not self.orders.allow_self_approval:
+            return "You can't approve your own request; another approver has to."
+        return None
+
+    async def place(self, offboarding_id: str, user_id: str) -> list[LineRequest]:
+        """Place each line's order once: whoever moves a line out of DRAFT submits it, and
+        submission itself is exactly-once. One line's failure doesn't stop the others."""
+        gate = asyncio.Semaphore(PARALLEL_CALLS)
+
+        async def one(order: LineRequest) -> LineRequest | None:
+            if not await self.orders.repo.transition(
+                    order.id, [RequestState.DRAFT], RequestState.APPROVED, decided_by=user_id,
+                    decided_at=self.clock(), audit=Audit(user_id, "approved",
+                                                         {"offboarding": offboarding_id})):
+                return None
+            async with gate:
+                return await self.orders.submission.submit(order.id)
+
+        placed = await asyncio.gather(*(one(o) for o in await self.repo.orders(offboarding_id)))
+        return [p for p in placed if p is not None]
+
+    async def cancel(self, offboarding_id: str, user_id: str) -> BundleDecision:
+        offboarding = await self.repo.get(offboarding_id)
+        if offboarding is None:
+            return BundleDecision(DecisionOutcome.NOT_FOUND)
+        if user_id != offboarding.requester_id and \
+                not await self.orders.approvers.is_approver(user_id):
+            await self.orders.repo.audit(offboarding_id, Audit(user_id, "refused_click", {
+                "action": "cancel", "reason": "not the requester or an approver"}))
+            return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
+                                  "Only the requester or an approver can cancel it.")
+        moved = await self.repo.transition(
+            offboarding_id, [OffboardingState.PENDING], OffboardingState.CANCELLED,
+            decided_by=user_id, decided_at=self.clock(), audit=Audit(user_id, "cancelled"))
+        if not moved:
+            return BundleDecision(DecisionOutcome.ALREADY_DECIDED,
+                                  await self.view(offboarding_id))
+        for order in await self.repo.orders(offboarding_id):
+            await self.orders.repo.transition(order.id, [RequestState.DRAFT],
+                                              RequestState.CANCELLED, decided_by=user_id,
+                                              decided_at=self.clock())
+        return BundleDecision(DecisionOutcome.DONE, await self.view(offboarding_id))
+
+    # --- the follower's round ---------------------------------------------------------------
+
+    async def settle(self) -> list[OffboardingView]:
+        """Approved requests: lines a crash left undecided are moved on (the submission
+        resumer then places them); those whose every line has ended become DONE, once.
+        Returns the requests that just ended, for their summary."""
+        ended: list[OffboardingView] = []
+        for offboarding in await self.repo.in_states([OffboardingState.APPROVED]):
+            orders = await self.repo.orders(offboarding.id)
+            for order in orders:
+                if order.state is RequestState.DRAFT:
+                    await self.orders.repo.transition(
+                        order.id, [RequestState.DRAFT], RequestState.APPROVED,
+                        decided_by=offboarding.decided_by, decided_at=offboarding.decided_at,
+                        audit=Audit("bot", "approved", {"offboarding": offboarding.id,
+                                                        "resumed": True}))
+            if all(o.state in LINE_DONE for o in orders) and await self.repo.transition(
+                    offboarding.id, [OffboardingState.APPROVED], OffboardingState.DONE,
+                    audit=Audit("bot", "offboarding_done")):
+                view = await self.view(offboarding.id)
+                if view is not None:
+                    ended.append(view)
+        return ended
+
+
+def _external_number() -> str:
+    # Each line's own reference, unique and reused on every retry (bot/mobproc/API.md).
+    return f"SLACK-{datetime.now(UTC):%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"

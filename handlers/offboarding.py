@@ -1,0 +1,345 @@
+"""/offboard-lines: the command, its two modals, and Approve / Cancel on its message.
+
+Payloads are read into typed models here, at the edge; the core decides; ``blocks``
+renders; news after a decision goes through the outbox (``handlers.offboarding_news``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks import notices
+from blocks import offboarding as blocks
+from blocks.ids import (
+    OFFBOARD_APPROVE_ACTION,
+    OFFBOARD_CANCEL_ACTION,
+    OFFBOARD_CHOOSE_CALLBACK,
+    OFFBOARD_DETAILS_CALLBACK,
+)
+from bot.context import BotContext
+from bot.offboarding import BundleDecision, parse_employee
+from bot.offboarding_models import Offboarding, OffboardingState, OffboardingView
+from bot.orders import DecisionOutcome, OrderRefused
+from handlers.offboarding_news import publish_decision
+from handlers.slack_io import requester_profile, slack_error, tell_user
+from handlers.view_state import block_errors, form_input
+
+log = logging.getLogger(__name__)
+
+OFFBOARD_COMMAND = "/offboard-lines"
+ATTACH_WAIT_ROUNDS = 40
+ATTACH_WAIT_SECONDS = 0.05
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class OffboardCommand(_Payload):
+    user_id: str
+    text: str = ""
+    trigger_id: str
+    channel_id: str | None = None
+
+
+class _User(_Payload):
+    id: str
+
+
+class _View(_Payload):
+    id: str
+    private_metadata: str = ""
+    state: dict[str, Any] = Field(default_factory=dict)
+
+
+class ViewSubmission(_Payload):
+    user: _User
+    view: _View
+
+    @property
+    def values(self) -> dict[str, dict[str, Any]]:
+        return self.view.state.get("values") or {}
+
+
+class _Ref(_Payload):
+    id: str | None = None
+
+
+class _Container(_Payload):
+    channel_id: str | None = None
+    message_ts: str | None = None
+
+
+class _Message(_Payload):
+    ts: str | None = None
+
+
+class _Action(_Payload):
+    value: str = ""
+
+
+class ButtonClick(_Payload):
+    user: _User
+    channel: _Ref | None = None
+    container: _Container | None = None
+    message: _Message | None = None
+    actions: list[_Action]
+
+    @property
+    def channel_id(self) -> str | None:
+        return (self.channel.id if self.channel else None) or (
+            self.container.channel_id if self.container else None)
+
+    @property
+    def message_ts(self) -> str | None:
+        return (self.message.ts if self.message else None) or (
+            self.container.message_ts if self.container else None)
+
+
+def register(app: AsyncApp, ctx: BotContext) -> None:
+    @app.command(OFFBOARD_COMMAND)
+    async def offboard_lines(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+                             ) -> None:
+        command = OffboardCommand.model_validate(body)
+        if not command.text.strip():
+            await ack(**blocks.usage())
+            return
+        try:
+            who = parse_employee(command.text)
+        except OrderRefused as refusal:
+            await ack(**notices.refusal(refusal.message))
+            return
+        await ack()
+        try:
+            opened = await client.views_open(trigger_id=command.trigger_id,
+                                             view=blocks.loading_view())
+        except SlackApiError as exc:
+            log.info("views.open failed: %s", slack_error(exc))
+            await tell_user(client, user_id=command.user_id, channel=command.channel_id,
+                            message=notices.refusal("Slack took too long to open the form. "
+                                                    "Please try again."))
+            return
+        view = await _first_view(ctx, client, command, who.slack_user, who.employee_id)
+        await _update(client, opened["view"]["id"], view, command.user_id, command.channel_id)
+
+    @app.view(OFFBOARD_CHOOSE_CALLBACK)
+    async def choose_lines(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+                           ) -> None:
+        submission = ViewSubmission.model_validate(body)
+        offboarding_id, _, page_text = submission.view.private_metadata.partition(":")
+        page = int(page_text) if page_text.isdigit() else 0
+        user_id = submission.user.id
+        choices = {block_id: str((element.get("selected_option") or {}).get("value") or "")
+                   for block_id, actions in submission.values.items()
+                   for element in (actions or {}).values() if isinstance(element, dict)}
+        region = ctx.settings.DEFAULT_REGION
+        try:
+            offboarding = await ctx.offboarding.choose(offboarding_id, user_id, choices)
+        except OrderRefused as refusal:
+            await ack(response_action="update", view=blocks.error_view(refusal.message))
+            return
+        if page + 1 < blocks.page_count(offboarding):
+            await ack(response_action="update",
+                      view=blocks.choose_view(offboarding, page + 1, region=region))
+            return
+        if not offboarding.chosen():
+            await ack(response_action="update", view=blocks.choose_view(
+                offboarding, page, region=region,
+                error="Choose an order for at least one line, or close this form."))
+            return
+        count = len(offboarding.chosen())
+        await ack(response_action="update", view=blocks.loading_view(
+            f"Asking MobProc what it needs for {count} order{'s' if count != 1 else ''}…"))
+        try:
+            bundle = await ctx.offboarding.prepare(offboarding_id, user_id, region)
+        except OrderRefused as refusal:
+            view = blocks.error_view(refusal.message)
+        else:
+            if bundle is None:
+                return  # a repeated submission: the first one fills the form in
+            view = blocks.details_view(bundle, offboarding, region=region)
+        await _update(client, submission.view.id, view, user_id, offboarding.origin_channel)
+
+    @app.view(OFFBOARD_DETAILS_CALLBACK)
+    async def send_for_approval(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+                                ) -> None:
+        submission = ViewSubmission.model_validate(body)
+        offboarding_id = submission.view.private_metadata
+        user_id = submission.user.id
+        entered = form_input(submission.values)
+        region = ctx.settings.DEFAULT_REGION
+        stop = await ctx.offboarding.check(offboarding_id, entered, user_id, region)
+        if stop is not None and stop.errors:
+            await ack(response_action="errors", errors=block_errors(stop.errors))
+            return
+        if stop is not None:
+            await ack(response_action="update", view=blocks.error_view(stop.refusal or ""))
+            return
+        await ack(response_action="update", view=blocks.loading_view(
+            "Checking each order with MobProc (nothing is ordered yet)…"))
+        outcome = await ctx.offboarding.confirm(offboarding_id, entered, user_id, region)
+        offboarding = await ctx.offboarding.get(offboarding_id)
+        if outcome.refusals and offboarding is not None:
+            bundle = await ctx.offboarding.bundle_form(offboarding_id, region)
+            view = blocks.details_view(bundle, offboarding, entered=entered,
+                                       refusals=outcome.refusals, region=region) \
+                if bundle else blocks.error_view("This form has expired.")
+        elif outcome.view is not None:
+            view = blocks.sent_view(outcome.view)
+        else:
+            view = blocks.error_view(outcome.refusal or "Something went wrong; please try "
+                                                         "again.")
+        await _update(client, submission.view.id, view, user_id,
+                      offboarding.origin_channel if offboarding else None)
+        if outcome.confirmed_now and outcome.view is not None:
+            await _post_for_approval(ctx, client, outcome.view)
+
+    @app.action(OFFBOARD_APPROVE_ACTION)
+    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                      request: AsyncBoltRequest) -> None:
+        await ack()
+        await _decide(ctx, client, body, "approve", retried=_is_retry(request))
+
+    @app.action(OFFBOARD_CANCEL_ACTION)
+    async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                     request: AsyncBoltRequest) -> None:
+        await ack()
+        await _decide(ctx, client, body, "cancel", retried=_is_retry(request))
+
+
+def _is_retry(request: AsyncBoltRequest) -> bool:
+    return bool(request.headers.get("x-slack-retry-num"))
+
+
+async def _first_view(ctx: BotContext, client: AsyncWebClient, command: OffboardCommand,
+                      slack_user: str | None, employee_id: str | None) -> dict[str, Any]:
+    """The lines to choose from, or why there are none."""
+    requester = await requester_profile(client, command.user_id)
+    if not requester.email:
+        return blocks.error_view("Your Slack profile has no e-mail address, and MobProc needs "
+                                 "it to place orders. Please add one, or ask an admin.")
+    if slack_user is not None:
+        person = await requester_profile(client, slack_user)
+        if not person.email:
+            return blocks.error_view(f"<@{slack_user}>'s Slack profile has no e-mail address "
+                                     "to look them up in MobProc by. Use their company "
+                                     "employee id instead.")
+        employee_id = person.email
+    assert employee_id is not None
+    try:
+        offboarding = await ctx.offboarding.start(requester, employee_id, command.channel_id)
+    except OrderRefused as refusal:
+        return blocks.error_view(refusal.message)
+    if not offboarding.lines:
+        return blocks.no_lines_view(employee_id)
+    return blocks.choose_view(offboarding, 0, region=ctx.settings.DEFAULT_REGION)
+
+
+async def _update(client: AsyncWebClient, view_id: str, view: dict[str, Any], user_id: str,
+                  channel: str | None) -> None:
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.update failed: %s", slack_error(exc))
+        await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
+            "Something went wrong showing the form. Please try again."))
+
+
+async def _post_for_approval(ctx: BotContext, client: AsyncWebClient,
+                             view: OffboardingView) -> None:
+    o = view.offboarding
+    channel = ctx.settings.APPROVAL_CHANNEL or o.origin_channel or o.requester_id
+    message = blocks.approval_message(view, region=ctx.settings.DEFAULT_REGION)
+    try:
+        posted = await client.chat_postMessage(channel=channel, **message)
+    except SlackApiError as exc:
+        log.warning("Could not post offboarding %s in %s: %s", o.id, channel, slack_error(exc))
+        # Cancel first: when the requester reads "nothing was ordered", it is already so.
+        await ctx.offboarding.cancel(o.id, o.requester_id)
+        await tell_user(client, user_id=o.requester_id, channel=o.origin_channel,
+                        message=notices.refusal(
+                            "I couldn't post your request for approval in this channel "
+                            f"({slack_error(exc)}). Invite me with `/invite @mobproc-bot` or "
+                            "ask an admin to set APPROVAL_CHANNEL; nothing was ordered."))
+        return
+    await ctx.offboarding.adopt_message(o.id, posted["channel"], posted["ts"])
+    permalink: str | None = None
+    try:
+        answer = await client.chat_getPermalink(channel=posted["channel"],
+                                                message_ts=posted["ts"])
+        permalink = answer.get("permalink")
+    except SlackApiError as exc:
+        log.info("chat.getPermalink failed: %s", slack_error(exc))
+    await tell_user(client, user_id=o.requester_id, channel=o.origin_channel,
+                    message=blocks.requester_notice(view, permalink))
+
+
+async def _stored(ctx: BotContext, offboarding_id: str) -> Offboarding | None:
+    """The request once its approval message is recorded: a click in the moment between
+    posting and recording waits for it instead of being refused."""
+    stored = await ctx.offboarding.get(offboarding_id)
+    for _ in range(ATTACH_WAIT_ROUNDS):
+        if stored is None or stored.approval_ts is not None or \
+                stored.state is not OffboardingState.PENDING:
+            return stored
+        await asyncio.sleep(ATTACH_WAIT_SECONDS)
+        stored = await ctx.offboarding.get(offboarding_id)
+    return stored
+
+
+async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any], verb: str,
+                  *, retried: bool) -> None:
+    try:
+        click = ButtonClick.model_validate(body)
+    except ValidationError:
+        log.warning("Refused an unreadable %s click", verb)
+        return
+    user_id, channel, ts = click.user.id, click.channel_id, click.message_ts
+    stored = await _stored(ctx, click.actions[0].value if click.actions else "")
+    expected = None
+    if stored is not None:
+        expected = ctx.settings.APPROVAL_CHANNEL or stored.origin_channel or stored.requester_id
+    if stored is not None and stored.approval_ts is None and channel == expected and ts and \
+            stored.state is OffboardingState.PENDING:
+        # The bot stopped between posting the message and recording it: adopt it.
+        await ctx.offboarding.adopt_message(stored.id, channel, ts)
+        stored = await ctx.offboarding.get(stored.id)
+    if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, ts):
+        decision = BundleDecision(DecisionOutcome.NOT_FOUND)
+    elif verb == "approve":
+        decision = await ctx.offboarding.approve(stored.id, user_id)
+    else:
+        decision = await ctx.offboarding.cancel(stored.id, user_id)
+    if decision.outcome is DecisionOutcome.DONE and decision.view is not None:
+        await publish_decision(ctx, decision.view, decision.placed)
+        return
+    if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \
+            decision.view is not None and decision.view.offboarding.decided_by == user_id:
+        return  # Slack resending this person's own click: they already saw the result
+    message = _explain(decision, verb)
+    if channel:
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user_id, **message)
+        except SlackApiError as exc:
+            log.warning("Could not tell %s why nothing changed: %s", user_id, slack_error(exc))
+
+
+def _explain(decision: BundleDecision, verb: str) -> dict[str, Any]:
+    if decision.outcome is DecisionOutcome.NOT_ALLOWED:
+        return notices.not_allowed(verb, decision.reason or "")
+    if decision.outcome is DecisionOutcome.ALREADY_DECIDED and decision.view is not None:
+        o = decision.view.offboarding
+        who = f" by <@{o.decided_by}>" if o.decided_by else ""
+        state = {OffboardingState.APPROVED: "approved", OffboardingState.DONE: "approved",
+                 OffboardingState.CANCELLED: "cancelled"}.get(o.state, o.state.value)
+        text = f"This request was already {state}{who}. Nothing was changed."
+        return {"text": text, "blocks": [{"type": "section",
+                                          "text": {"type": "mrkdwn", "text": text}}]}
+    return notices.refusal("I can't find the request behind this button; nothing was changed.")

@@ -1,0 +1,68 @@
+"""What a leaver's request tells Slack once decided: the approval message's update and the
+thread's news of each line, queued in the outbox under the request's id so the thread reads
+in order, and the final summary once every line's order has ended."""
+
+from __future__ import annotations
+
+from blocks import offboarding as blocks
+from bot.context import BotContext
+from bot.domain import LineRequest, StatusChange
+from bot.offboarding_models import OffboardingView
+from bot.storage.repository import OutboxMessage
+
+
+def _thread(channel: str, ts: str, message: dict[str, object]) -> OutboxMessage:
+    return OutboxMessage("chat.postMessage", {"channel": channel, "thread_ts": ts, **message})
+
+
+def line_decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
+    if not request.approval_channel or not request.approval_ts:
+        return []
+    return [_thread(request.approval_channel, request.approval_ts,
+                    blocks.line_decision_reply(request, region=ctx.settings.DEFAULT_REGION))]
+
+
+def line_status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage]:
+    request = change.request
+    if not request.approval_channel or not request.approval_ts:
+        return []
+    return [_thread(request.approval_channel, request.approval_ts,
+                    blocks.line_status_reply(change, region=ctx.settings.DEFAULT_REGION))]
+
+
+def _update(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
+    o = view.offboarding
+    if not o.approval_channel or not o.approval_ts:
+        return []
+    return [OutboxMessage("chat.update", {
+        "channel": o.approval_channel, "ts": o.approval_ts,
+        **blocks.decided_message(view, region=ctx.settings.DEFAULT_REGION)})]
+
+
+def decision_messages(ctx: BotContext, view: OffboardingView,
+                      placed: list[LineRequest]) -> list[OutboxMessage]:
+    """The message loses its buttons; the thread says who decided, then each line's news."""
+    o = view.offboarding
+    if not o.approval_channel or not o.approval_ts:
+        return []
+    return [*_update(ctx, view), _thread(o.approval_channel, o.approval_ts,
+                                         blocks.decision_reply(view)),
+            *(m for line in placed for m in line_decision_messages(ctx, line))]
+
+
+async def publish_decision(ctx: BotContext, view: OffboardingView,
+                           placed: list[LineRequest]) -> None:
+    await ctx.repo.enqueue(view.offboarding.id, decision_messages(ctx, view, placed))
+    await ctx.outbox.deliver()
+
+
+async def settle(ctx: BotContext) -> None:
+    """The follower's round: requests whose every line has ended get their summary, once."""
+    for view in await ctx.offboarding.settle():
+        o = view.offboarding
+        if not o.approval_channel or not o.approval_ts:
+            continue
+        await ctx.repo.enqueue(o.id, [
+            _thread(o.approval_channel, o.approval_ts,
+                    blocks.summary_reply(view, region=ctx.settings.DEFAULT_REGION)),
+            *_update(ctx, view)])
