@@ -82,7 +82,7 @@ class _Message(_Payload):
 
 
 class _Action(_Payload):
-    value: str = ""
+    value: str | None = None
 
 
 class ButtonClick(_Payload):
@@ -302,7 +302,7 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
         log.warning("Refused an unreadable %s click", verb)
         return
     user_id, channel, ts = click.user.id, click.channel_id, click.message_ts
-    stored = await _stored(ctx, click.actions[0].value if click.actions else "")
+    stored = await _stored(ctx, (click.actions[0].value if click.actions else None) or "")
     expected = None
     if stored is not None:
         expected = ctx.settings.APPROVAL_CHANNEL or stored.origin_channel or stored.requester_id

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks import modals
-from blocks.ids import VALUE_ACTION
+from blocks.ids import OFFBOARD_DETAILS_CALLBACK, VALUE_ACTION
 from bot.context import BotContext
 
 
@@ -21,6 +21,11 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         if form is not None:
             definition = next((f for g in form.property_groups for f in g.fields
                                if f.id == block_id), None)
+        elif view.get("callback_id") == OFFBOARD_DETAILS_CALLBACK:
+            bundle = await ctx.offboarding.bundle_form(view.get("private_metadata") or "",
+                                                       ctx.settings.DEFAULT_REGION)
+            definition = next((f.definition for f in bundle.fields if f.key == block_id),
+                              None) if bundle else None
         if definition is None:
             await ack(options=[])
             return

@@ -63,6 +63,7 @@ def input_ids(view: dict[str, Any]) -> list[str]:
 async def details_for(driver: SlackDriver, slack: FakeSlackWebAPI,
                       choices: dict[str, str]) -> dict[str, Any]:
     """Lena's lines with ``choices`` (service id → order type): the details modal."""
+    add_leaver(slack)
     view = await open_offboarding(driver, slack, f"<@{LEAVER}|lena>")
     _, details = await submit_and_wait(driver, slack, view, choices)
     assert details.get("callback_id") == "offboard_details", details

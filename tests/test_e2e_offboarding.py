@@ -59,7 +59,6 @@ async def test_an_email_or_employee_id_finds_the_same_lines(
 
 async def test_shared_fields_are_asked_once(bot: Any, driver: SlackDriver,
                                             slack: FakeSlackWebAPI) -> None:
-    add_leaver(slack)
     details = await details_for(driver, slack, ALL_THREE)
     ids = input_ids(details)
     # One contact number and one preferred date for all three orders; each order type's own
@@ -74,7 +73,6 @@ async def test_shared_fields_are_asked_once(bot: Any, driver: SlackDriver,
 async def test_the_whole_request_end_to_end(bot: Any, driver: SlackDriver,
                                            slack: FakeSlackWebAPI, simulator: Any,
                                            clock: Clock) -> None:
-    add_leaver(slack)
     details = await details_for(driver, slack, ALL_THREE)
     values = fill_form(details)
     channel, ts = await send_for_approval(driver, slack, details, values)
