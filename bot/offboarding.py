@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.domain import FormInput, LineRequest, OrderForm, RequestState
 from bot.mobproc.errors import MobProcError, MobProcUnavailable
@@ -309,12 +309,19 @@ class OffboardingService:
             offboarding_id, [OffboardingState.PENDING], OffboardingState.APPROVED,
             decided_by=user_id, decided_at=self.clock(), audit=Audit(user_id, "approved"))
         if not moved:
-            return BundleDecision(DecisionOutcome.ALREADY_DECIDED,
-                                  await self.view(offboarding_id))
+            return await self._already_decided(offboarding_id, user_id, "approve")
         log.info("Offboarding %s approved by %s", offboarding_id, user_id)
         placed = await self.place(offboarding_id, user_id)
         return BundleDecision(DecisionOutcome.DONE, await self.view(offboarding_id),
                               placed=placed)
+
+    async def _already_decided(self, offboarding_id: str, user_id: str, action: str
+                               ) -> BundleDecision:
+        view = await self.view(offboarding_id)
+        state = view.offboarding.state.value if view else "unknown"
+        await self.orders.repo.audit(offboarding_id, Audit(user_id, "refused_click", {
+            "action": action, "reason": f"already {state}"}))
+        return BundleDecision(DecisionOutcome.ALREADY_DECIDED, view)
 
     async def _approval_refusal(self, offboarding: Offboarding, user_id: str) -> str | None:
         approvers = self.orders.approvers
@@ -357,8 +364,7 @@ class OffboardingService:
             offboarding_id, [OffboardingState.PENDING], OffboardingState.CANCELLED,
             decided_by=user_id, decided_at=self.clock(), audit=Audit(user_id, "cancelled"))
         if not moved:
-            return BundleDecision(DecisionOutcome.ALREADY_DECIDED,
-                                  await self.view(offboarding_id))
+            return await self._already_decided(offboarding_id, user_id, "cancel")
         for order in await self.repo.orders(offboarding_id):
             await self.orders.repo.transition(order.id, [RequestState.DRAFT],
                                               RequestState.CANCELLED, decided_by=user_id,
@@ -367,27 +373,32 @@ class OffboardingService:
 
     # --- the follower's round ---------------------------------------------------------------
 
-    async def settle(self) -> list[OffboardingView]:
-        """Approved requests: lines a crash left undecided are moved on (the submission
-        resumer then places them); those whose every line has ended become DONE, once.
-        Returns the requests that just ended, for their summary."""
+    async def settle(self) -> tuple[list[LineRequest], list[OffboardingView]]:
+        """The follower's round for approved requests. Lines a crash left undecided (a lease
+        after the decision) are placed now; requests whose every line has ended become DONE,
+        once. Returns the lines just placed and the requests that just ended."""
+        placed: list[LineRequest] = []
         ended: list[OffboardingView] = []
+        stale = self.clock() - timedelta(seconds=self.orders.submission.lease_seconds)
         for offboarding in await self.repo.in_states([OffboardingState.APPROVED]):
             orders = await self.repo.orders(offboarding.id)
-            for order in orders:
-                if order.state is RequestState.DRAFT:
-                    await self.orders.repo.transition(
-                        order.id, [RequestState.DRAFT], RequestState.APPROVED,
-                        decided_by=offboarding.decided_by, decided_at=offboarding.decided_at,
-                        audit=Audit("bot", "approved", {"offboarding": offboarding.id,
-                                                        "resumed": True}))
+            if offboarding.decided_at is not None and offboarding.decided_at < stale:
+                for order in orders:
+                    if order.state is RequestState.DRAFT and await self.orders.repo.transition(
+                            order.id, [RequestState.DRAFT], RequestState.APPROVED,
+                            decided_by=offboarding.decided_by,
+                            decided_at=offboarding.decided_at,
+                            audit=Audit("bot", "approved", {"offboarding": offboarding.id,
+                                                            "resumed": True})):
+                        placed.append(await self.orders.submission.submit(order.id))
+                orders = await self.repo.orders(offboarding.id)
             if all(o.state in LINE_DONE for o in orders) and await self.repo.transition(
                     offboarding.id, [OffboardingState.APPROVED], OffboardingState.DONE,
                     audit=Audit("bot", "offboarding_done")):
                 view = await self.view(offboarding.id)
                 if view is not None:
                     ended.append(view)
-        return ended
+        return placed, ended
 
 
 def _external_number() -> str:

@@ -57,8 +57,12 @@ async def publish_decision(ctx: BotContext, view: OffboardingView,
 
 
 async def settle(ctx: BotContext) -> None:
-    """The follower's round: requests whose every line has ended get their summary, once."""
-    for view in await ctx.offboarding.settle():
+    """The follower's round: lines a crash left unplaced are placed and told; requests
+    whose every line has ended get their summary, once."""
+    placed, ended = await ctx.offboarding.settle()
+    for line in placed:
+        await ctx.repo.enqueue(line.outbox_key, line_decision_messages(ctx, line))
+    for view in ended:
         o = view.offboarding
         if not o.approval_channel or not o.approval_ts:
             continue
