@@ -11,6 +11,7 @@ import pytest
 
 from bot.mobproc import assumed
 from bot.mobproc.models import ErrorBody
+from bot.simulator import seed
 from bot.simulator.server import RunningSimulator
 from tests.conftest import Clock
 
@@ -170,7 +171,7 @@ async def test_bench_people_each_have_a_line_and_every_answer_can_be_made_late()
         assert line["status"] == "ACTIVE" and "SUSPEND" in line["orderActions"]
         # 200 lines, 200 owners, none shared, none clashing with the hand-made seed.
         numbers = [s["serviceNumber"] for s in sim.state.services.values()]
-        assert len(numbers) == len(set(numbers)) == 200 + 5
+        assert len(numbers) == len(set(numbers)) == 200 + len(seed.SERVICES)
         owners = {s["employee"] for s in sim.state.services.values()
                   if s["serviceNumber"].startswith("628555")}
         assert len(owners) == 200 and owners <= set(sim.state.employees)
