@@ -1,7 +1,7 @@
 """/offboard-lines requests, and the link from each line's order to its request.
 
 Revision ID: offboardings_0001
-Revises: outbox_approval_post
+Revises: metrics_request_counts
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bot.storage.tables import UTCDateTime
 
 revision = "offboardings_0001"
-down_revision = "outbox_approval_post"
+down_revision = "metrics_request_counts"
 branch_labels = None
 depends_on = None
 
