@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import LineRequest
-from bot.outbox import APPROVAL, OutboxSender
+from bot.outbox import APPROVAL, OutboxSender, approval_metadata
 from bot.storage.repository import OutboxMessage, RequestRepository
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,15 @@ class ApprovalPosts:
         self._render = render
         self._lease_seconds = lease_seconds
 
+    async def _call(self, request: LineRequest) -> OutboxMessage:
+        call = await self._render(request)
+        return OutboxMessage(call.method, {**call.args,
+                                           "metadata": approval_metadata(request.id)})
+
     async def queue(self, request: LineRequest) -> bool:
         """Queue the approval message of a pending request and send what may go; False if it
         was queued before."""
-        queued = await self._repo.enqueue_once(request.id, await self._render(request),
+        queued = await self._repo.enqueue_once(request.id, await self._call(request),
                                                  APPROVAL)
         await self._outbox.deliver()
         return queued
@@ -44,7 +49,7 @@ class ApprovalPosts:
         stale_before = datetime.now(UTC) - timedelta(seconds=self._lease_seconds)
         repaired: list[LineRequest] = []
         for request in await self._repo.pending_without_approval_post(APPROVAL, stale_before):
-            if await self._repo.enqueue_once(request.id, await self._render(request),
+            if await self._repo.enqueue_once(request.id, await self._call(request),
                                                  APPROVAL):
                 log.warning("Request %s was pending without its approval message; queued it",
                             request.id)

@@ -31,6 +31,11 @@ PERMANENT = {"invalid_blocks", "invalid_arguments", "channel_not_found", "not_in
              "missing_scope", "not_authed", "restricted_action", "user_not_found"}
 # The purpose of the one call per request that posts its approval message.
 APPROVAL = "approval"
+# The approval message carries its request id in Slack message metadata, so a sender taking
+# over from one that died mid-post can find it in the channel instead of posting it twice.
+APPROVAL_EVENT = "mobproc_bot_approval_request"
+# How far back in the channel to look for it: more than a claim period of posts.
+LOOKBACK_MESSAGES = 200
 # Slack: about one message a second per channel, short bursts allowed.
 POSTS_PER_SECOND = 1.0
 POST_BURST = 3
@@ -127,6 +132,13 @@ class OutboxSender:
 
     async def _send(self, call: QueuedCall, channel: str | None) -> bool:
         """Make one call; True if it left the queue (sent, or refused for good)."""
+        if call.purpose == APPROVAL and _may_be_out(call) and \
+                (found := await self._already_posted(call)) is not None:
+            log.warning("Approval message of %s was posted by a sender that stopped before "
+                        "recording it; recorded it now", call.request_id)
+            await self._repo.approval_posted(call.id, call.request_id, *found)
+            await self._after(self.on_approval_posted, call.request_id)
+            return True
         try:
             with log_context(request_id=call.request_id):
                 answer = await self._client.api_call(call.method, json=call.args)
@@ -151,6 +163,24 @@ class OutboxSender:
         else:
             await self._repo.call_done(call.id)
         return True
+
+    async def _already_posted(self, call: QueuedCall) -> tuple[str, str] | None:
+        """(channel, ts) of this request's approval message if an earlier attempt posted it;
+        None if not, or if the channel can't be read (then posting again is all there is)."""
+        channel = str(call.args.get("channel") or "")
+        try:
+            answer = await self._client.conversations_history(
+                channel=channel, limit=LOOKBACK_MESSAGES, include_all_metadata=True)
+        except SlackApiError as exc:
+            log.info("Could not look for the approval message of %s in %s (%s)",
+                     call.request_id, channel, exc.response.get("error"))
+            return None
+        for message in answer.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == APPROVAL_EVENT and \
+                    (metadata.get("event_payload") or {}).get("request_id") == call.request_id:
+                return channel, str(message.get("ts"))
+        return None
 
     async def _refused(self, call: QueuedCall, error: str) -> None:
         log.error("Slack refused %s for request %s for good (%s); dropped", call.method,
@@ -222,6 +252,19 @@ class OutboxSender:
         log.warning("Slack %s for request %s failed (%s); will retry", call.method,
                     call.request_id, error)
         await self._repo.call_failed(call.id, error)
+
+
+def _may_be_out(call: QueuedCall) -> bool:
+    """Whether an earlier attempt may have posted the call: its sender died mid-call, or it
+    failed in a way that doesn't say (a lost connection, a server error). A 429 says no."""
+    if call.claimed:
+        return True
+    return call.attempts > 0 and call.last_error not in (None, "ratelimited", "429")
+
+
+def approval_metadata(request_id: str) -> dict[str, Any]:
+    """Slack message metadata naming the request an approval message is for."""
+    return {"event_type": APPROVAL_EVENT, "event_payload": {"request_id": request_id}}
 
 
 def _paced_channel(call: QueuedCall) -> str | None:

@@ -203,3 +203,35 @@ async def test_a_permanent_refusal_cancels_and_tells_the_matching_fix(
         assert request is not None and request.state is RequestState.CANCELLED
         await bot.stop()
     assert not submitted_orders(simulator)
+
+
+async def test_stopped_between_slack_accepting_the_post_and_recording_it(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    """The sender dies in the instant after Slack accepted the approval message and before
+    the bot recorded it. The sender that takes the call over finds the message in the
+    channel by its metadata and records it: still one message, and its buttons act."""
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    real = bot.ctx.repo.approval_posted
+    attempts: list[tuple[Any, ...]] = []
+
+    async def dies_the_first_time(*args: Any) -> None:
+        attempts.append(args)
+        if len(attempts) == 1:
+            raise RuntimeError("killed between Slack's answer and the database")
+        await real(*args)
+
+    bot.ctx.repo.approval_posted = dies_the_first_time  # type: ignore[method-assign]
+    answer = await driver.submit_view(REQUESTER, view, fill_form(view))
+    assert answer.status_code == 200
+    await posted_once(bot, slack, view["private_metadata"])
+    assert len(attempts) == 2 and slack.calls_to("conversations.history")
+    request = await bot.ctx.repo.get(view["private_metadata"])
+    assert request is not None and request.approval_channel and request.approval_ts
+    await driver.click_button("UAPPROVER", channel_id=request.approval_channel,
+                              message_ts=request.approval_ts, action_id="approve_request")
+    await eventually(lambda: _submitted(bot, view["private_metadata"]), within=15)
+
+
+async def _submitted(bot: RunningBot, request_id: str) -> bool:
+    request = await bot.ctx.repo.get(request_id)
+    return request is not None and request.state is RequestState.SUBMITTED

@@ -187,6 +187,7 @@ class FakeSlackWebAPI:
             "conversations.info": self._conversation_info,
             "conversations.members": self._conversation_members,
             "conversations.open": self._conversation_open,
+            "conversations.history": self._conversation_history,
         }
 
     # --- lifecycle ---------------------------------------------------------------
@@ -407,6 +408,8 @@ class FakeSlackWebAPI:
                    "text": args.get("text", ""), "blocks": args.get("blocks") or []}
         if thread_ts:
             message["thread_ts"] = thread_ts
+        if isinstance(args.get("metadata"), dict):
+            message["metadata"] = args["metadata"]
         self.messages[(channel, ts)] = message
         return {"channel": channel, "ts": ts, "message": message}
 
@@ -542,6 +545,24 @@ class FakeSlackWebAPI:
         members = c.members or [u for u in self.users if not self.users[u].is_bot]
         return {"members": members + ([self.bot_user_id] if c.bot_is_member else [])}
 
+    def _conversation_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A channel's top-level messages, newest first; with ``include_all_metadata``,
+        each message's metadata as it was posted."""
+        c = self._channel(args.get("channel"))
+        self._require("groups:history" if c.private else "channels:history")
+        if not c.bot_is_member:
+            raise SlackError("not_in_channel")
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("true", "1")
+        found = sorted((m for (ch, ts), m in self.messages.items()
+                        if ch == c.id and float(ts) > oldest
+                        and m.get("thread_ts") in (None, ts)),
+                       key=lambda m: float(m["ts"]), reverse=True)
+        messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                    for m in found[:limit]]
+        return {"messages": messages, "has_more": len(found) > limit}
+
     def _conversation_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "").split(",")
         user = self._user(users[0] if users else None)
@@ -559,7 +580,7 @@ async def _decode(request: web.Request) -> dict[str, Any]:
         else:
             form = await request.post()
             args.update({k: v for k, v in form.items() if isinstance(v, str)})
-    for key in ("blocks", "view", "attachments"):
+    for key in ("blocks", "view", "attachments", "metadata"):
         if isinstance(args.get(key), str):
             try:
                 args[key] = json.loads(args[key])

@@ -60,6 +60,9 @@ class QueuedCall:
     args: dict[str, Any]
     attempts: int
     purpose: str | None = None
+    # Taken by a sender that never said how it went (it died mid-call): the call may be out.
+    claimed: bool = False
+    last_error: str | None = None
 
 
 class RequestRepository:
@@ -456,7 +459,8 @@ class RequestRepository:
         async with self._sessions() as session:
             rows = await session.scalars(select(OutboxRow).where(OutboxRow.sent_at.is_(None))
                                          .order_by(OutboxRow.id))
-            return [QueuedCall(r.id, r.request_id, r.method, r.payload, r.attempts, r.purpose)
+            return [QueuedCall(r.id, r.request_id, r.method, r.payload, r.attempts, r.purpose,
+                               claimed=r.claimed_at is not None, last_error=r.last_error)
                     for r in rows]
 
     async def claim_call(self, call_id: int, stale_before: datetime) -> bool:
