@@ -16,11 +16,12 @@ from typing import Any
 from blocks.render import builder_url, to_text
 from bot.domain import LineRequest, RequestState
 from bot.mobproc.models import TransactionType
+from bot.offboarding_models import OffboardingState
 from bot.runtime import RunningBot, start_bot
 from bot.settings import Settings
 from bot.simulator.server import SimulatorConfig
 from bot.slack_standin.driver import SlackDriver
-from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI, FakeUser
 from bot.slack_standin.polling import eventually
 
 SIGNING_SECRET = "demo-signing-secret"
@@ -128,6 +129,59 @@ async def _play_helpdesk(bot: RunningBot, api: FakeSlackWebAPI, driver: SlackDri
     return ok and bool(direct)
 
 
+LEAVER = "ULEAVER"
+LEAVER_CHOICES = {"41000101": "XFER_SERVICE_OUT", "41000102": "DEACTIVATE",
+                  "41000103": "SUSPEND"}
+
+
+async def _play_offboarding(bot: RunningBot, api: FakeSlackWebAPI, driver: SlackDriver,
+                            show: DemoPrinter) -> bool:
+    show.out(f"\n{'=' * 78}\nA leaver's lines, in one request\n{'=' * 78}")
+    api.users[LEAVER] = FakeUser(LEAVER, "lena", "Lena Leaver", "lena@acme.com")
+    show.names[LEAVER] = "Lena Leaver"
+    show.step("Riley (help desk)", "types /offboard-lines @Lena Leaver")
+    before = len(api.calls_to("views.update"))
+    await driver.slash_command(REQUESTER, "/offboard-lines", f"<@{LEAVER}|lena>",
+                               channel_id=HELPDESK_CHANNEL)
+    choose = await _modal_after(api, before)
+    show.shows("Riley", choose)
+    if not choose.get("submit"):
+        return False
+    show.step("Riley", "transfers the phone to Lena, deactivates the iPad line, suspends the "
+                       "Pixel line, and presses Continue")
+    before = len(api.calls_to("views.update"))
+    await driver.submit_view(REQUESTER, choose, LEAVER_CHOICES)
+    details = await _modal_after(api, before)
+    show.shows("Riley", details)
+    if details.get("callback_id") != "offboard_details":
+        return False
+    show.step("Riley", "answers once for all three orders and presses Send for approval")
+    posts_before = len(api.calls_to("chat.postMessage"))
+    await driver.submit_view(REQUESTER, details, fill_form(details))
+    posted = await api.wait_for(lambda: next(
+        (c for c in api.calls_to("chat.postMessage")[posts_before:]
+         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL), None))
+    ts, channel = posted.response["ts"], posted.response["channel"]
+    show.shows("#approvals", api.messages[(channel, ts)])
+    show.step("Avery (approver)", "clicks Approve")
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_offboarding")
+    offboarding_id = details.get("private_metadata") or ""
+    await eventually(lambda: _offboarding_done(bot, offboarding_id), within=60)
+    show.shows("#approvals (the message, updated)", api.messages[(channel, ts)])
+    for reply in api.thread_replies(channel, ts):
+        show.shows("#approvals thread", reply)
+    return any("All done" in r.get("text", "") for r in api.thread_replies(channel, ts))
+
+
+async def _offboarding_done(bot: RunningBot, offboarding_id: str) -> bool:
+    """Every line's order ended, the summary and each reply sent."""
+    offboarding = await bot.ctx.offboarding.get(offboarding_id)
+    if offboarding is None or offboarding.state is not OffboardingState.DONE:
+        return False
+    return not [c for c in await bot.ctx.repo.queued_calls() if c.request_id == offboarding_id]
+
+
 def _bot_replies(api: FakeSlackWebAPI, ts: str) -> list[dict[str, Any]]:
     return [m for m in api.thread_replies(HELPDESK_CHANNEL, ts) if m.get("user") == api.bot_user_id]
 
@@ -203,12 +257,14 @@ async def run_demo(out: Callable[[str], None] = print, *, step_seconds: float = 
         ok = True
         try:
             out("mobproc-bot demo: four line orders, from slash command to the final status,")
-            out("then one started from a message in the help-desk channel.")
+            out("then one started from a message in the help-desk channel, then a leaver's")
+            out("three lines in one /offboard-lines request.")
             out("MobProc is the embedded simulator; Slack is a local stand-in of its Web API.")
             for scenario in SCENARIOS:
                 ok = await _play(bot, api, driver, scenario, show) and ok
             # After the four, (415) 555-0142 is active again: it can be suspended.
             ok = await _play_helpdesk(bot, api, driver, show) and ok
+            ok = await _play_offboarding(bot, api, driver, show) and ok
         finally:
             await driver.aclose()
             await bot.stop()

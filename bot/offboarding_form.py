@@ -74,7 +74,9 @@ def build(offboarding_id: str, forms: list[OrderForm], region: str = "US") -> Bu
         covered = {f.request_id for f, _ in uses}
         if len(covered) < len(forms):
             if len(uses) == 1:
-                label += f" ({format_service_number(uses[0][0].service.serviceNumber, region)})"
+                form = uses[0][0]
+                label += (f" ({ORDER_KINDS[form.transaction_type].noun} of "
+                          f"{format_service_number(form.service.serviceNumber, region)})")
             else:
                 nouns = dict.fromkeys(ORDER_KINDS[f.transaction_type].noun for f, _ in uses)
                 label += f" ({' and '.join(n + 's' for n in nouns)})"

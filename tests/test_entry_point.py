@@ -25,7 +25,9 @@ async def test_the_demo_plays_all_four_orders() -> None:
     text = "\n".join(lines)
     for command in ("/suspend-line", "/unsuspend-line", "/deactivate-line", "/transfer-line"):
         assert command in text
-    assert text.count("[Approve] [Cancel]") == 5  # four commands and a help-desk request
+    # Four commands, a help-desk request and a leaver's lines.
+    assert text.count("[Approve] [Cancel]") == 6
+    assert "/offboard-lines" in text and "All done" in text
     assert text.count("is now *Complete*") == 4 + 2  # the help-desk one also in its thread
     assert "[Start suspend order]" in text
     assert "Olive (direct message from the bot) sees:" in text
