@@ -312,6 +312,8 @@ def _decision_line(o: Offboarding) -> str:
     who = f"<@{o.decided_by}>" if o.decided_by else "someone"
     if o.state is OffboardingState.CANCELLED:
         return f":no_entry_sign: Cancelled by {who}. Nothing was ordered."
+    if o.state is OffboardingState.EXPIRED:
+        return ":hourglass: Expired: nobody decided in time. Nothing was ordered."
     if o.state is OffboardingState.DONE:
         return f":white_check_mark: Approved by {who}. Every line's order has ended."
     return f":white_check_mark: Approved by {who}. Each line's order is placed and followed."
@@ -321,7 +323,8 @@ def decided_message(view: OffboardingView, *, region: str = "US") -> dict[str, A
     o = view.offboarding
     blocks = _message_blocks(view, region, title="Offboarding", statuses=True)
     blocks.append(section(_decision_line(o)))
-    state = "cancelled" if o.state is OffboardingState.CANCELLED else "approved"
+    state = {OffboardingState.CANCELLED: "cancelled",
+             OffboardingState.EXPIRED: "expired"}.get(o.state, "approved")
     text = f"Offboarding of {o.employee_name or o.employee_ref}'s lines {state}"
     return {"text": text, "blocks": blocks[:MESSAGE_BLOCKS]}
 
@@ -355,6 +358,13 @@ def decision_reply(view: OffboardingView) -> dict[str, Any]:
     tell = "" if o.decided_by == o.requester_id else f"<@{o.requester_id}>, "
     return _reply(f":white_check_mark: Approved by {who}. {tell}each line's order is being "
                   "placed with MobProc; I'll post each one's progress here.")
+
+
+def expired_notice(view: OffboardingView) -> dict[str, Any]:
+    o = view.offboarding
+    return _reply(f":hourglass: <@{o.requester_id}>, nobody decided on the request for "
+                  f"{_who(o)}'s lines in time, so it expired and nothing was ordered. Run "
+                  "`/offboard-lines` again if it is still needed.")
 
 
 def line_decision_reply(order: LineRequest, *, region: str = "US") -> dict[str, Any]:

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # MobProc calls made at once for one request (confirmations, submissions): enough to be
 # quick for a leaver with many lines, few enough to stay clear of the tenant's rate limit.
 PARALLEL_CALLS = 4
+UNPOSTED_LEASES = 10
 LINE_DONE = frozenset({RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED,
                        RequestState.EXPIRED})
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -372,6 +373,40 @@ class OffboardingService:
         return BundleDecision(DecisionOutcome.DONE, await self.view(offboarding_id))
 
     # --- the follower's round ---------------------------------------------------------------
+
+    async def unposted(self) -> list[OffboardingView]:
+        """Pending requests whose approval message a crash kept from being posted, each
+        claimed by one process to post it now. The wait is generous (ten leases after the
+        last change) so a post merely slow to come back is never made twice."""
+        stale = datetime.now(UTC) - timedelta(
+            seconds=UNPOSTED_LEASES * self.orders.submission.lease_seconds)
+        claimed: list[OffboardingView] = []
+        for offboarding in await self.repo.in_states([OffboardingState.PENDING]):
+            if offboarding.approval_ts is None and \
+                    await self.repo.claim_unposted(offboarding.id, stale):
+                view = await self.view(offboarding.id)
+                if view is not None:
+                    claimed.append(view)
+        return claimed
+
+    async def expire(self) -> list[OffboardingView]:
+        """Pending requests older than APPROVAL_TTL_HOURS expire, with their lines."""
+        expired: list[OffboardingView] = []
+        deadline = self.clock() - self.orders.approval_ttl
+        for offboarding in await self.repo.in_states([OffboardingState.PENDING]):
+            if offboarding.created_at > deadline:
+                continue
+            if await self.repo.transition(offboarding.id, [OffboardingState.PENDING],
+                                          OffboardingState.EXPIRED, decided_at=self.clock(),
+                                          audit=Audit("bot", "expired")):
+                for order in await self.repo.orders(offboarding.id):
+                    await self.orders.repo.transition(order.id, [RequestState.DRAFT],
+                                                      RequestState.EXPIRED,
+                                                      decided_at=self.clock())
+                view = await self.view(offboarding.id)
+                if view is not None:
+                    expired.append(view)
+        return expired
 
     async def settle(self) -> tuple[list[LineRequest], list[OffboardingView]]:
         """The follower's round for approved requests. Lines a crash left undecided (a lease

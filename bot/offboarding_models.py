@@ -26,6 +26,7 @@ class OffboardingState(StrEnum):
     APPROVED = "approved"  # each line's order is being placed and followed
     DONE = "done"  # every line's order reached its end; the summary was posted
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # nobody decided within APPROVAL_TTL_HOURS
 
 
 class Offboarding(DomainModel):
@@ -44,6 +45,7 @@ class Offboarding(DomainModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     created_at: datetime
+    updated_at: datetime | None = None
 
     def chosen(self) -> list[tuple[ServiceAsset, OrderKind]]:
         """The lines an order was chosen for, in MobProc's order, with the order's kind."""

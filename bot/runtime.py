@@ -43,7 +43,7 @@ from handlers.notify import (
     reminder_messages,
     status_messages,
 )
-from handlers.offboarding_news import settle as settle_offboardings
+from handlers.offboarding import follower_round as offboarding_round
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                               poll_seconds=settings.STATUS_POLL_SECONDS,
                               on_changed=refresh_views, metrics=metrics,
                               repair=approvals.repair,
-                              after_changes=lambda: settle_offboardings(ctx))
+                              after_changes=lambda: offboarding_round(ctx, client))
     secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \
         else ""
     runner = web.AppRunner(create_web_app(app, engine, settings.PORT, secret,

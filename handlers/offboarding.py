@@ -27,7 +27,8 @@ from bot.context import BotContext
 from bot.offboarding import BundleDecision, parse_employee
 from bot.offboarding_models import Offboarding, OffboardingState, OffboardingView
 from bot.orders import DecisionOutcome, OrderRefused
-from handlers.offboarding_news import publish_decision
+from bot.storage.repository import OutboxMessage
+from handlers.offboarding_news import publish_decision, settle
 from handlers.slack_io import requester_profile, slack_error, tell_user
 from handlers.view_state import block_errors, form_input
 
@@ -281,6 +282,28 @@ async def _post_for_approval(ctx: BotContext, client: AsyncWebClient,
                     message=blocks.requester_notice(view, permalink))
 
 
+async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:
+    """Run by the status follower each round: approval messages a crash kept from being
+    posted, expiries, then the news and summaries of approved requests."""
+    for view in await ctx.offboarding.unposted():
+        log.info("Posting the approval message of offboarding %s after an interruption",
+                 view.offboarding.id)
+        await _post_for_approval(ctx, client, view)
+    for view in await ctx.offboarding.expire():
+        o = view.offboarding
+        notice = blocks.expired_notice(view)
+        messages = [OutboxMessage("chat.postMessage", {"channel": o.requester_id, **notice})]
+        if o.approval_channel and o.approval_ts:
+            messages += [
+                OutboxMessage("chat.update", {"channel": o.approval_channel,
+                                              "ts": o.approval_ts, **blocks.decided_message(
+                                                  view, region=ctx.settings.DEFAULT_REGION)}),
+                OutboxMessage("chat.postMessage", {"channel": o.approval_channel,
+                                                   "thread_ts": o.approval_ts, **notice})]
+        await ctx.repo.enqueue(o.id, messages)
+    await settle(ctx)
+
+
 async def _stored(ctx: BotContext, offboarding_id: str) -> Offboarding | None:
     """The request once its approval message is recorded: a click in the moment between
     posting and recording waits for it instead of being refused."""
@@ -338,7 +361,8 @@ def _explain(decision: BundleDecision, verb: str) -> dict[str, Any]:
         o = decision.view.offboarding
         who = f" by <@{o.decided_by}>" if o.decided_by else ""
         state = {OffboardingState.APPROVED: "approved", OffboardingState.DONE: "approved",
-                 OffboardingState.CANCELLED: "cancelled"}.get(o.state, o.state.value)
+                 OffboardingState.CANCELLED: "cancelled",
+                 OffboardingState.EXPIRED: "expired"}.get(o.state, o.state.value)
         text = f"This request was already {state}{who}. Nothing was changed."
         return {"text": text, "blocks": [{"type": "section",
                                           "text": {"type": "mrkdwn", "text": text}}]}

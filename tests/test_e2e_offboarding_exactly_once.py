@@ -8,13 +8,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bot.demo import fill_form
 from bot.domain import RequestState
 from bot.offboarding_models import OffboardingState
 from bot.phone import format_service_number
 from bot.runtime import RunningBot
-from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.driver import SlackDriver, view_state
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
+from handlers.view_state import form_input
 from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory, bot_settings
 from tests.flow import all_text, buttons, submitted_orders
 from tests.offboarding_flow import ALL_THREE, details_for, send_for_approval
@@ -137,3 +139,49 @@ async def test_crash_after_some_lines_were_placed(
                                  for r in slack.thread_replies(channel, ts)), within=15)
     states = {o.state for o in await second.ctx.offboarding.repo.orders(offboarding_id)}
     assert states == {RequestState.SUBMITTED}
+
+
+async def test_crash_between_confirming_and_posting_the_approval_message(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: Any) -> None:
+    first = await start_test_bot()
+    details = await details_for(driver_for(first), slack, ALL_THREE)
+    offboarding_id = details["private_metadata"]
+    # Confirmed with MobProc and pending, but the process dies before posting the message.
+    outcome = await first.ctx.offboarding.confirm(
+        offboarding_id, form_input(view_state(details, fill_form(details))), "URequester")
+    assert outcome.confirmed_now
+    await first.stop()
+    second = await start_test_bot()
+    posted = await eventually(lambda: next(
+        (c for c in slack.calls_to("chat.postMessage")
+         if c.ok and c.args.get("channel") == "CAPPROVALS" and "Approve" in all_text(c.args)),
+        None), within=20)
+    channel, ts = posted.response["channel"], posted.response["ts"]
+    await driver_for(second).click_button(APPROVER, channel_id=channel, message_ts=ts,
+                                          action_id="approve_offboarding")
+    await eventually(lambda: _placed_once(simulator), within=15)
+    await second.follower.poll_once()
+    approval_posts = [c for c in slack.calls_to("chat.postMessage")
+                      if c.args.get("channel") == "CAPPROVALS" and not c.args.get("thread_ts")]
+    assert len(approval_posts) == 1
+
+
+async def test_an_undecided_request_expires_and_orders_nothing(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: Any, clock: Clock) -> None:
+    bot = await start_test_bot(APPROVAL_TTL_HOURS=1)
+    driver = driver_for(bot)
+    offboarding_id, channel, ts = await _pending(driver, slack)
+    clock.advance(3601)
+    await eventually(lambda: any("expired" in r["text"]
+                                 for r in slack.thread_replies(channel, ts)))
+    await eventually(lambda: "Expired" in all_text(slack.messages[(channel, ts)]))
+    assert not buttons(slack.messages[(channel, ts)])
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_offboarding", value=offboarding_id)
+    await eventually(lambda: any("already expired" in all_text(c.args)
+                                 for c in slack.calls_to("chat.postEphemeral")))
+    assert submitted_orders(simulator) == []
+    states = {o.state for o in await bot.ctx.offboarding.repo.orders(offboarding_id)}
+    assert states == {RequestState.EXPIRED}

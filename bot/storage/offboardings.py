@@ -4,6 +4,7 @@ one conditional UPDATE, so two clicks or two bot processes can't both make it.""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -99,6 +100,21 @@ class OffboardingRepository:
             return moved
 
 
+    async def claim_unposted(self, offboarding_id: str, stale_before: datetime) -> bool:
+        """Take over posting the approval message of a request left pending without one
+        since before ``stale_before`` (a crash between confirming and posting). Touching
+        ``updated_at`` is the lease: a second taker sees it fresh and backs off."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OffboardingRow)
+                .where(OffboardingRow.id == offboarding_id,
+                       OffboardingRow.state == OffboardingState.PENDING.value,
+                       OffboardingRow.approval_ts.is_(None),
+                       OffboardingRow.updated_at < stale_before)
+                .values(updated_at=utcnow()))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def _offboarding(row: OffboardingRow) -> Offboarding:
     return Offboarding(
         id=row.id, state=OffboardingState(row.state), requester_id=row.requester_id,
@@ -108,4 +124,4 @@ def _offboarding(row: OffboardingRow) -> Offboarding:
         lines=[ServiceAsset.model_validate(line) for line in row.lines_json or []],
         choices=dict(row.choices_json or {}), approval_channel=row.approval_channel,
         approval_ts=row.approval_ts, decided_by=row.decided_by, decided_at=row.decided_at,
-        created_at=row.created_at)
+        created_at=row.created_at, updated_at=row.updated_at)
