@@ -251,3 +251,36 @@ async def test_a_crafted_button_cannot_act_on_another_request(
     assert submitted_orders(simulator) == []
     assert LEAVER  # the leaver's request is still waiting
     assert "approval needed" in slack.messages[(channel, ts)]["text"]
+
+
+async def test_mobproc_outage_while_confirming_keeps_the_input(
+        bot: Any, driver: SlackDriver, slack: FakeSlackWebAPI, simulator: Any) -> None:
+    details = await details_for(driver, slack, {"41000101": "DEACTIVATE"})
+    values = {**fill_form(details), "ADDITIONAL_INSTRUCTIONS": "Wipe the phone"}
+    simulator.state.add_fault("POST", r"/orders$", status=503, times=10)
+    _, again = await submit_and_wait(driver, slack, details, values)
+    text = all_text(again)
+    assert "(312) 555-0101" in text and "isn't answering" in text
+    kept = next(b for b in again["blocks"] if b.get("block_id") == "ADDITIONAL_INSTRUCTIONS")
+    assert kept["element"]["initial_value"] == "Wipe the phone"
+    # Once MobProc is back, the same form goes through.
+    simulator.state.faults.clear()
+    before = len(slack.calls_to("chat.postMessage"))
+    await driver.submit_view(REQUESTER, again, values)
+    await eventually(lambda: any(c.args.get("channel") == APPROVAL_CHANNEL
+                                 for c in slack.calls_to("chat.postMessage")[before:]))
+
+
+async def test_an_answer_lost_on_approval_is_looked_up_not_resent(
+        bot: Any, driver: SlackDriver, slack: FakeSlackWebAPI, simulator: Any) -> None:
+    details = await details_for(driver, slack, ALL_THREE)
+    channel, ts = await send_for_approval(driver, slack, details)
+    # MobProc places the first order it is sent, but its answer never arrives.
+    simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_offboarding")
+    await eventually(lambda: len([r for r in slack.thread_replies(channel, ts)
+                                  if "placed; status" in r["text"]]) == 3, within=15)
+    numbers = [p["body"]["orderRequest"]["externalOrderNumber"]
+               for p in submitted_orders(simulator)]
+    assert len(numbers) == len(set(numbers)) == 3
