@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # Of Slack's 3 s, counted from arrival: what the confirmation may take before the answer
 # becomes the "being checked" view (rendering and sending it need the rest).
 CONFIRM_BUDGET_SECONDS = 2.0
+FAILED = "Something went wrong on my side, so nothing was sent. Please submit again."
 # Title for a form whose stored request is gone (e.g. a forged private_metadata).
 UNKNOWN_ORDER = OrderKind(TransactionType.SUSPEND, "", "Line order", "order", "order", "ordered")
 
@@ -48,7 +49,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         user_id = body["user"]["id"]
         entered = form_input((view.get("state") or {}).get("values") or {})
         budget = CONFIRM_BUDGET_SECONDS - (time.monotonic() - received_at(context))
-        confirming = asyncio.ensure_future(ctx.orders.confirm(request_id, entered, user_id))
+        confirming = asyncio.ensure_future(_confirm(ctx, request_id, entered, user_id))
         done, _ = await asyncio.wait({confirming}, timeout=max(budget, 0.0))
         if not done:
             # Not in time: answer now, and show the result when it comes.
@@ -72,6 +73,17 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             return
         await ack()
         await ctx.approvals.queue(result.request)
+
+
+async def _confirm(ctx: BotContext, request_id: str, entered: FormInput, user_id: str
+                   ) -> ConfirmResult:
+    """MobProc's confirmation; an unexpected failure (say, the database) is shown as one,
+    with the form kept, rather than leaving the person without an answer."""
+    try:
+        return await ctx.orders.confirm(request_id, entered, user_id)
+    except Exception:
+        log.exception("Confirming request %s failed", request_id)
+        return ConfirmResult(refusal=FAILED)
 
 
 async def _checking(ctx: BotContext, request_id: str) -> dict[str, Any]:

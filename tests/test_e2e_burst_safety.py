@@ -235,3 +235,29 @@ async def test_stopped_between_slack_accepting_the_post_and_recording_it(
 async def _submitted(bot: RunningBot, request_id: str) -> bool:
     request = await bot.ctx.repo.get(request_id)
     return request is not None and request.state is RequestState.SUBMITTED
+
+
+async def test_a_failure_while_recording_the_confirmation_is_shown_and_can_be_retried(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    """The database fails just as MobProc's confirmation is stored: the person gets the form
+    back saying nothing was sent (true: the request is still a draft), and submitting again
+    sends it for approval, once."""
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    real = bot.ctx.repo.save_confirmation
+    failed: list[bool] = []
+
+    async def fails_once(*args: Any, **kwargs: Any) -> bool:
+        if not failed:
+            failed.append(True)
+            raise ConnectionError("database went away")
+        return await real(*args, **kwargs)
+
+    bot.ctx.repo.save_confirmation = fails_once  # type: ignore[method-assign]
+    answer = await driver.submit_view(REQUESTER, view, fill_form(view))
+    shown = answer.json()["view"]
+    assert "nothing was sent" in all_text(shown) and shown.get("submit")
+    request = await bot.ctx.repo.get(view["private_metadata"])
+    assert request is not None and request.state is RequestState.DRAFT
+    again = await driver.submit_view(REQUESTER, view, fill_form(view))
+    assert again.text.strip() in ("", "{}")
+    await posted_once(bot, slack, view["private_metadata"])
