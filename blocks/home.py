@@ -6,8 +6,9 @@ from typing import Any
 
 from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
 from blocks.line import line_number
+from blocks.mobproc_approval import home_section
 from blocks.text import context, escape_mrkdwn, header, plain, section, slack_date
-from bot.domain import ORDER_KINDS, LineRequest, RequestState, humanize_status
+from bot.domain import ORDER_KINDS, LineRequest, MobProcApproval, RequestState, humanize_status
 from bot.mobproc.models import TransactionType
 
 HOME_NUMBER_CALLBACK = "home_number"
@@ -30,8 +31,10 @@ def _link(req: LineRequest) -> str:
 
 
 def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
-              decided: list[LineRequest], region: str = "US") -> dict[str, Any]:
-    """``waiting`` is None for someone who is not an approver."""
+              decided: list[LineRequest], region: str = "US",
+              mobproc: list[MobProcApproval] | None = None) -> dict[str, Any]:
+    """``waiting`` is None for someone who is not an approver; ``mobproc``: what waits for
+    their decision in MobProc's own approval workflow (shown only when something does)."""
     blocks: list[dict[str, Any]] = [header("Phone line orders")]
     blocks.append({"type": "actions", "block_id": "start", "elements": [
         {"type": "button", "action_id": f"{HOME_START_ACTION}_{kind.transaction_type.value}",
@@ -51,6 +54,9 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
                  "style": "primary", "text": plain("Approve", 75)},
                 {"type": "button", "action_id": HOME_CANCEL_ACTION, "value": req.id,
                  "text": plain("Cancel", 75)}]})
+
+    if mobproc:
+        blocks += home_section(mobproc, region=region)
 
     blocks += [{"type": "divider"}, section("*Your requests*")]
     if not own:

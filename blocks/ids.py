@@ -17,3 +17,7 @@ OFFBOARD_DETAILS_CALLBACK = "offboard_details"  # private_metadata = the offboar
 OFFBOARD_APPROVE_ACTION = "approve_offboarding"  # button value = offboarding id
 OFFBOARD_CANCEL_ACTION = "cancel_offboarding"  # button value = offboarding id
 OFFBOARD_REFUSALS_BLOCK = "offboard_refusals"  # section naming lines MobProc refused
+MOBPROC_APPROVE_ACTION = "mobproc_approve"  # value = MobProc approval row id
+MOBPROC_REJECT_ACTION = "mobproc_reject"  # value = MobProc approval row id; opens the modal
+MOBPROC_REJECT_CALLBACK = "mobproc_reject"  # reason modal; private_metadata = approval row id
+MOBPROC_REASON_BLOCK = "reason"  # the reason's input block in that modal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.approval_posts import ApprovalPosts
 from bot.coalesce import Coalescer
@@ -13,6 +14,10 @@ from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.storage.home_visitors import HomeVisitors
 from bot.storage.repository import RequestRepository
+
+if TYPE_CHECKING:
+    from bot.approval_watcher import ApprovalWatcher
+    from bot.mobproc_approvals import MobProcApprovals
 
 
 @dataclass
@@ -27,3 +32,6 @@ class BotContext:
     homes: Coalescer
     approvals: ApprovalPosts
     offboarding: OffboardingService
+    # MobProc's own approval queue (set at start-up, after the context exists).
+    mobproc_approvals: MobProcApprovals | None = None
+    approval_watcher: ApprovalWatcher | None = None

@@ -19,7 +19,7 @@ from bot.mobproc.models import TransactionType
 from bot.offboarding_models import OffboardingState
 from bot.runtime import RunningBot, start_bot
 from bot.settings import Settings
-from bot.simulator.server import SimulatorConfig
+from bot.simulator.server import RunningSimulator, SimulatorConfig
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI, FakeUser
 from bot.slack_standin.polling import eventually
@@ -182,6 +182,34 @@ async def _offboarding_done(bot: RunningBot, offboarding_id: str) -> bool:
     return not [c for c in await bot.ctx.repo.queued_calls() if c.request_id == offboarding_id]
 
 
+async def _play_mobproc_approval(api: FakeSlackWebAPI, driver: SlackDriver,
+                                 show: DemoPrinter, simulator: RunningSimulator | None) -> bool:
+    show.out(f"\n{'=' * 78}\nAn order waiting in MobProc's own approval workflow\n{'=' * 78}")
+    if simulator is None:
+        return False
+    # This tenant approves orders in MobProc too: a portal order waits for Avery.
+    simulator.state.seed_portal_orders()
+    dm_channel = f"D{APPROVER}"
+    show.step("Avery (approver)", "opens the bot's App Home")
+    await driver.event({"type": "app_home_opened", "user": APPROVER, "tab": "home",
+                        "channel": dm_channel})
+    dm = await api.wait_for(lambda: next((m for (c, _), m in api.messages.items()
+                                          if c == dm_channel and m.get("blocks")), None))
+    show.shows("Avery (direct message from the bot)", dm)
+    show.step("Avery", "clicks Approve")
+    before = len(api.calls_to("chat.postMessage"))
+    await driver.click_button(APPROVER, channel_id=dm_channel, message_ts=dm["ts"],
+                              action_id="mobproc_approve")
+    notice = await api.wait_for(lambda: next(
+        (c for c in api.calls_to("chat.postMessage")[before:]
+         if c.ok and c.args.get("channel") == APPROVER), None))
+    show.shows("Avery (direct message from the bot)", notice.args)
+    await api.wait_for(lambda: api.messages[(dm_channel, dm["ts"])].get("edited"))
+    show.shows("Avery (the first message, updated: no second answer possible)",
+               api.messages[(dm_channel, dm["ts"])])
+    return [p["body"]["action"] for p in simulator.state.approval_posts] == ["APPROVE"]
+
+
 def _bot_replies(api: FakeSlackWebAPI, ts: str) -> list[dict[str, Any]]:
     return [m for m in api.thread_replies(HELPDESK_CHANNEL, ts) if m.get("user") == api.bot_user_id]
 
@@ -258,13 +286,15 @@ async def run_demo(out: Callable[[str], None] = print, *, step_seconds: float = 
         try:
             out("mobproc-bot demo: four line orders, from slash command to the final status,")
             out("then one started from a message in the help-desk channel, then a leaver's")
-            out("three lines in one /offboard-lines request.")
+            out("three lines in one /offboard-lines request, then one order waiting in")
+            out("MobProc's own approval workflow, approved from Slack.")
             out("MobProc is the embedded simulator; Slack is a local stand-in of its Web API.")
             for scenario in SCENARIOS:
                 ok = await _play(bot, api, driver, scenario, show) and ok
             # After the four, (415) 555-0142 is active again: it can be suspended.
             ok = await _play_helpdesk(bot, api, driver, show) and ok
             ok = await _play_offboarding(bot, api, driver, show) and ok
+            ok = await _play_mobproc_approval(api, driver, show, bot.simulator) and ok
         finally:
             await driver.aclose()
             await bot.stop()

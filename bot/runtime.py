@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app, create_slack_client, create_slack_session, create_web_app
 from bot.approval_posts import ApprovalPosts
+from bot.approval_watcher import ApprovalWatcher
 from bot.approvers import ApproverDirectory
 from bot.coalesce import Coalescer
 from bot.context import BotContext
@@ -25,6 +27,7 @@ from bot.follower import Renderers, StatusFollower
 from bot.helpdesk import HelpdeskService
 from bot.metrics import BotMetrics
 from bot.mobproc.client import MobProcClient, MobProcConfig
+from bot.mobproc_approvals import MobProcApprovals
 from bot.offboarding import OffboardingService
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
@@ -32,11 +35,13 @@ from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.storage.database import create_engine, migrate
 from bot.storage.home_visitors import HomeVisitors
+from bot.storage.mobproc_approvals import MobProcApprovalStore
 from bot.storage.offboardings import OffboardingRepository
 from bot.storage.repository import RequestRepository
 from handlers.approval_post import approval_call
 from handlers.approval_post import wire as wire_approval_posts
 from handlers.home_tab import people_of, publish_homes, refresh_homes
+from handlers.mobproc_approvals import deliver_round
 from handlers.notify import (
     decision_messages,
     expiry_messages,
@@ -44,6 +49,7 @@ from handlers.notify import (
     status_messages,
 )
 from handlers.offboarding import follower_round as offboarding_round
+from handlers.slack_io import company_employee_id, requester_profile
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,7 @@ class RunningBot:
     _mobproc: MobProcClient
     _runner: web.AppRunner
     _socket_handler: Any = None
+    approval_watcher: ApprovalWatcher | None = None
     _stopped: bool = field(default=False)
 
     @property
@@ -91,6 +98,8 @@ class RunningBot:
         await self._runner.cleanup()
         await _finish_listeners(left())
         await self.follower.stop(grace_seconds=left())
+        if self.approval_watcher is not None:
+            await self.approval_watcher.stop(grace_seconds=left())
         await _flush_outbox(self.ctx, left())
         await self.ctx.outbox.aclose(left())
         await _close_homes(self.ctx, left())
@@ -220,6 +229,15 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                        status=lambda c: status_messages(ctx, c),
                        expiry=lambda r: expiry_messages(ctx, r),
                        reminder=lambda r: reminder_messages(ctx, r))
+    ctx.mobproc_approvals = MobProcApprovals(
+        mobproc, MobProcApprovalStore(engine), repo, ctx.visitors,
+        _employee_ids(client, settings.EMPLOYEE_ID_FROM),
+        lease_seconds=settings.SUBMIT_LEASE_SECONDS)
+    watcher = ApprovalWatcher(ctx.mobproc_approvals, lambda found: deliver_round(ctx, client,
+                                                                                found),
+                              poll_seconds=settings.MOBPROC_APPROVALS_POLL_SECONDS)
+    ctx.approval_watcher = watcher
+
     async def refresh_views(request: LineRequest) -> None:
         refresh_homes(ctx, people_of(request))
 
@@ -248,7 +266,30 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     else:
         log.info("Listening for Slack on port %s at /slack/events", port)
     follower.start()
+    watcher.start()
     return RunningBot(settings=settings, app=app, ctx=ctx, client=client, metrics=metrics,
                       follower=follower,
                       port=port, simulator=simulator, _engine=engine, _mobproc=mobproc,
-                      _runner=runner, _socket_handler=socket_handler)
+                      _runner=runner, _socket_handler=socket_handler,
+                      approval_watcher=watcher)
+
+
+# A person's employee id is read from Slack at most this often.
+EMPLOYEE_ID_TTL_SECONDS = 300.0
+
+
+def _employee_ids(client: AsyncWebClient, source: str
+                  ) -> Callable[[str], Awaitable[str | None]]:
+    """Slack user → company employee id (EMPLOYEE_ID_FROM), cached for a few minutes."""
+    cache: dict[str, tuple[float, str | None]] = {}
+
+    async def employee_id_of(user_id: str) -> str | None:
+        now = time.monotonic()
+        cached = cache.get(user_id)
+        if cached is not None and now - cached[0] < EMPLOYEE_ID_TTL_SECONDS:
+            return cached[1]
+        found = company_employee_id(await requester_profile(client, user_id), source)
+        cache[user_id] = (now, found)
+        return found
+
+    return employee_id_of

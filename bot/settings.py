@@ -12,6 +12,10 @@ from sqlalchemy.exc import ArgumentError
 from bot.intent import DEFAULT_KEYWORDS
 from bot.mobproc.models import TransactionType
 
+# email: the Slack profile's e-mail address (as orders already use); email_local_part: the
+# part before the @ (tenants whose employee ids are user names).
+EMPLOYEE_ID_SOURCES = ("email", "email_local_part")
+
 
 class SettingsError(Exception):
     """A missing or contradictory setting; the message names it in one line."""
@@ -65,6 +69,10 @@ class Settings(BaseSettings):
     SIMULATOR_LATENCY_SECONDS: float = Field(default=0.0, ge=0)
     # Order types the embedded simulator puts through MobProc's own approval workflow.
     SIMULATOR_APPROVAL_TYPES: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How a Slack user's company employee id (MobProc's approver id) is read from Slack.
+    EMPLOYEE_ID_FROM: str = "email"
+    # How often MobProc is asked what waits for each known person's approval.
+    MOBPROC_APPROVALS_POLL_SECONDS: float = Field(default=120.0, gt=0)
     LOG_LEVEL: str = "INFO"
     # On SIGTERM: how long work in progress may take to finish before the bot exits anyway.
     SHUTDOWN_GRACE_SECONDS: float = Field(default=20.0, ge=0)
@@ -97,6 +105,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{', '.join(unknown)} is not one of "
                              f"{', '.join(TransactionType.__members__)}")
         return types
+
+    @field_validator("EMPLOYEE_ID_FROM")
+    @classmethod
+    def _employee_id_from(cls, value: str) -> str:
+        source = value.strip().lower()
+        if source not in EMPLOYEE_ID_SOURCES:
+            raise ValueError(f"must be one of {', '.join(EMPLOYEE_ID_SOURCES)}")
+        return source
 
     @field_validator("DEFAULT_REGION")
     @classmethod

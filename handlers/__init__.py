@@ -12,6 +12,7 @@ from handlers import (
     home,
     line_status,
     log_context,
+    mobproc_approvals,
     offboarding,
     options,
     shortcuts,
@@ -32,3 +33,4 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     line_status.register(app, ctx)
     home.register(app, ctx)
     offboarding.register(app, ctx)
+    mobproc_approvals.register(app, ctx)

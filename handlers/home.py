@@ -20,6 +20,7 @@ from bot.orders import OrderRefused
 from handlers.decisions import decide, publish_or_explain
 from handlers.home_tab import home_opened as show_home
 from handlers.home_tab import publish_home
+from handlers.mobproc_approvals import look_up_on_home_open
 from handlers.order_modal import fill_order_modal
 from handlers.slack_io import slack_error, tell_user
 
@@ -30,6 +31,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
+            await look_up_on_home_open(ctx, event["user"])
             await show_home(ctx, client, event["user"])
 
     async def decide_from_home(body: dict[str, Any], client: AsyncWebClient, verb: str

@@ -39,8 +39,10 @@ async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
         waiting = [r for r in shown.pending
                    if r.approval_ts and (r.requester_id != user_id
                                          or ctx.settings.ALLOW_SELF_APPROVAL)]
+    mobproc = await ctx.mobproc_approvals.waiting_for(user_id) \
+        if ctx.mobproc_approvals is not None else []
     view = home_view(own=own, waiting=waiting, decided=shown.decided,
-                     region=ctx.settings.DEFAULT_REGION)
+                     region=ctx.settings.DEFAULT_REGION, mobproc=mobproc)
     try:
         await client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:

@@ -25,6 +25,15 @@ async def requester_profile(client: AsyncWebClient, user_id: str) -> Requester:
     return Requester(user_id=user_id, name=name, email=profile.get("email") or None)
 
 
+def company_employee_id(requester: Requester, source: str) -> str | None:
+    """The person's company employee id in MobProc, read from Slack as EMPLOYEE_ID_FROM says."""
+    if not requester.email:
+        return None
+    if source == "email_local_part":
+        return requester.email.split("@", 1)[0]
+    return requester.email
+
+
 async def tell_user(client: AsyncWebClient, *, user_id: str, channel: str | None,
                     message: dict[str, Any]) -> None:
     """An ephemeral message in ``channel``; a direct message when that is not possible."""

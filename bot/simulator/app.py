@@ -175,6 +175,7 @@ async def list_orders(request: web.Request) -> web.Response:
     found = state.orders_by_external(external)
     approver = request.query.get(assumed.ELIGIBLE_APPROVER_FILTER)
     if approver is not None:
+        state.approval_lookups.append(approver)
         employee = state.employee_by_context(approver)
         waiting = state.orders_awaiting(employee["id"]) if employee else []
         found = [o for o in found if o in waiting]

@@ -81,6 +81,7 @@ class SimulatorState:
     # Transaction types whose orders wait in AWAITING_APPROVAL for seed.ORDER_APPROVERS.
     approval_types: frozenset[str] = frozenset()
     approval_posts: list[dict[str, Any]] = field(default_factory=list)
+    approval_lookups: list[str] = field(default_factory=list)  # whose waiting list was read
 
     @classmethod
     def seeded(cls, clock: Any, step_seconds: float, token_lifetime: int, *,
@@ -95,13 +96,16 @@ class SimulatorState:
         state.employees = {e["id"]: copy.deepcopy(e) for e in employees}
         state.services = {s["id"]: copy.deepcopy(s) for s in services}
         if approval_types:
-            # A tenant with its own approvals has orders placed in the portal waiting too.
-            for placed in seed.PORTAL_ORDERS:
-                order = state.create_order(copy.deepcopy(placed["request"]),
-                                           dict(state.employees[placed["requested_by"]]),
-                                           needs_approval=True)
-                order.submitted -= timedelta(seconds=step_seconds)  # already waiting
+            state.seed_portal_orders()
         return state
+
+    def seed_portal_orders(self) -> None:
+        """A tenant with its own approvals has orders placed in the portal waiting too."""
+        for placed in seed.PORTAL_ORDERS:
+            order = self.create_order(copy.deepcopy(placed["request"]),
+                                      dict(self.employees[placed["requested_by"]]),
+                                      needs_approval=True)
+            order.submitted -= timedelta(seconds=self.step_seconds)  # already waiting
 
     # --- tokens ------------------------------------------------------------------
 

@@ -53,3 +53,10 @@ class HomeVisitors:
                                               .where(HomeVisitorRow.user_id.in_(unknown)))
                 self._known.update(found)
         return wanted & self._known
+
+    async def everyone(self) -> set[str]:
+        """Everyone who has ever opened their Home."""
+        async with self._sessions() as session:
+            found = set(await session.scalars(select(HomeVisitorRow.user_id)))
+        self._known.update(found)
+        return found

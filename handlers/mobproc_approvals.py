@@ -1,0 +1,193 @@
+"""MobProc's own approvals in Slack: the DMs, Approve, Reject with its reason modal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks import mobproc_approval
+from blocks.ids import (
+    MOBPROC_APPROVE_ACTION,
+    MOBPROC_REASON_BLOCK,
+    MOBPROC_REJECT_ACTION,
+    MOBPROC_REJECT_CALLBACK,
+)
+from bot.context import BotContext
+from bot.domain import ApprovalState, MobProcApproval
+from bot.mobproc_approvals import Answer, Outcome, Round, reason_problem
+from bot.storage.repository import OutboxMessage
+from handlers.home_tab import refresh_homes
+from handlers.slack_io import slack_error
+
+log = logging.getLogger(__name__)
+
+class _User(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    value: str | None = None
+
+
+class ButtonClick(BaseModel):
+    """A click on Approve or Reject, in the DM or on the Home tab."""
+
+    model_config = ConfigDict(extra="ignore")
+    user: _User
+    actions: list[_Action]
+    trigger_id: str | None = None
+
+    @property
+    def approval_id(self) -> str:
+        return (self.actions[0].value or "") if self.actions else ""
+
+
+class ReasonSubmission(BaseModel):
+    """The reject modal as submitted: the approval it is for and the reason typed."""
+
+    model_config = ConfigDict(extra="ignore")
+    user: _User
+    view: dict[str, Any]
+
+    @property
+    def approval_id(self) -> str:
+        return str(self.view.get("private_metadata") or "")
+
+    @property
+    def reason(self) -> str:
+        values = (self.view.get("state") or {}).get("values") or {}
+        return str(((values.get(MOBPROC_REASON_BLOCK) or {}).get("value") or {})
+                   .get("value") or "")
+
+
+def register(app: AsyncApp, ctx: BotContext) -> None:
+    @app.action(MOBPROC_APPROVE_ACTION)
+    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                      request: AsyncBoltRequest) -> None:
+        await ack()
+        click = _click(body)
+        if click is None:
+            return
+        answer = await _service(ctx).answer(click.approval_id, click.user.id, "APPROVE")
+        if answer.outcome is Outcome.ALREADY and request.headers.get("x-slack-retry-num"):
+            return  # Slack resending a click: its first delivery already told them
+        await after_answer(ctx, client, answer, click.user.id)
+
+    @app.action(MOBPROC_REJECT_ACTION)
+    async def reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        click = _click(body)
+        if click is None:
+            return
+        approval = await _service(ctx).get(click.approval_id)
+        if approval is None or approval.approver_id != click.user.id:
+            await _tell(client, click.user.id, mobproc_approval.notice(Answer(
+                Outcome.NOT_FOUND)))
+            return
+        if approval.state is not ApprovalState.WAITING:
+            await _tell(client, click.user.id, mobproc_approval.notice(Answer(
+                Outcome.ALREADY, approval)))
+            return
+        try:
+            await client.views_open(trigger_id=click.trigger_id or "",
+                                    view=mobproc_approval.reject_modal(approval))
+        except SlackApiError as exc:
+            log.warning("Could not open the reject modal: %s", slack_error(exc))
+            await _tell(client, click.user.id, mobproc_approval.notice(Answer(
+                Outcome.UNAVAILABLE, approval)))
+
+    @app.view(MOBPROC_REJECT_CALLBACK)
+    async def reason_given(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+                           ) -> None:
+        try:
+            submitted = ReasonSubmission.model_validate(body)
+        except ValidationError:
+            await ack()
+            return
+        problem = reason_problem("REJECT", submitted.reason)
+        if problem:
+            await ack(response_action="errors", errors={MOBPROC_REASON_BLOCK: problem})
+            return
+        await ack()
+        answer = await _service(ctx).answer(submitted.approval_id, submitted.user.id, "REJECT",
+                                            submitted.reason)
+        await after_answer(ctx, client, answer, submitted.user.id)
+
+
+def _service(ctx: BotContext):  # type: ignore[no-untyped-def]
+    assert ctx.mobproc_approvals is not None
+    return ctx.mobproc_approvals
+
+
+def _click(body: dict[str, Any]) -> ButtonClick | None:
+    try:
+        return ButtonClick.model_validate(body)
+    except ValidationError:
+        return None
+
+
+async def _tell(client: AsyncWebClient, user_id: str, message: dict[str, Any]) -> None:
+    try:
+        await client.chat_postMessage(channel=user_id, **message)
+    except SlackApiError as exc:
+        log.warning("Could not tell %s about a MobProc approval: %s", user_id, slack_error(exc))
+
+
+def _dm_update(ctx: BotContext, approval: MobProcApproval) -> list[OutboxMessage]:
+    if not approval.dm_channel or not approval.dm_ts:
+        return []
+    message = mobproc_approval.approval_dm(approval, region=ctx.settings.DEFAULT_REGION)
+    return [OutboxMessage("chat.update", {"channel": approval.dm_channel, "ts": approval.dm_ts,
+                                          **message})]
+
+
+async def after_answer(ctx: BotContext, client: AsyncWebClient, answer: Answer,
+                       user_id: str) -> None:
+    """The clicker gets a plain message; the DM shows the outcome (so nobody answers twice)
+    and the Home loses the buttons."""
+    approval = answer.approval
+    if approval is not None and answer.outcome not in (Outcome.NOT_FOUND, Outcome.ALREADY):
+        await ctx.repo.enqueue(approval.id, _dm_update(ctx, approval))
+        await ctx.outbox.deliver()
+    await _tell(client, user_id, mobproc_approval.notice(answer))
+    refresh_homes(ctx, [user_id])
+
+
+async def post_dm(ctx: BotContext, client: AsyncWebClient, approval: MobProcApproval) -> None:
+    message = mobproc_approval.approval_dm(approval, region=ctx.settings.DEFAULT_REGION)
+    try:
+        posted = await client.chat_postMessage(channel=approval.approver_id, **message)
+    except SlackApiError as exc:
+        log.warning("Could not send MobProc approval %s to %s: %s", approval.id,
+                    approval.approver_id, slack_error(exc))
+        return
+    await _service(ctx).dm_posted(approval.id, posted["channel"], posted["ts"])
+
+
+async def deliver_round(ctx: BotContext, client: AsyncWebClient, found: Round) -> None:
+    """New orders waiting: one DM each. Orders no longer waiting: their DM says so."""
+    for approval in found.new:
+        await post_dm(ctx, client, approval)
+    for approval in found.changed:
+        await ctx.repo.enqueue(approval.id, _dm_update(ctx, approval))
+    if found.changed:
+        await ctx.outbox.deliver()
+    refresh_homes(ctx, [a.approver_id for a in [*found.new, *found.changed]])
+
+
+async def look_up_on_home_open(ctx: BotContext, user_id: str) -> None:
+    """Someone opened their Home: what waits for them in MobProc (unless just asked)."""
+    if ctx.approval_watcher is None:
+        return
+    try:
+        await ctx.approval_watcher.look_up(user_id)
+    except Exception:  # the Home is shown anyway
+        log.warning("Looking up MobProc approvals of %s failed", user_id, exc_info=True)
