@@ -161,47 +161,50 @@ class MobProcApprovals:
         if problem:
             return Answer(Outcome.INVALID, approval, problem)
         text = (reason or "").strip() or None
+        now = _now()
         if not await self.store.transition(approval_id, [ApprovalState.WAITING],
                                            ApprovalState.SENDING, actor=user_id,
-                                           action=action, reason=text, decided_at=_now(),
+                                           action=action, reason=text, decided_at=now,
                                            answer=None, message=None):
             return Answer(Outcome.ALREADY, await self._get(approval_id))
+        sending = approval.model_copy(update={"state": ApprovalState.SENDING, "action": action,
+                                              "reason": text, "decided_at": now})
         try:
             status = await self.mobproc.answer_approval(
                 approval.order_id, ApprovalRequest(action=action, reason=text),  # type: ignore[arg-type]
                 on_behalf_of=approval.employee_id)
         except MobProcOutcomeUnknown:
-            await self.store.transition(approval_id, [ApprovalState.SENDING],
-                                        ApprovalState.UNKNOWN, actor="mobproc")
-            return Answer(Outcome.UNKNOWN, await self._get(approval_id))
+            return await self._settle(sending, Outcome.UNKNOWN, ApprovalState.UNKNOWN)
         except MobProcUnavailable:
-            await self.store.transition(approval_id, [ApprovalState.SENDING],
-                                        ApprovalState.WAITING, actor="mobproc")
-            return Answer(Outcome.UNAVAILABLE, await self._get(approval_id))
+            return await self._settle(sending, Outcome.UNAVAILABLE, ApprovalState.WAITING)
         except MobProcNotFound as exc:
-            await self.store.transition(approval_id, [ApprovalState.SENDING],
-                                        ApprovalState.GONE, actor="mobproc",
-                                        answer="NOT_FOUND", message=exc.message)
-            return Answer(Outcome.SENT, await self._get(approval_id))
+            return await self._settle(sending, Outcome.SENT, ApprovalState.GONE,
+                                      answer="NOT_FOUND", message=exc.message)
         except MobProcRefused as exc:
             # 403: MobProc says this person may not decide it (any more): the buttons go.
             # Another refusal (e.g. of the reason) leaves the decision to be made again.
-            new = ApprovalState.ANSWERED if exc.status == 403 else ApprovalState.WAITING
-            await self.store.transition(approval_id, [ApprovalState.SENDING], new,
-                                        actor="mobproc", message=exc.message,
-                                        answer=NOT_ELIGIBLE if exc.status == 403 else "REFUSED")
-            return Answer(Outcome.SENT, await self._get(approval_id))
+            if exc.status == 403:
+                return await self._settle(sending, Outcome.SENT, ApprovalState.ANSWERED,
+                                          answer=NOT_ELIGIBLE, message=exc.message)
+            return await self._settle(sending, Outcome.SENT, ApprovalState.WAITING,
+                                      answer="REFUSED", message=exc.message)
         except MobProcError as exc:
-            await self.store.transition(approval_id, [ApprovalState.SENDING],
-                                        ApprovalState.UNKNOWN, actor="mobproc",
-                                        message=exc.message)
-            return Answer(Outcome.UNKNOWN, await self._get(approval_id))
+            return await self._settle(sending, Outcome.UNKNOWN, ApprovalState.UNKNOWN,
+                                      message=exc.message)
         new_state = ApprovalState.WAITING if status == NOT_READY else ApprovalState.ANSWERED
-        await self.store.transition(approval_id, [ApprovalState.SENDING], new_state,
-                                    actor="mobproc", answer=status)
+        settled = await self._settle(sending, Outcome.SENT, new_state, answer=status)
         if status in ("APPROVAL_QUEUED", "REJECTION_QUEUED"):
             await self._note_on_request(approval, user_id, action, text)
-        return Answer(Outcome.SENT, await self._get(approval_id))
+        return settled
+
+    async def _settle(self, sending: MobProcApproval, outcome: Outcome, state: ApprovalState,
+                      *, answer: str | None = None, message: str | None = None) -> Answer:
+        """Record what became of a click. The answer describes this click as it happened,
+        even if a lookup has moved the row on since (its DM is rendered from the row)."""
+        await self.store.transition(sending.id, [ApprovalState.SENDING], state,
+                                    actor="mobproc", answer=answer, message=message)
+        return Answer(outcome, sending.model_copy(update={"state": state, "answer": answer,
+                                                          "message": message}))
 
     async def _note_on_request(self, approval: MobProcApproval, user_id: str, action: str,
                                reason: str | None) -> None:

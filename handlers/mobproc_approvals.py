@@ -155,7 +155,9 @@ async def after_answer(ctx: BotContext, client: AsyncWebClient, answer: Answer,
     and the Home loses the buttons."""
     approval = answer.approval
     if approval is not None and answer.outcome not in (Outcome.NOT_FOUND, Outcome.ALREADY):
-        await ctx.repo.enqueue(approval.id, _dm_update(ctx, approval))
+        # The DM shows the row as it is now (a lookup may have moved it on since the click).
+        current = await _service(ctx).get(approval.id) or approval
+        await ctx.repo.enqueue(approval.id, _dm_update(ctx, current))
         await ctx.outbox.deliver()
     await _tell(client, user_id, mobproc_approval.notice(answer))
     refresh_homes(ctx, [user_id])
