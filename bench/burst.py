@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import secrets
@@ -137,8 +138,6 @@ class Watcher:
 
 def _button_values(blocks: Any) -> list[str]:
     if isinstance(blocks, str):
-        import json
-
         blocks = json.loads(blocks)
     return [e["value"] for b in blocks or [] if b.get("type") == "actions"
             for e in b.get("elements", []) if e.get("action_id") == "approve_request"]
