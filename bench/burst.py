@@ -147,6 +147,7 @@ def _button_values(blocks: Any) -> list[str]:
 class Flow:
     command_ack: float | None = None
     form_after: float | None = None
+    approval_after: float | None = None  # from the submission's answer to the message
     submit_ack: float | None = None
     click_ack: float | None = None
     late_or_refused: int = 0  # answers after Slack's 3 s, or not a 200
@@ -229,7 +230,9 @@ async def _steps(n: int, flow: Flow, driver: SlackDriver, api: FakeSlackWebAPI,
         flow.problem = f"submission answered {answer.status_code} {answer.text[:60]}"
         return
     flow.problem = "no approval message"
+    submitted = time.monotonic()
     channel, ts = await watcher.future("approval", view["private_metadata"])
+    flow.approval_after = time.monotonic() - submitted
     flow.problem = "click refused"
     flow.click_ack, answer = await _timed(driver.click_button(
         APPROVER, channel_id=channel, message_ts=ts, action_id="approve_request"))
@@ -405,6 +408,8 @@ def percentile(values: list[float], q: float) -> float:
 def _ms(value: float) -> str:
     if value != value:
         return "—"
+    if value >= 10:
+        return f"{value:.1f} s"
     return f"{value * 1000:.1f} ms" if value < 0.01 else f"{value * 1000:.0f} ms"
 
 
@@ -421,7 +426,8 @@ def table(rows: list[Row]) -> str:
     head = ("| people | MobProc latency | Slack rate limits | flows finished "
             "| orders placed (duplicates) | answers over 3 s | command ack p50 / p99 "
             "| submit ack p50 / p99 "
-            "| click ack p50 / p99 | form shown after p50 / p99 | bot CPU per flow "
+            "| click ack p50 / p99 | form shown after p50 / p99 "
+            "| approval message after p50 / p99 | bot CPU per flow "
             "| peak RSS | floor ack p50 / p99 | command p99 ÷ floor | click p99 ÷ floor "
             "| floor CPU per ack |")
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
@@ -437,7 +443,8 @@ def table(rows: list[Row]) -> str:
             f"| {finished} / {r.people} "
             f"| {r.orders} ({r.duplicates}) | {late} | {_pair(list(cmd))} "
             f"| {_pair([f.submit_ack for f in r.flows])} | {_pair(list(clicks))} "
-            f"| {_pair([f.form_after for f in r.flows])} | {_ms(per_flow)} "
+            f"| {_pair([f.form_after for f in r.flows])} "
+            f"| {_pair([f.approval_after for f in r.flows])} | {_ms(per_flow)} "
             f"({r.cpu_seconds:.1f} s in all) "
             f"| {r.peak_rss_mb:.0f} MB | {_pair(list(r.floor_acks))} "
             f"| {_ratio(percentile(cmd, 0.99), floor_p99)} "
@@ -454,8 +461,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="MobProc latency in seconds (e.g. 1 3)")
     parser.add_argument("--slack-rate-limits", action="store_true",
                         help="the Slack stand-in enforces Slack's rate limits (429s)")
-    parser.add_argument("--limit", type=float, default=120.0,
-                        help="seconds a flow may take before it counts as not finished")
+    parser.add_argument("--limit", type=float, default=None,
+                        help="seconds a flow may take before it counts as not finished "
+                             "(default: 60 + 3 per person, as the approval channel takes "
+                             "about one message a second, Slack's own limit)")
     args = parser.parse_args(argv)
     # A confirmation the bot gave up waiting for closes its connection to the simulator;
     # aiohttp would print each as a traceback here. The table says what was lost.
@@ -469,8 +478,9 @@ def main(argv: list[str] | None = None) -> int:
     for people, latency, limits in runs:
         print(f"… {people} people at once, MobProc at {latency:g} s"
               f"{', Slack rate limits on' if limits else ''}", file=sys.stderr)
+        limit = args.limit if args.limit is not None else 60.0 + 3.0 * people
         try:
-            row = asyncio.run(run_row(people, latency, args.limit, limits))
+            row = asyncio.run(run_row(people, latency, limit, limits))
         except Exception as exc:  # one broken row must not lose the others' figures
             print(f"  this row failed: {exc!r}", file=sys.stderr)
             continue
