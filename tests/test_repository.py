@@ -184,3 +184,39 @@ async def test_a_burst_of_reads_reuses_its_connections(database_url: str) -> Non
         assert len(opened) <= 21
     finally:
         await engine.dispose()
+
+
+async def test_queued_payloads_are_read_once(database_url: str) -> None:
+    from sqlalchemy import event
+
+    engine = create_engine(database_url)
+    payload_reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "payload" in statement:
+            payload_reads.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await migrate(engine)
+        repo = RequestRepository(engine)
+        await draft(repo)
+        await repo.enqueue("r1", [OutboxMessage("chat.postMessage", {"text": "one"}),
+                                  OutboxMessage("chat.update", {"text": "two"})])
+        first = await repo.queued_calls()
+        again = await repo.queued_calls()
+        assert [c.args for c in again] == [c.args for c in first] == [{"text": "one"},
+                                                                      {"text": "two"}]
+        assert len(payload_reads) == 1  # the second look read ids, not the messages again
+        first[0].args["text"] = "changed by a sender"  # a copy: the queue is not touched
+        await repo.call_done(first[0].id)
+        await repo.enqueue("r1", [OutboxMessage("chat.postMessage", {"text": "three"})])
+        left = await repo.queued_calls()
+        assert [c.args for c in left] == [{"text": "two"}, {"text": "three"}]
+        assert len(payload_reads) == 2  # only the new call's payload was read
+        # What another replica queued is read too.
+        other = RequestRepository(engine)
+        assert [c.args for c in await other.queued_calls()] == [{"text": "two"},
+                                                               {"text": "three"}]
+    finally:
+        await engine.dispose()

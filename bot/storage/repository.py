@@ -69,6 +69,7 @@ class RequestRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions: async_sessionmaker[Any] = sessionmaker(engine)
         self._parsed = ParsedJSON()
+        self._payloads: dict[int, dict[str, Any]] = {}  # queued Slack calls' payloads, by id
 
     # --- creation and reads -----------------------------------------------------
 
@@ -456,12 +457,26 @@ class RequestRepository:
             return [self._request(r) for r in rows]
 
     async def queued_calls(self) -> list[QueuedCall]:
+        """What waits in the outbox, in order. A call's payload never changes once queued, so
+        it is read and parsed once: the outbox looks at its queue after every change, and
+        under a burst (posts paced by Slack's limit) the queue holds hundreds of messages."""
         async with self._sessions() as session:
-            rows = await session.scalars(select(OutboxRow).where(OutboxRow.sent_at.is_(None))
-                                         .order_by(OutboxRow.id))
-            return [QueuedCall(r.id, r.request_id, r.method, r.payload, r.attempts, r.purpose,
-                               claimed=r.claimed_at is not None, last_error=r.last_error)
-                    for r in rows]
+            rows = (await session.execute(
+                select(OutboxRow.id, OutboxRow.request_id, OutboxRow.method, OutboxRow.attempts,
+                       OutboxRow.purpose, OutboxRow.claimed_at, OutboxRow.last_error)
+                .where(OutboxRow.sent_at.is_(None)).order_by(OutboxRow.id))).all()
+            missing = [r.id for r in rows if r.id not in self._payloads]
+            for start in range(0, len(missing), 500):
+                found = await session.execute(
+                    select(OutboxRow.id, OutboxRow.payload)
+                    .where(OutboxRow.id.in_(missing[start:start + 500])))
+                self._payloads.update((call_id, payload) for call_id, payload in found)
+        live = {r.id for r in rows}
+        for gone in [k for k in self._payloads if k not in live]:
+            del self._payloads[gone]
+        return [QueuedCall(r.id, r.request_id, r.method, dict(self._payloads[r.id]), r.attempts,
+                           r.purpose, claimed=r.claimed_at is not None, last_error=r.last_error)
+                for r in rows]
 
     async def claim_call(self, call_id: int, stale_before: datetime) -> bool:
         """Take a queued call to send it; False if another sender holds a fresh claim."""
