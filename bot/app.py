@@ -25,13 +25,14 @@ import handlers
 from bot.context import BotContext
 from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.settings import Settings
-from bot.slack_endpoint import events_handler
+from bot.slack_endpoint import PARSED_FORM, events_handler
 from bot.slack_metering import SlackCallMeter
 from handlers.guards import problem
 
 log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
+FORM = "application/x-www-form-urlencoded"
 SLACK_TIMEOUT_SECONDS = 30  # slack-sdk's own default
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
@@ -108,6 +109,8 @@ def payload_guard(signing_secret: str) -> Any:
             data = None
         issue = problem(data) if isinstance(data, dict) else "the payload is not JSON"
         if issue is None:
+            if len(payload) == 1 and request.content_type == FORM:
+                request[PARSED_FORM] = data  # parsed once: the endpoint reads it from here
             return await handler(request)
         if not verifier.is_valid_request(body, dict(request.headers)):
             return web.Response(status=401)

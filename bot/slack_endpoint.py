@@ -19,10 +19,11 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 RECEIVED_AT = "received_at"
+# Where the endpoint's guard leaves a form body it has already parsed (aiohttp request key).
+PARSED_FORM = web.RequestKey("slack_parsed_form", dict)
 
 
 def parse_form(raw_body: str) -> dict[str, Any]:
@@ -37,19 +38,27 @@ def parse_form(raw_body: str) -> dict[str, Any]:
 
 
 class SlackRequest(AsyncBoltRequest):
-    """``AsyncBoltRequest`` whose form bodies are read by their keys."""
+    """``AsyncBoltRequest`` whose form bodies are read by their keys, once.
+
+    ``parsed``: the body as ``parse_form`` reads it, when the caller has already done so.
+    """
 
     def __init__(self, *, body: str | dict[str, Any], query: Any = None, headers: Any = None,
-                 context: dict[str, Any] | None = None, mode: str = "http") -> None:
+                 context: dict[str, Any] | None = None, mode: str = "http",
+                 parsed: dict[str, Any] | None = None) -> None:
+        if mode == "http" and isinstance(body, str) and _is_form(headers) and (
+                parsed is not None or "payload" in body):
+            # Bolt would parse the body itself (and take the word "payload" anywhere in it
+            # for an interaction); an interaction's body is large and URL-encoded, so it is
+            # parsed once, here. Bolt takes a parsed body only in Socket Mode: build the
+            # request so, then make it the HTTP request it is, raw body kept for the
+            # signature check.
+            super().__init__(body=parsed if parsed is not None else parse_form(body),
+                             query=query, headers=headers, context=context,
+                             mode="socket_mode")
+            self.raw_body, self.mode = body, mode
+            return
         super().__init__(body=body, query=query, headers=headers, context=context, mode=mode)
-        if not isinstance(body, str) or not body or body.startswith("{") or \
-                self.content_type == "application/json" or "payload" not in body:
-            return  # Bolt parsed it right
-        parsed = parse_form(body)
-        if parsed != self.body:
-            self.body = parsed
-            self.context = build_async_context(
-                AsyncBoltContext(dict(context) if context else {}), self.body)
 
     def to_copyable(self) -> SlackRequest:
         return SlackRequest(body=self.raw_body if self.mode == "http" else self.body,
@@ -57,12 +66,21 @@ class SlackRequest(AsyncBoltRequest):
                             context=self.context.to_copyable(), mode=self.mode)
 
 
+def _is_form(headers: Any) -> bool:
+    for name, value in (headers or {}).items():
+        if name.lower() == "content-type":
+            text = value if isinstance(value, str) else ",".join(value)
+            return text.lower().startswith("application/x-www-form-urlencoded")
+    return False
+
+
 def events_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
         received_at = time.monotonic()
         bolt_request = SlackRequest(body=await request.text(), query=request.query_string,
                                     headers=dict(request.headers),
-                                    context={RECEIVED_AT: received_at})
+                                    context={RECEIVED_AT: received_at},
+                                    parsed=request.get(PARSED_FORM))
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     return handle

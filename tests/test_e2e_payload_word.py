@@ -6,6 +6,10 @@ answers 404; the bot's endpoint reads form bodies by their keys.
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from bot.runtime import RunningBot
 from bot.slack_endpoint import parse_form
 from bot.slack_standin.driver import SlackDriver
@@ -30,3 +34,29 @@ def test_form_bodies_are_read_by_their_keys() -> None:
         "command": "/suspend-line", "text": "the payload team"}
     assert parse_form("payload=%7B%22type%22%3A%22block_actions%22%7D") == {
         "type": "block_actions"}
+
+
+async def test_an_interaction_body_is_parsed_once(driver: SlackDriver, slack: FakeSlackWebAPI,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import slack_bolt.request.async_request as bolt_request
+
+    import bot.app
+
+    parses: list[str] = []
+    real_parse_qs, real_parse_body = bot.app.parse_qs, bolt_request.parse_body
+
+    def counting_parse_qs(text: str, *args: Any, **kwargs: Any) -> Any:
+        parses.append("guard")
+        return real_parse_qs(text, *args, **kwargs)
+
+    def counting_parse_body(body: str, content_type: Any) -> Any:
+        parses.append("bolt")
+        return real_parse_body(body, content_type)
+
+    monkeypatch.setattr(bot.app, "parse_qs", counting_parse_qs)
+    monkeypatch.setattr(bolt_request, "parse_body", counting_parse_body)
+    view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+    parses.clear()
+    # The view submission (a large URL-encoded payload) is read once, and still answered.
+    await submit_form(driver, slack, view)
+    assert parses == ["guard"]
