@@ -21,6 +21,7 @@ from bot.metrics import BotMetrics
 from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError
+from bot.mobproc.limiter import background
 from bot.mobproc.models import Order
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
@@ -67,7 +68,8 @@ class StatusFollower:
         self._lock = asyncio.Lock()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="status-follower")
+        with background():  # the task's MobProc reads yield to people's calls
+            self._task = asyncio.create_task(self._run(), name="status-follower")
 
     async def stop(self, grace_seconds: float | None = None) -> None:
         """Let the current round finish (for at most ``grace_seconds``), then stop. A round

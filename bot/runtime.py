@@ -166,7 +166,9 @@ def mobproc_config(settings: Settings, simulator: RunningSimulator | None) -> Mo
                              client_id=c.client_id, client_secret=SecretStr(c.client_secret),
                              username=c.username, password=SecretStr(c.password),
                              tenant=c.tenant, scope=c.scope,
-                             timeout_seconds=settings.MOBPROC_TIMEOUT_SECONDS)
+                             timeout_seconds=settings.MOBPROC_TIMEOUT_SECONDS,
+                             max_rps=settings.MOBPROC_MAX_RPS,
+                             max_concurrency=settings.MOBPROC_MAX_CONCURRENCY)
     assert settings.MOBPROC_BASE_URL and settings.MOBPROC_TOKEN_URL
     assert settings.MOBPROC_CLIENT_ID and settings.MOBPROC_CLIENT_SECRET
     assert settings.MOBPROC_USERNAME and settings.MOBPROC_PASSWORD and settings.MOBPROC_TENANT
@@ -177,7 +179,9 @@ def mobproc_config(settings: Settings, simulator: RunningSimulator | None) -> Mo
                          username=settings.MOBPROC_USERNAME,
                          password=settings.MOBPROC_PASSWORD, tenant=settings.MOBPROC_TENANT,
                          scope=settings.MOBPROC_SCOPE,
-                         timeout_seconds=settings.MOBPROC_TIMEOUT_SECONDS)
+                         timeout_seconds=settings.MOBPROC_TIMEOUT_SECONDS,
+                         max_rps=settings.MOBPROC_MAX_RPS,
+                         max_concurrency=settings.MOBPROC_MAX_CONCURRENCY)
 
 
 async def start_bot(settings: Settings, *, host: str = "0.0.0.0",

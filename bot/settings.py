@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     MOBPROC_SCOPE: str = "MOBPROC"
     MOBPROC_TENANT: str | None = None
     MOBPROC_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    # Per process: every MobProc call of a replica shares these limits.
+    MOBPROC_MAX_RPS: float = Field(default=10.0, gt=0)
+    MOBPROC_MAX_CONCURRENCY: int = Field(default=8, ge=1)
 
     # May hold a database password: kept out of repr, and redacted from logs.
     DATABASE_URL: str = Field(default="sqlite+aiosqlite:///./mobproc-bot.db", repr=False)

@@ -9,6 +9,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -24,6 +26,7 @@ from bot.mobproc.errors import (
     MobProcRefused,
     MobProcUnavailable,
 )
+from bot.mobproc.limiter import MobProcLimiter
 from bot.mobproc.metering import MeteredHttpClient
 from bot.mobproc.models import (
     AcknowledgementsResponse,
@@ -63,6 +66,8 @@ class MobProcConfig:
     timeout_seconds: float = 10.0
     retry_attempts: int = 3
     retry_base_seconds: float = 0.25
+    max_rps: float = 10.0
+    max_concurrency: int = 8
 
 
 class TokenManager:
@@ -74,9 +79,11 @@ class TokenManager:
     """
 
     def __init__(self, config: MobProcConfig, http: httpx.AsyncClient,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 limiter: MobProcLimiter | None = None) -> None:
         self._config = config
         self._http = http
+        self._limiter = limiter or MobProcLimiter(config.max_rps, config.max_concurrency)
         self._clock = clock
         self._lock = asyncio.Lock()
         self._access: str | None = None
@@ -126,7 +133,8 @@ class TokenManager:
 
     async def _grant(self, form: dict[str, str]) -> None:
         try:
-            response = await self._http.post(self._config.token_url, data=form)
+            async with self._limiter.slot():
+                response = await self._http.post(self._config.token_url, data=form)
         except httpx.HTTPError as exc:
             raise MobProcUnavailable(
                 f"Could not reach MobProc's sign-in service ({type(exc).__name__})."
@@ -165,7 +173,9 @@ class MobProcClient:
             if metrics is None else MeteredHttpClient(
                 metrics, base_url=config.base_url, token_url=config.token_url,
                 timeout=config.timeout_seconds, transport=transport)
-        self._tokens = TokenManager(config, self._http, clock)
+        # One limiter for every call of this process, token fetches included.
+        self.limiter = MobProcLimiter(config.max_rps, config.max_concurrency)
+        self._tokens = TokenManager(config, self._http, clock, self.limiter)
         self._base = config.base_url.rstrip("/")
 
     async def aclose(self) -> None:
@@ -294,8 +304,9 @@ class MobProcClient:
             except MobProcUnavailable as exc:
                 if attempt == attempts:
                     raise
-                delay = random.uniform(0, min(self.config.retry_base_seconds * 2 ** attempt,
-                                              MAX_BACKOFF_SECONDS))
+                # After a 429 the limiter already holds every call back for Retry-After.
+                delay = 0.0 if exc.status == 429 else random.uniform(
+                    0, min(self.config.retry_base_seconds * 2 ** attempt, MAX_BACKOFF_SECONDS))
                 log.info("MobProc %s %s unavailable (%s); retry %d in %.2fs", method, path,
                          exc.message, attempt, delay)
                 await asyncio.sleep(delay)
@@ -316,8 +327,9 @@ class MobProcClient:
             if on_behalf_of:
                 headers["X-TNGO-CONTEXT-COMPANYEMPLOYEEID"] = on_behalf_of
             try:
-                response = await self._http.request(method, url, params=params, json=json,
-                                                    headers=headers)
+                async with self.limiter.slot():
+                    response = await self._http.request(method, url, params=params, json=json,
+                                                        headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Never reached MobProc: safe to report as plainly unavailable.
                 raise MobProcUnavailable(
@@ -336,6 +348,13 @@ class MobProcClient:
                 log.info("MobProc answered 401; renewing the token once")
                 token = await self._tokens.renew(token)
                 continue
+            if response.status_code == 429:
+                # Not processed (so safe to send again, orders included), after the pause.
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
+                self.limiter.pause(wait)
+                log.warning("MobProc answered 429 to %s %s; pausing calls for %.1fs", method,
+                            path, wait)
+                raise MobProcUnavailable("MobProc asked the bot to slow down.", status=429)
             if unsafe and response.status_code >= 500:
                 # A failing server may have placed the order before failing.
                 raise MobProcOutcomeUnknown(
@@ -343,6 +362,24 @@ class MobProcClient:
                     "have been placed.", status=response.status_code)
             return _answer(response, method, path)
         raise AssertionError("unreachable")
+
+
+def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
+    """``Retry-After`` as seconds: a number of seconds or an HTTP date; ``default`` when
+    absent or unreadable."""
+    if not value:
+        return default
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _answer(response: httpx.Response, method: str, path: str) -> Any:

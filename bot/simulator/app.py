@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from aiohttp import web
 
 from bot.mobproc import assumed
 from bot.simulator import render, seed
-from bot.simulator.state import ApiError, ApprovalDecision, SimulatorState
+from bot.simulator.state import ApiError, ApprovalDecision, Received, SimulatorState
 from bot.simulator.validation import definitions_for, validate_order
 
 API_PREFIX = "/mobproc/v1"
@@ -41,6 +42,18 @@ def _int(request: web.Request, name: str, default: int) -> int:
 async def mobproc_rules(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Injected faults first, then the checks the real API makes on every call."""
     state = request.app[STATE]
+    state.received.append(Received(time.monotonic(), request.method, request.path,
+                                   request.query_string))
+    state.in_flight += 1
+    state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
+    try:
+        return await _answer(request, handler, state)
+    finally:
+        state.in_flight -= 1
+
+
+async def _answer(request: web.Request, handler: Handler, state: SimulatorState
+                  ) -> web.StreamResponse:
     config: Any = request.app[CONFIG]
     if config.latency_seconds:
         await asyncio.sleep(config.latency_seconds)
@@ -48,8 +61,11 @@ async def mobproc_rules(request: web.Request, handler: Handler) -> web.StreamRes
     if fault is not None and fault.delay:
         await asyncio.sleep(fault.delay)
     if fault is not None and fault.status:
-        return _error(ApiError(fault.status, f"{fault.status}-Injected",
-                               "The simulator was told to fail this call."))
+        failed = _error(ApiError(fault.status, f"{fault.status}-Injected",
+                                 "The simulator was told to fail this call."))
+        if fault.retry_after is not None:
+            failed.headers["Retry-After"] = fault.retry_after
+        return failed
     try:
         if request.path.startswith(API_PREFIX):
             _authorize(request, state, config)

@@ -40,6 +40,17 @@ class Fault:
     drop_after_processing: bool
     times: int
     hold_after_processing: float = 0  # the work is done; the answer is this late
+    retry_after: str | None = None  # sent as Retry-After (with status 429)
+
+
+@dataclass(frozen=True)
+class Received:
+    """One API request as the simulator received it: when (monotonic seconds) and what."""
+
+    at: float
+    method: str
+    path: str
+    query: str
 
 
 @dataclass
@@ -77,6 +88,9 @@ class SimulatorState:
     token_requests: int = 0
     order_posts: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    in_flight: int = 0
+    peak_in_flight: int = 0
     next_order: int = 9000001
     # Transaction types whose orders wait in AWAITING_APPROVAL for seed.ORDER_APPROVERS.
     approval_types: frozenset[str] = frozenset()
@@ -129,9 +143,10 @@ class SimulatorState:
 
     def add_fault(self, method: str, path_regex: str, *, status: int | None = None,
                   delay: float = 0, drop_after_processing: bool = False, times: int = 1,
-                  hold_after_processing: float = 0) -> None:
+                  hold_after_processing: float = 0, retry_after: str | None = None) -> None:
         self.faults.append(Fault(method.upper(), re.compile(path_regex), status, delay,
-                                 drop_after_processing, times, hold_after_processing))
+                                 drop_after_processing, times, hold_after_processing,
+                                 retry_after))
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
