@@ -132,6 +132,7 @@ class LineRequest(DomainModel):
     helpdesk_ts: str | None = None
     approval_permalink: str | None = None
     reminders_sent: int = 0
+    status_version: int = 0  # see LineRequestRow.status_version
     mobproc_decision: MobProcDecision | None = None
     offboarding_id: str | None = None  # part of an /offboard-lines request
 

@@ -39,10 +39,13 @@ from bot.mobproc.models import (
 )
 from bot.order_form import FormErrors, read_form
 from bot.phone import NumberNotFound, ServiceNumber, format_service_number, parse_service_number
-from bot.storage.repository import Audit, RequestRepository
+from bot.storage.repository import Audit, OutboxMessage, RequestRepository
 from bot.submission import Submission, order_request
 
 log = logging.getLogger(__name__)
+
+# Renders what a change tells, to be queued in the same transaction as the change.
+Render = Callable[[LineRequest], list[OutboxMessage]]
 
 UNAVAILABLE = ("MobProc isn't answering right now, so nothing was ordered. "
                "Please try again in a few minutes.")
@@ -282,19 +285,24 @@ class OrderService:
     async def pending(self) -> list[LineRequest]:
         return await self.repo.in_states([RequestState.PENDING])
 
-    async def expire_pending(self, pending: list[LineRequest]) -> list[LineRequest]:
+    async def expire_pending(self, pending: list[LineRequest],
+                             tell: Render | None = None) -> list[LineRequest]:
         """Of ``pending``, those older than APPROVAL_TTL_HOURS expire; returns those that did
-        (the state change is conditional, so a stale list is harmless)."""
+        (the state change is conditional, so a stale list is harmless, and what ``tell``
+        renders is queued with it: once, whichever replica wins)."""
         expired: list[LineRequest] = []
         deadline = self.clock() - self.approval_ttl
         for request in pending:
             if request.created_at > deadline:
                 continue
-            decided_at = self.clock()
+            now = self.clock()
+            told = tell(request.model_copy(update={"state": RequestState.EXPIRED,
+                                                   "decided_at": now})) if tell else None
             if await self.repo.transition(request.id, [RequestState.PENDING],
-                                          RequestState.EXPIRED, decided_at=decided_at,
-                                          audit=Audit("bot", "expired")):
-                self._decided(request, "expired", decided_at)
+                                          RequestState.EXPIRED, decided_at=now,
+                                          audit=Audit("bot", "expired"), outbox=told,
+                                          outbox_key=request.outbox_key):
+                self._decided(request, "expired", now)
                 refreshed = await self.repo.get(request.id)
                 if refreshed is not None:
                     expired.append(refreshed)
@@ -305,9 +313,11 @@ class OrderService:
         the one before."""
         return request.created_at + self.reminder_interval * (2 ** number - 1)
 
-    async def due_reminders(self, pending: list[LineRequest]) -> list[LineRequest]:
+    async def due_reminders(self, pending: list[LineRequest],
+                            tell: Render | None = None) -> list[LineRequest]:
         """Of ``pending``, those whose next reminder is due; each is counted (once, even with
-        several processes, and only while still pending) before it is returned."""
+        several processes, and only while still pending), with what ``tell`` renders queued
+        in the same transaction, before it is returned."""
         due: list[LineRequest] = []
         now = self.clock()
         for request in pending:
@@ -318,7 +328,9 @@ class OrderService:
                 continue
             if now >= request.created_at + self.approval_ttl:
                 continue  # about to expire instead
-            if await self.repo.count_reminder(request.id, request.reminders_sent):
+            told = tell(request.model_copy(update={"reminders_sent": number})) if tell else None
+            if await self.repo.count_reminder(request.id, request.reminders_sent, told,
+                                              request.outbox_key):
                 refreshed = await self.repo.get(request.id)
                 if refreshed is not None:
                     due.append(refreshed)

@@ -34,6 +34,7 @@ from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.storage.database import create_engine, migrate
+from bot.storage.follow_store import FollowStore
 from bot.storage.home_visitors import HomeVisitors
 from bot.storage.mobproc_approvals import MobProcApprovalStore
 from bot.storage.offboardings import OffboardingRepository
@@ -247,6 +248,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
 
     follower = StatusFollower(orders, mobproc, repo, outbox, render,
                               poll_seconds=settings.STATUS_POLL_SECONDS,
+                              store=FollowStore(engine),
+                              batch_size=settings.MOBPROC_MAX_CONCURRENCY,
                               on_changed=refresh_views, metrics=metrics,
                               repair=approvals.repair,
                               after_changes=lambda: offboarding_round(ctx, client))

@@ -58,8 +58,8 @@ async def test_json_lines_follow_one_request_from_click_to_thread_reply(
     # Placing the order names the MobProc order from then on.
     placed = next(e for e in about if "placed as MobProc order" in e["message"])
     assert placed["order_id"] == request.order_id
-    # The follower's MobProc reads and the outbox's Slack calls carry the request too.
-    assert any(e["logger"] == "httpx" and f"/orders/{request.order_id}" in e["message"]
+    # The follower's news of the order and the outbox's Slack calls carry the request too.
+    assert any(e["logger"] == "bot.follower" and request.order_id in e["message"]
                and e.get("order_id") == request.order_id and "slack_user" not in e
                for e in about)
     assert any(e["logger"].startswith("slack_sdk") and "chat.postMessage" in e["message"]

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
-from bot.storage.database import create_engine
+from bot.storage.database import create_engine, migrate
+from bot.storage.tables import Base
 
 MIGRATE = """
 import asyncio, sys
@@ -44,3 +49,21 @@ async def test_replicas_migrating_one_fresh_database_at_once_all_start(database_
     finally:
         await engine.dispose()
     assert len(versions) == 1, "one head, recorded once"
+
+
+def _differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+async def test_models_and_migrations_agree(database_url: str) -> None:
+    """The migrations build exactly the schema the models describe (on PostgreSQL too), so a
+    model change without its migration fails here, not in production."""
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(_differences)
+    finally:
+        await engine.dispose()
+    assert differences == []

@@ -6,12 +6,20 @@ the client, the simulator and the tests all follow.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field
 
-from bot.mobproc.models import Employee, Meta, MobProcModel, Order, ServiceAsset
+from bot.mobproc.models import (
+    Employee,
+    Meta,
+    MobProcModel,
+    Order,
+    OrderSegment,
+    OrderSegments,
+    ServiceAsset,
+)
 
 # GET /assets/services?serviceNumber=<digits>: the filter name is assumed.
 SERVICE_NUMBER_FILTER = "serviceNumber"
@@ -25,6 +33,18 @@ AWAITING_APPROVAL = "AWAITING_APPROVAL"
 # POST /orders/{id}/approval: the reason's length limit is not published. Assumed: at most
 # 255 characters, and required when rejecting.
 APPROVAL_REASON_MAX_LENGTH = 255
+
+# GET /orders?dateTimeUpdated=<ISO 8601>&includeOrderSegments=true&includeOrderHistory=true:
+# the parameters are documented; assumed: the filter keeps orders whose ``updated`` is at or
+# after the time given, written as below, and the history comes in each segment's
+# ``history`` in the shape of GET /orders/{id}/history (see FollowedOrder).
+UPDATED_SINCE_FILTER = "dateTimeUpdated"
+UPDATED_PAGE_SIZE = 100
+
+
+def updated_since_value(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 # Service statuses beyond the documented ACTIVE (SUSPENDED, DEACTIVATED) are shown humanised
 # whatever they are; the bot decides only by orderActions, never by status.
@@ -120,3 +140,35 @@ def order_rejection_messages(body: Any) -> list[str]:
 
     walk(body)
     return list(dict.fromkeys(found))
+
+
+class FollowedSegment(OrderSegment):
+    """A segment as ``includeOrderHistory=true`` gives it: with its history (assumed)."""
+
+    history: HistoryPage | None = None
+
+
+class FollowedSegments(OrderSegments):
+    items: list[FollowedSegment] = Field(default_factory=list)  # type: ignore[assignment]
+
+
+class FollowedOrder(Order):
+    orderSegments: FollowedSegments | None = None  # type: ignore[assignment]
+
+    def history(self) -> list[HistoryEntry] | None:
+        """The first segment's history, when the collection carried it."""
+        segments = self.orderSegments.items if self.orderSegments else []
+        if not segments or segments[0].history is None:
+            return None
+        return segments[0].history.items
+
+
+class UpdatedOrdersPage(MobProcModel):
+    meta: Meta | None = Field(default=None, alias="_meta")
+    items: list[FollowedOrder] = Field(default_factory=list)
+
+
+class UpdatedOrdersCollection(MobProcModel):
+    """``GET /orders?dateTimeUpdated=…``: ``{"orders": {"_meta", "items": [order…]}}``."""
+
+    orders: UpdatedOrdersPage

@@ -7,7 +7,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -241,6 +241,22 @@ class MobProcClient:
         data = await self._request("GET", f"/orders/{order_id}/history",
                                    params={"orderSegment": segment_id})
         return _parse(assumed.HistoryResponse, data).history.items
+
+    async def orders_updated_since(self, since: datetime
+                                   ) -> AsyncIterator[list[assumed.FollowedOrder]]:
+        """Every order MobProc updated at or after ``since``, with segments and history,
+        a page at a time as it arrives (so each change can be told at once)."""
+        params: dict[str, str] | None = {
+            assumed.UPDATED_SINCE_FILTER: assumed.updated_since_value(since),
+            "includeOrderSegments": "true", "includeOrderHistory": "true",
+            "limit": str(assumed.UPDATED_PAGE_SIZE)}
+        url: str | None = "/orders"
+        while url:
+            page = _parse(assumed.UpdatedOrdersCollection,
+                          await self._request("GET", url, params=params)).orders
+            yield page.items
+            url = page.meta.hrefNext if page.meta is not None else None
+            params = None  # hrefNext carries its own query
 
     async def find_orders_by_external_number(self, external_order_number: str) -> list[Order]:
         params = {assumed.EXTERNAL_ORDER_NUMBER_FILTER: external_order_number}

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -195,11 +196,32 @@ async def list_orders(request: web.Request) -> web.Response:
         employee = state.employee_by_context(approver)
         waiting = state.orders_awaiting(employee["id"]) if employee else []
         found = [o for o in found if o in waiting]
-    items = [render.order(state, o, _base(request)) for o in found]
+    since = request.query.get(assumed.UPDATED_SINCE_FILTER)
+    if since is not None:
+        found = _updated_since(state, found, since)
+    with_history = request.query.get("includeOrderHistory") == "true"
+    items = [render.order(state, o, _base(request), with_history=with_history) for o in found]
     filters = "&".join(f"{k}={v}" for k, v in request.query.items()
                        if k not in ("limit", "offset"))
     return web.json_response(render.page("orders", items, f"{_base(request)}/orders?{filters}",
                                          _int(request, "limit", 25), _int(request, "offset", 0)))
+
+
+def _updated_since(state: SimulatorState, orders: list[Any], since: str) -> list[Any]:
+    """Orders updated at or after ``since`` (to the second, as ``updated`` is written),
+    oldest change first; refused when the simulator plays a tenant without the filter."""
+    if state.refuse_updated_filter:
+        raise ApiError(400, "400-Unsupported-Filter",
+                       f"{assumed.UPDATED_SINCE_FILTER} is not supported for this tenant.")
+    try:
+        threshold = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "400-dateTimeUpdated",
+                       f"{assumed.UPDATED_SINCE_FILTER} must be an ISO 8601 date-time.") from None
+    state.apply_completed()
+    updated = {o.order_id: state.status_of(o)[1][-1][1].replace(microsecond=0) for o in orders}
+    return sorted((o for o in orders if updated[o.order_id] >= threshold),
+                  key=lambda o: updated[o.order_id])
 
 
 def _order(request: web.Request) -> Any:
@@ -223,9 +245,7 @@ async def history(request: web.Request) -> web.Response:
     if request.query.get("orderSegment") not in (None, order.segment_id):
         raise ApiError(404, "404-Segment-Not-Found", "No such order segment.")
     _, reached = state.status_of(order)
-    return web.json_response({"history": {"items": [
-        {"status": status, "date": render._iso(when), "comment": f"Order {status.lower()}"}
-        for status, when in reached]}})
+    return web.json_response({"history": render.history_items(reached)})
 
 
 async def approval(request: web.Request) -> web.Response:

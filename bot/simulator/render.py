@@ -68,10 +68,13 @@ def confirmation(state: SimulatorState, request: dict[str, Any], s: dict[str, An
     }, "status": "SUCCESS"}
 
 
-def order(state: SimulatorState, o: Order, base: str) -> dict[str, Any]:
+def order(state: SimulatorState, o: Order, base: str, *, with_history: bool = False
+          ) -> dict[str, Any]:
     s = state.services[o.service_id]
     status, history = state.status_of(o)
     href = f"{base}/orders/{o.order_id}"
+    # includeOrderHistory=true: each segment carries its history (the assumed shape).
+    extra = {"history": history_items(history)} if with_history else {}
     return {
         "_meta": {"href": href},
         "accountHolder": employee(state, s["employee"], base),
@@ -82,7 +85,7 @@ def order(state: SimulatorState, o: Order, base: str) -> dict[str, Any]:
             "_meta": {"hrefHistory": f"{href}/history?orderSegment={o.segment_id}",
                       "hrefShipments": f"{href}/shipments?orderSegment={o.segment_id}"},
             "accessories": [], "features": [], "orderSegmentId": o.segment_id,
-            "status": status, "vendor": vendor(s["vendor"], base)}]},
+            "status": status, "vendor": vendor(s["vendor"], base), **extra}]},
         "properties": _labelled(state, o.request, s),
         "requestedBy": o.requested_by,
         "serviceNumber": s["serviceNumber"],
@@ -109,3 +112,8 @@ def page(name: str, items: list[dict[str, Any]], href: str, limit: int, offset: 
     if offset + limit < len(items):
         meta["hrefNext"] = f"{href}&limit={limit}&offset={offset + limit}"
     return {name: {"_meta": meta, "items": items[offset:offset + limit]}}
+
+
+def history_items(reached: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {"items": [{"status": status, "date": _iso(when), "comment": f"Order {status.lower()}"}
+                      for status, when in reached]}

@@ -89,6 +89,8 @@ class SimulatorState:
     order_posts: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    # Play a tenant that refuses GET /orders?dateTimeUpdated=… (the follower falls back).
+    refuse_updated_filter: bool = False
     in_flight: int = 0
     peak_in_flight: int = 0
     next_order: int = 9000001

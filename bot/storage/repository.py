@@ -199,8 +199,11 @@ class RequestRepository:
                                          .order_by(StatusEventRow.id))
             return list(rows)
 
-    async def count_reminder(self, request_id: str, sent_before: int) -> bool:
-        """Record reminder number ``sent_before + 1``; False if another process did."""
+    async def count_reminder(self, request_id: str, sent_before: int,
+                             outbox: list[OutboxMessage] | None = None,
+                             outbox_key: str | None = None) -> bool:
+        """Record reminder number ``sent_before + 1`` and queue ``outbox`` with it; False if
+        another process did."""
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(LineRequestRow)
@@ -212,6 +215,7 @@ class RequestRepository:
             if moved:
                 session.add(_audit_row(request_id, Audit("bot", "reminded",
                                                          {"number": sent_before + 1})))
+                session.add_all(_outbox_rows(outbox_key or request_id, outbox or []))
             return moved
 
     async def get_by_message(self, channel: str, ts: str) -> LineRequest | None:
@@ -239,11 +243,12 @@ class RequestRepository:
 
     async def transition(self, request_id: str, expected: Iterable[RequestState],
                          new: RequestState, *, audit: Audit | None = None,
-                         **values: Any) -> bool:
+                         outbox: list[OutboxMessage] | None = None,
+                         outbox_key: str | None = None, **values: Any) -> bool:
         """Move the request to ``new`` only if it is in one of ``expected``; True if it moved.
 
         One conditional UPDATE: the database decides who wins a race. ``audit`` is recorded
-        only by the winner, in the same transaction.
+        and ``outbox`` queued only by the winner, in the same transaction.
         """
         async with self._sessions.begin() as session:
             result = await session.execute(
@@ -255,6 +260,8 @@ class RequestRepository:
             moved = bool(result.rowcount)  # type: ignore[attr-defined]
             if moved and audit is not None:
                 session.add(_audit_row(request_id, audit))
+            if moved and outbox:
+                session.add_all(_outbox_rows(outbox_key or request_id, outbox))
             return moved
 
     async def move(self, request_id: str, expected: Iterable[RequestState],
@@ -390,12 +397,15 @@ class RequestRepository:
         """Queue Slack calls; with ``event_id``, mark that status event handled in the same
         transaction, so a change is queued exactly once."""
         async with self._sessions.begin() as session:
-            session.add_all(OutboxRow(request_id=request_id, method=m.method, payload=m.args)
-                            for m in messages)
             if event_id is not None:
-                await session.execute(update(StatusEventRow)
-                                      .where(StatusEventRow.id == event_id)
-                                      .values(posted_at=utcnow()))
+                # Keyed on "not yet queued": of two replicas queuing it, one does.
+                marked = await session.execute(update(StatusEventRow)
+                                               .where(StatusEventRow.id == event_id,
+                                                      StatusEventRow.posted_at.is_(None))
+                                               .values(posted_at=utcnow()))
+                if not marked.rowcount:  # type: ignore[attr-defined]
+                    return
+            session.add_all(_outbox_rows(request_id, messages))
 
     async def enqueue_once(self, request_id: str, message: OutboxMessage, purpose: str
                            ) -> bool:
@@ -511,6 +521,10 @@ class RequestRepository:
             return [(event.id, self._request(req), event) for event, req in rows]
 
 
+def _outbox_rows(request_id: str, messages: list[OutboxMessage]) -> list[OutboxRow]:
+    return [OutboxRow(request_id=request_id, method=m.method, payload=m.args) for m in messages]
+
+
 def _ticket(row: HelpdeskTicketRow) -> HelpdeskTicket:
     return HelpdeskTicket(id=row.id, channel=row.channel, message_ts=row.message_ts,
                           poster_id=row.poster_id, text=row.text,
@@ -614,6 +628,7 @@ def _request(row: LineRequestRow, parsed: ParsedJSON | None = None) -> LineReque
         helpdesk_ts=row.helpdesk_ts,
         approval_permalink=row.approval_permalink,
         reminders_sent=row.reminders_sent or 0,
+        status_version=row.status_version or 0,
         mobproc_decision=(MobProcDecision.model_validate(row.mobproc_decision_json)
                           if row.mobproc_decision_json else None),
         offboarding_id=row.offboarding_id,

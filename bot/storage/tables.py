@@ -51,7 +51,8 @@ class LineRequestRow(Base):
     __table_args__ = (Index("ix_line_requests_approval_message", "approval_channel",
                             "approval_ts"),
                       # Lets the metrics' count by type and state read the index alone.
-                      Index("ix_line_requests_type_state", "transaction_type", "state"))
+                      Index("ix_line_requests_type_state", "transaction_type", "state"),
+                      Index("ix_line_requests_follow", "state", "next_check_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     transaction_type: Mapped[str] = mapped_column(String(32))
@@ -89,6 +90,11 @@ class LineRequestRow(Base):
     mobproc_decision_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The /offboard-lines request this line's order belongs to, if any.
     offboarding_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Bumped by every status write: a replica records a change only if nobody did since it
+    # read the request, so two replicas never report the same change.
+    status_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Row lease of the per-order fallback: not read again (by any replica) before this.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StatusEventRow(Base):
@@ -214,3 +220,12 @@ class OffboardingRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+class FollowerCursorRow(Base):
+    """Where the incremental follower got to in MobProc's updates (MobProc's clock), and until
+    when one replica holds this interval's query (the bots' clock)."""
+
+    __tablename__ = "follower_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    updated_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
