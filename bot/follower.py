@@ -53,6 +53,9 @@ class Renderers:
 # The incremental query reaches this far behind the newest change already seen, so a change
 # MobProc makes visible a little late (or stamps a second early) is not missed.
 SAFETY_OVERLAP = timedelta(seconds=30)
+# Leases last most of an interval: a replica's next round, an interval after its last one,
+# finds its own lease lapsed, yet no two queries run less than this share of one apart.
+LEASE_SHARE = 0.9
 # How far past the bots' own clock the cursor may go on MobProc's timestamps.
 CURSOR_AHEAD_LIMIT = timedelta(minutes=5)
 # The per-order fallback leases open orders in about this many batches per interval.
@@ -180,7 +183,7 @@ class StatusFollower:
         if not await self._store.count_open():
             return
         if self.incremental:
-            lease = await self._store.lease_cursor(self._poll_seconds)
+            lease = await self._store.lease_cursor(self._poll_seconds * LEASE_SHARE)
             if lease is None:
                 return  # another replica runs this interval's query
             try:
@@ -227,7 +230,7 @@ class StatusFollower:
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
             started = loop.time()
-            batch = await self._store.lease_due(size, self._poll_seconds)
+            batch = await self._store.lease_due(size, self._poll_seconds * LEASE_SHARE)
             if not batch:
                 return
             await asyncio.gather(*(self._check(r, changed) for r in batch))
