@@ -28,9 +28,11 @@ async def test_calls_never_start_faster_than_max_rps(simulator: RunningSimulator
         await client.aclose()
     times = api_calls(simulator, start)
     assert len(times) == 15
-    # Any window of one second holds at most 5 starts.
+    # Any second holds at most 5 starts (arrivals jitter by a few milliseconds on a busy
+    # machine, so the window is a little shorter; a limiter letting 6 a second through
+    # would put 6 in it).
     for first in times:
-        assert len([t for t in times if first <= t < first + 1.0]) <= 5
+        assert len([t for t in times if first <= t < first + 0.95]) <= 5
     assert times[-1] - times[0] >= 14 / 5 - 0.1
 
 
