@@ -16,7 +16,7 @@ from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
 from bot.orders import Decision, DecisionOutcome
 from handlers.decisions import decide, publish_or_explain
-from handlers.slack_io import slack_error
+from handlers.slack_io import is_slack_retry, slack_error
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +29,14 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                       request: AsyncBoltRequest) -> None:
         await ack()
-        await _decide(ctx, client, body, "approve", retried=_is_retry(request))
+        await _decide(ctx, client, body, "approve", retried=is_slack_retry(request))
 
     @app.action(CANCEL_ACTION)
     async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                      request: AsyncBoltRequest) -> None:
         await ack()
-        await _decide(ctx, client, body, "cancel", retried=_is_retry(request))
+        await _decide(ctx, client, body, "cancel", retried=is_slack_retry(request))
 
-
-def _is_retry(request: AsyncBoltRequest) -> bool:
-    return bool(request.headers.get("x-slack-retry-num"))
 
 
 async def _stored_request(ctx: BotContext, request_id: str) -> LineRequest | None:

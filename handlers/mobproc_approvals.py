@@ -23,7 +23,7 @@ from bot.domain import ApprovalState, MobProcApproval
 from bot.mobproc_approvals import Answer, Outcome, Round, reason_problem
 from bot.storage.repository import OutboxMessage
 from handlers.home_tab import refresh_homes
-from handlers.slack_io import slack_error
+from handlers.slack_io import is_slack_retry, slack_error
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         if click is None:
             return
         answer = await _service(ctx).answer(click.approval_id, click.user.id, "APPROVE")
-        if answer.outcome is Outcome.ALREADY and request.headers.get("x-slack-retry-num"):
+        if answer.outcome is Outcome.ALREADY and is_slack_retry(request):
             return  # Slack resending a click: its first delivery already told them
         await after_answer(ctx, client, answer, click.user.id)
 

@@ -29,7 +29,7 @@ from bot.offboarding_models import Offboarding, OffboardingState, OffboardingVie
 from bot.orders import DecisionOutcome, OrderRefused
 from bot.storage.repository import OutboxMessage
 from handlers.offboarding_news import publish_decision, settle
-from handlers.slack_io import requester_profile, slack_error, tell_user
+from handlers.slack_io import is_slack_retry, requester_profile, slack_error, tell_user
 from handlers.view_state import block_errors, form_input
 
 log = logging.getLogger(__name__)
@@ -206,17 +206,14 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                       request: AsyncBoltRequest) -> None:
         await ack()
-        await _decide(ctx, client, body, "approve", retried=_is_retry(request))
+        await _decide(ctx, client, body, "approve", retried=is_slack_retry(request))
 
     @app.action(OFFBOARD_CANCEL_ACTION)
     async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                      request: AsyncBoltRequest) -> None:
         await ack()
-        await _decide(ctx, client, body, "cancel", retried=_is_retry(request))
+        await _decide(ctx, client, body, "cancel", retried=is_slack_retry(request))
 
-
-def _is_retry(request: AsyncBoltRequest) -> bool:
-    return bool(request.headers.get("x-slack-retry-num"))
 
 
 async def _first_view(ctx: BotContext, client: AsyncWebClient, command: OffboardCommand,

@@ -15,19 +15,21 @@ def _thread(channel: str, ts: str, message: dict[str, object]) -> OutboxMessage:
     return OutboxMessage("chat.postMessage", {"channel": channel, "thread_ts": ts, **message})
 
 
-def line_decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
+def _in_line_thread(request: LineRequest, message: dict[str, object]) -> list[OutboxMessage]:
+    """A bundled line's news goes to the bundle's approval thread, once it has one."""
     if not request.approval_channel or not request.approval_ts:
         return []
-    return [_thread(request.approval_channel, request.approval_ts,
-                    blocks.line_decision_reply(request, region=ctx.settings.DEFAULT_REGION))]
+    return [_thread(request.approval_channel, request.approval_ts, message)]
+
+
+def line_decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
+    return _in_line_thread(request, blocks.line_decision_reply(
+        request, region=ctx.settings.DEFAULT_REGION))
 
 
 def line_status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage]:
-    request = change.request
-    if not request.approval_channel or not request.approval_ts:
-        return []
-    return [_thread(request.approval_channel, request.approval_ts,
-                    blocks.line_status_reply(change, region=ctx.settings.DEFAULT_REGION))]
+    return _in_line_thread(change.request, blocks.line_status_reply(
+        change, region=ctx.settings.DEFAULT_REGION))
 
 
 def _update(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:

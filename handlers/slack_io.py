@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -52,3 +53,8 @@ async def tell_user(client: AsyncWebClient, *, user_id: str, channel: str | None
 
 def slack_error(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or "unknown_error")
+
+
+def is_slack_retry(request: AsyncBoltRequest) -> bool:
+    """Slack delivered this again because our first answer was late or lost."""
+    return bool(request.headers.get("x-slack-retry-num"))
