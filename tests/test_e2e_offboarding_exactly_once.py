@@ -57,15 +57,24 @@ async def test_many_concurrent_approvals_place_each_line_once(
 
 async def test_slack_retrying_a_click_changes_nothing(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, simulator: Any) -> None:
-    _, channel, ts = await _pending(driver, slack)
+    offboarding_id, channel, ts = await _pending(driver, slack)
+
+    def updates() -> int:
+        return sum(c.method == "chat.update" for c in slack.calls)
+
+    updated = updates()
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_offboarding")
     await eventually(lambda: _placed_once(simulator))
+    # The first click's listener ends by updating the message: count only what follows it.
+    await eventually(lambda: updates() > updated)
     before = len(slack.calls)
+    # Slack resends the original payload, button value and all, even after the update.
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
-                              action_id="approve_offboarding", retry_num=1)
+                              action_id="approve_offboarding", value=offboarding_id,
+                              retry_num=1)
     await bot.follower.poll_once()
-    assert not any(c.method == "chat.postEphemeral" for c in slack.calls[before:])
+    assert not [c.args for c in slack.calls[before:] if c.method == "chat.postEphemeral"]
     assert _placed_once(simulator)
 
 
