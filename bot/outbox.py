@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,22 @@ DEFAULT_RETRY_AFTER = 1.0
 
 Posted = Callable[[str], Awaitable[None]]
 Refused = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PostOnce:
+    """A message queued at most once per key under its own purpose (an approval message): how
+    its fate is recorded on what it is for, each in the transaction that takes the call off
+    the queue, and what follows (beside the queue). Such a message carries
+    ``approval_metadata(key)``, so a sender taking over from one that died mid-post finds it.
+
+    ``record_posted(call_id, key, channel, ts)``; ``record_refused(call_id, key, error)`` is
+    True when the refusal changed something worth telling (``refused`` then runs)."""
+
+    record_posted: Callable[[int, str, str, str], Awaitable[None]]
+    record_refused: Callable[[int, str, str], Awaitable[bool]]
+    posted: Posted | None = None
+    refused: Refused | None = None
 
 
 class _Pace:
@@ -78,9 +95,16 @@ class OutboxSender:
         self._wake_task: asyncio.Task[Any] | None = None
         self._closed = False
         self._follow_ups: set[asyncio.Future[None]] = set()
-        # What follows an approval message's fate (told by the handlers, which render).
-        self.on_approval_posted: Posted | None = None
-        self.on_approval_refused: Refused | None = None
+        # Messages posted once per key, by purpose. A request's approval message is recorded
+        # even before the handlers add what follows (``post_once``).
+        self._once: dict[str, PostOnce] = {}
+        self.post_once(APPROVAL, PostOnce(
+            lambda *args: repo.approval_posted(*args),
+            lambda *args: repo.approval_refused(*args)))
+
+    def post_once(self, purpose: str, hooks: PostOnce) -> None:
+        """Deliver calls queued under ``purpose`` as messages posted once (see PostOnce)."""
+        self._once[purpose] = hooks
 
     async def aclose(self, grace_seconds: float = 10.0) -> None:
         if self._follow_ups:
@@ -132,12 +156,13 @@ class OutboxSender:
 
     async def _send(self, call: QueuedCall, channel: str | None) -> bool:
         """Make one call; True if it left the queue (sent, or refused for good)."""
-        if call.purpose == APPROVAL and _may_be_out(call) and \
+        once = self._once.get(call.purpose) if call.purpose else None
+        if once is not None and _may_be_out(call) and \
                 (found := await self._already_posted(call)) is not None:
             log.warning("Approval message of %s was posted by a sender that stopped before "
                         "recording it; recorded it now", call.request_id)
-            await self._repo.approval_posted(call.id, call.request_id, *found)
-            await self._after(self.on_approval_posted, call.request_id)
+            await once.record_posted(call.id, call.request_id, *found)
+            await self._after(once.posted, call.request_id)
             return True
         try:
             with log_context(request_id=call.request_id):
@@ -156,10 +181,10 @@ class OutboxSender:
         except Exception as exc:  # connection trouble: try again next round
             await self._fail(call, type(exc).__name__)
             return False
-        if call.purpose == APPROVAL:
-            await self._repo.approval_posted(call.id, call.request_id,
-                                             str(answer.get("channel")), str(answer.get("ts")))
-            await self._after(self.on_approval_posted, call.request_id)
+        if once is not None:
+            await once.record_posted(call.id, call.request_id, str(answer.get("channel")),
+                                     str(answer.get("ts")))
+            await self._after(once.posted, call.request_id)
         else:
             await self._repo.call_done(call.id)
         return True
@@ -185,11 +210,12 @@ class OutboxSender:
     async def _refused(self, call: QueuedCall, error: str) -> None:
         log.error("Slack refused %s for request %s for good (%s); dropped", call.method,
                   call.request_id, error)
-        if call.purpose != APPROVAL:
+        once = self._once.get(call.purpose) if call.purpose else None
+        if once is None:
             await self._repo.call_done(call.id, error=error)
             return
-        if await self._repo.approval_refused(call.id, call.request_id, error):
-            await self._after(self.on_approval_refused, call.request_id, error)
+        if await once.record_refused(call.id, call.request_id, error):
+            await self._after(once.refused, call.request_id, error)
 
     async def _after(self, hook: Callable[..., Awaitable[None]] | None, *args: str) -> None:
         """Run what follows an approval message beside the queue, not in it: its own Slack

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks import approval, helpdesk, notices
 from bot.context import BotContext
 from bot.domain import LineRequest
+from bot.outbox import APPROVAL, PostOnce
 from bot.storage.repository import OutboxMessage
 from handlers.home_tab import refresh_homes_showing
 from handlers.slack_io import slack_error, tell_user
@@ -41,8 +42,10 @@ def wire(ctx: BotContext, client: AsyncWebClient) -> None:
     async def refused(request_id: str, error: str) -> None:
         await approval_refused(ctx, client, request_id, error)
 
-    ctx.outbox.on_approval_posted = posted
-    ctx.outbox.on_approval_refused = refused
+    # The repository is looked up at each call, not captured here (tests inject faults there).
+    ctx.outbox.post_once(APPROVAL, PostOnce(
+        lambda *args: ctx.repo.approval_posted(*args),
+        lambda *args: ctx.repo.approval_refused(*args), posted, refused))
 
 
 async def approval_posted(ctx: BotContext, client: AsyncWebClient, request_id: str) -> None:
