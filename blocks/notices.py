@@ -46,7 +46,7 @@ def already_decided(req: LineRequest) -> dict[str, Any]:
                     "Nothing was changed.")
 
 
-def _approval_fix(channel: str, error: str) -> str:
+def approval_fix(channel: str, error: str) -> str:
     """What will make posting the approval message work, for the error Slack gave."""
     where = f"<#{channel}>" if channel.startswith(("C", "G")) else "the approval channel"
     if error == "not_in_channel":
@@ -70,4 +70,4 @@ def approval_refused(req: LineRequest, channel: str, error: str) -> dict[str, An
     """Slack refused the approval message for good: the request is cancelled."""
     return _message(f":warning: I couldn't post your request to {req.kind.verb} the line for "
                     f"approval, so it was cancelled and nothing was ordered. "
-                    f"{_approval_fix(channel, escape_mrkdwn(error))}")
+                    f"{approval_fix(channel, escape_mrkdwn(error))}")

@@ -15,6 +15,7 @@ from blocks.ids import (
 )
 from blocks.line import line_number
 from blocks.modals import acknowledgement_blocks, property_blocks
+from blocks.notices import approval_fix
 from blocks.summary import property_text
 from blocks.text import (
     INPUT_LABEL,
@@ -335,6 +336,15 @@ def requester_notice(view: OffboardingView, permalink: str | None) -> dict[str, 
             f"{len(view.orders)} line(s) is waiting for an approver. I'll post each line's "
             f"progress in the thread of the {where}.")
     return {"text": text.replace(":inbox_tray: ", ""), "blocks": [section(text)]}
+
+
+def approval_refused_notice(view: OffboardingView, channel: str, error: str
+                            ) -> dict[str, Any]:
+    """Slack refused the approval message for good: the request was cancelled."""
+    text = (f":warning: I couldn't post your request for {_who(view.offboarding)}'s "
+            f"{len(view.orders)} line(s) for approval, so it was cancelled and nothing was "
+            f"ordered. {approval_fix(channel, escape_mrkdwn(error))}")
+    return {"text": text.replace(":warning: ", ""), "blocks": [section(text)]}
 
 
 # --- the thread ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from bot.offboarding_models import (
     OffboardingState,
     OffboardingView,
 )
+from bot.offboarding_posts import BundleApprovalPosts
 from bot.order_form import FormErrors
 from bot.orders import UNAVAILABLE, DecisionOutcome, OrderRefused, OrderService, Requester
 from bot.phone import format_service_number
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 # MobProc calls made at once for one request (confirmations, submissions): enough to be
 # quick for a leaver with many lines, few enough to stay clear of the tenant's rate limit.
 PARALLEL_CALLS = 4
-UNPOSTED_LEASES = 10
 LINE_DONE = frozenset({RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED,
                        RequestState.EXPIRED})
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -83,7 +83,7 @@ class ConfirmOutcome:
     refusals: list[tuple[str, str]] = field(default_factory=list)  # (line, MobProc's message)
     refusal: str | None = None  # the whole request can't go on
     view: OffboardingView | None = None
-    confirmed_now: bool = False  # only the submission that made it pending posts for approval
+    confirmed_now: bool = False  # only the submission that made it pending queued its message
 
 
 @dataclass
@@ -99,10 +99,11 @@ def _now() -> datetime:
 
 
 class OffboardingService:
-    def __init__(self, orders: OrderService, repo: OffboardingRepository, *,
-                 clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, orders: OrderService, repo: OffboardingRepository,
+                 posts: BundleApprovalPosts, *, clock: Callable[[], datetime] = _now) -> None:
         self.orders = orders
         self.repo = repo
+        self.posts = posts
         self.clock = clock
 
     # --- listing the lines ---------------------------------------------------------
@@ -279,9 +280,15 @@ class OffboardingService:
                 acknowledged_json=[a.id for a in result.acknowledgements],
                 confirmation_json=confirmation.model_dump(  # type: ignore[attr-defined]
                     mode="json", by_alias=True, exclude_none=True))
+        # The approval message is queued with the move to pending, by its one winner: no
+        # crash can leave the request pending with its message neither posted nor queued.
+        pending = OffboardingView(
+            offboarding=offboarding.model_copy(update={"state": OffboardingState.PENDING}),
+            orders=await self.repo.orders(offboarding_id))
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.DETAILS], OffboardingState.PENDING,
-            audit=Audit(user_id, "confirmed", {"lines": len(answers)}))
+            audit=Audit(user_id, "confirmed", {"lines": len(answers)}),
+            queue_once=self.posts.call(pending))
         return ConfirmOutcome(view=await self.view(offboarding_id), confirmed_now=moved)
 
     async def view(self, offboarding_id: str) -> OffboardingView | None:
@@ -373,21 +380,6 @@ class OffboardingService:
         return BundleDecision(DecisionOutcome.DONE, await self.view(offboarding_id))
 
     # --- the follower's round ---------------------------------------------------------------
-
-    async def unposted(self) -> list[OffboardingView]:
-        """Pending requests whose approval message a crash kept from being posted, each
-        claimed by one process to post it now. The wait is generous (ten leases after the
-        last change) so a post merely slow to come back is never made twice."""
-        stale = datetime.now(UTC) - timedelta(
-            seconds=UNPOSTED_LEASES * self.orders.submission.lease_seconds)
-        claimed: list[OffboardingView] = []
-        for offboarding in await self.repo.in_states([OffboardingState.PENDING]):
-            if offboarding.approval_ts is None and \
-                    await self.repo.claim_unposted(offboarding.id, stale):
-                view = await self.view(offboarding.id)
-                if view is not None:
-                    claimed.append(view)
-        return claimed
 
     async def expire(self) -> list[OffboardingView]:
         """Pending requests older than APPROVAL_TTL_HOURS expire, with their lines."""

@@ -29,6 +29,7 @@ from bot.metrics import BotMetrics
 from bot.mobproc.client import MobProcClient, MobProcConfig
 from bot.mobproc_approvals import MobProcApprovals
 from bot.offboarding import OffboardingService
+from bot.offboarding_posts import BundleApprovalPosts
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
 from bot.settings import Settings
@@ -50,6 +51,8 @@ from handlers.notify import (
     status_messages,
 )
 from handlers.offboarding import follower_round as offboarding_round
+from handlers.offboarding_post import approval_call as bundle_approval_call
+from handlers.offboarding_post import wire as wire_bundle_posts
 from handlers.slack_io import company_employee_id, requester_profile
 
 log = logging.getLogger(__name__)
@@ -224,11 +227,16 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     homes = Coalescer(lambda users: publish_homes(ctx, client, users))
     approvals = ApprovalPosts(repo, outbox, lambda r: approval_call(ctx, r),
                               lease_seconds=settings.SUBMIT_LEASE_SECONDS)
-    offboarding = OffboardingService(orders, OffboardingRepository(engine), **clock_kw)
+    offboardings = OffboardingRepository(engine)
+    bundle_posts = BundleApprovalPosts(offboardings, repo, outbox,
+                                       lambda view: bundle_approval_call(ctx, view),
+                                       lease_seconds=settings.SUBMIT_LEASE_SECONDS)
+    offboarding = OffboardingService(orders, offboardings, bundle_posts, **clock_kw)
     ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox,
                      helpdesk=helpdesk, visitors=HomeVisitors(engine), homes=homes,
                      approvals=approvals, offboarding=offboarding)
     wire_approval_posts(ctx, client)
+    wire_bundle_posts(ctx, client)
     app = create_app(ctx, client)
     render = Renderers(decision=lambda r: decision_messages(ctx, r),
                        status=lambda c: status_messages(ctx, c),

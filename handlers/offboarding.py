@@ -25,10 +25,11 @@ from blocks.ids import (
 )
 from bot.context import BotContext
 from bot.offboarding import BundleDecision, parse_employee
-from bot.offboarding_models import Offboarding, OffboardingState, OffboardingView
+from bot.offboarding_models import Offboarding, OffboardingState
 from bot.orders import DecisionOutcome, OrderRefused
 from bot.storage.repository import OutboxMessage
 from handlers.offboarding_news import publish_decision, settle
+from handlers.offboarding_post import approval_channel
 from handlers.slack_io import is_slack_retry, requester_profile, slack_error, tell_user
 from handlers.view_state import block_errors, form_input
 
@@ -199,8 +200,8 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                                                          "again.")
         await _update(client, submission.view.id, view, user_id,
                       offboarding.origin_channel if offboarding else None)
-        if outcome.confirmed_now and outcome.view is not None:
-            await _post_for_approval(ctx, client, outcome.view)
+        if outcome.confirmed_now:
+            await ctx.offboarding.posts.deliver()  # queued with the move to pending
 
     @app.action(OFFBOARD_APPROVE_ACTION)
     async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -250,42 +251,10 @@ async def _update(client: AsyncWebClient, view_id: str, view: dict[str, Any], us
             "Something went wrong showing the form. Please try again."))
 
 
-async def _post_for_approval(ctx: BotContext, client: AsyncWebClient,
-                             view: OffboardingView) -> None:
-    o = view.offboarding
-    channel = ctx.settings.APPROVAL_CHANNEL or o.origin_channel or o.requester_id
-    message = blocks.approval_message(view, region=ctx.settings.DEFAULT_REGION)
-    try:
-        posted = await client.chat_postMessage(channel=channel, **message)
-    except SlackApiError as exc:
-        log.warning("Could not post offboarding %s in %s: %s", o.id, channel, slack_error(exc))
-        # Cancel first: when the requester reads "nothing was ordered", it is already so.
-        await ctx.offboarding.cancel(o.id, o.requester_id)
-        await tell_user(client, user_id=o.requester_id, channel=o.origin_channel,
-                        message=notices.refusal(
-                            "I couldn't post your request for approval in this channel "
-                            f"({slack_error(exc)}). Invite me with `/invite @mobproc-bot` or "
-                            "ask an admin to set APPROVAL_CHANNEL; nothing was ordered."))
-        return
-    await ctx.offboarding.adopt_message(o.id, posted["channel"], posted["ts"])
-    permalink: str | None = None
-    try:
-        answer = await client.chat_getPermalink(channel=posted["channel"],
-                                                message_ts=posted["ts"])
-        permalink = answer.get("permalink")
-    except SlackApiError as exc:
-        log.info("chat.getPermalink failed: %s", slack_error(exc))
-    await tell_user(client, user_id=o.requester_id, channel=o.origin_channel,
-                    message=blocks.requester_notice(view, permalink))
-
-
 async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:
-    """Run by the status follower each round: approval messages a crash kept from being
-    posted, expiries, then the news and summaries of approved requests."""
-    for view in await ctx.offboarding.unposted():
-        log.info("Posting the approval message of offboarding %s after an interruption",
-                 view.offboarding.id)
-        await _post_for_approval(ctx, client, view)
+    """Run by the status follower each round: approval messages an older version left
+    unposted, expiries, then the news and summaries of approved requests."""
+    await ctx.offboarding.posts.repair()
     for view in await ctx.offboarding.expire():
         o = view.offboarding
         notice = blocks.expired_notice(view)
@@ -323,9 +292,7 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
         return
     user_id, channel, ts = click.user.id, click.channel_id, click.message_ts
     stored = await _stored(ctx, (click.actions[0].value if click.actions else None) or "")
-    expected = None
-    if stored is not None:
-        expected = ctx.settings.APPROVAL_CHANNEL or stored.origin_channel or stored.requester_id
+    expected = approval_channel(ctx, stored) if stored is not None else None
     if stored is not None and stored.approval_ts is None and channel == expected and ts and \
             stored.state is OffboardingState.PENDING:
         # The bot stopped between posting the message and recording it: adopt it.

@@ -90,3 +90,11 @@ async def send_for_approval(driver: SlackDriver, slack: FakeSlackWebAPI,
 
 
 ALL_THREE = {"41000101": "XFER_SERVICE_OUT", "41000102": "DEACTIVATE", "41000103": "SUSPEND"}
+
+
+def approval_messages(slack: FakeSlackWebAPI, offboarding_id: str) -> list[dict[str, Any]]:
+    """The request's approval messages as Slack holds them, found by their metadata (which
+    names the request), thread replies excluded: exactly one is the promise."""
+    return [m for m in slack.messages.values() if not m.get("thread_ts") and
+            ((m.get("metadata") or {}).get("event_payload") or {}).get("request_id")
+            == offboarding_id]

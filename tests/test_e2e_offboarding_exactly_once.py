@@ -1,5 +1,6 @@
-"""/offboard-lines places each line's order exactly once: many clicks, Slack's retries,
-two bot processes on one database, and a crash between any two steps."""
+"""/offboard-lines posts its approval message once and places each line's order exactly
+once: many clicks, Slack's retries and failures, two bot processes on one database, and a
+crash between any two steps."""
 
 from __future__ import annotations
 
@@ -10,16 +11,28 @@ from typing import Any
 
 from bot.demo import fill_form
 from bot.domain import RequestState
-from bot.offboarding_models import OffboardingState
+from bot.offboarding_models import Offboarding, OffboardingState
 from bot.phone import format_service_number
 from bot.runtime import RunningBot
 from bot.slack_standin.driver import SlackDriver, view_state
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from handlers.view_state import form_input
-from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory, bot_settings
+from tests.conftest import (
+    APPROVER,
+    REQUESTER,
+    BotFactory,
+    Clock,
+    DriverFactory,
+    bot_settings,
+)
 from tests.flow import all_text, buttons, submitted_orders
-from tests.offboarding_flow import ALL_THREE, details_for, send_for_approval
+from tests.offboarding_flow import (
+    ALL_THREE,
+    approval_messages,
+    details_for,
+    send_for_approval,
+)
 from tests.processes import start_bot_process
 
 
@@ -156,24 +169,177 @@ async def test_crash_between_confirming_and_posting_the_approval_message(
     first = await start_test_bot()
     details = await details_for(driver_for(first), slack, ALL_THREE)
     offboarding_id = details["private_metadata"]
-    # Confirmed with MobProc and pending, but the process dies before posting the message.
+
+    async def dead(*_: Any) -> int:
+        return 0
+
+    # Confirmed with MobProc, pending and its message queued with that, but the process
+    # dies before its outbox sends anything.
+    first.ctx.outbox.deliver = dead  # type: ignore[method-assign]
     outcome = await first.ctx.offboarding.confirm(
         offboarding_id, form_input(view_state(details, fill_form(details))), "URequester")
     assert outcome.confirmed_now
     await first.stop()
+    assert approval_messages(slack, offboarding_id) == []
     second = await start_test_bot()
-    posted = await eventually(lambda: next(
-        (c for c in slack.calls_to("chat.postMessage")
-         if c.ok and c.args.get("channel") == "CAPPROVALS" and "Approve" in all_text(c.args)),
-        None), within=20)
-    channel, ts = posted.response["channel"], posted.response["ts"]
-    await driver_for(second).click_button(APPROVER, channel_id=channel, message_ts=ts,
+    stored = await eventually(lambda: _with_message(second, offboarding_id), within=20)
+    await driver_for(second).click_button(APPROVER, channel_id=stored.approval_channel,
+                                          message_ts=stored.approval_ts,
                                           action_id="approve_offboarding")
     await eventually(lambda: _placed_once(simulator), within=15)
     await second.follower.poll_once()
-    approval_posts = [c for c in slack.calls_to("chat.postMessage")
-                      if c.args.get("channel") == "CAPPROVALS" and not c.args.get("thread_ts")]
-    assert len(approval_posts) == 1
+    assert [m["ts"] for m in approval_messages(slack, offboarding_id)] == [stored.approval_ts]
+
+
+async def _with_message(bot: RunningBot | Any, offboarding_id: str) -> Offboarding | None:
+    """The request once its approval message is recorded (on it and on each of its lines)."""
+    stored = await bot.ctx.offboarding.get(offboarding_id)
+    if stored is None or stored.approval_ts is None:
+        return None
+    lines = await bot.ctx.offboarding.repo.orders(offboarding_id)
+    assert {(o.approval_channel, o.approval_ts) for o in lines} == \
+        {(stored.approval_channel, stored.approval_ts)}
+    return stored
+
+
+async def test_stopped_between_slack_accepting_the_post_and_recording_it(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: Any) -> None:
+    """The bot dies in the instant after Slack accepted the approval message and before it
+    was recorded. A second bot on the same database takes the queued call over, finds the
+    message in the channel by its metadata and records it: one message, whose buttons act,
+    and the requester gets its link."""
+    first = await start_test_bot()
+    details = await details_for(driver_for(first), slack, ALL_THREE)
+    offboarding_id = details["private_metadata"]
+    attempts: list[tuple[Any, ...]] = []
+
+    async def dies_before_recording(*args: Any) -> None:
+        attempts.append(args)
+        raise RuntimeError("killed between Slack's answer and the database")
+
+    first.ctx.offboarding.repo.approval_posted = dies_before_recording  # type: ignore[method-assign]
+    answer = await driver_for(first).submit_view(REQUESTER, details, fill_form(details))
+    assert answer.status_code == 200
+    await eventually(lambda: attempts and len(approval_messages(slack, offboarding_id)) == 1,
+                     within=15)
+    await first.stop()
+    assert (await first.ctx.offboarding.get(offboarding_id)).approval_ts is None  # type: ignore[union-attr]
+    looked = len(slack.calls_to("conversations.history"))
+    second = await start_test_bot()
+    stored = await eventually(lambda: _with_message(second, offboarding_id), within=20)
+    assert [m["ts"] for m in approval_messages(slack, offboarding_id)] == [stored.approval_ts]
+    assert len(slack.calls_to("conversations.history")) > looked  # the second bot looked
+    await eventually(lambda: any(c.ok and c.args.get("user") == REQUESTER and
+                                 "waiting for an approver" in c.args.get("text", "")
+                                 for c in slack.calls_to("chat.postEphemeral")))
+    await driver_for(second).click_button(APPROVER, channel_id=stored.approval_channel,
+                                          message_ts=stored.approval_ts,
+                                          action_id="approve_offboarding")
+    await eventually(lambda: _placed_once(simulator), within=15)
+    await second.follower.poll_once()
+    assert len(approval_messages(slack, offboarding_id)) == 1
+
+
+async def test_many_submits_of_the_details_post_one_approval_message(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, simulator: Any) -> None:
+    """The requester presses Submit again and again while MobProc checks the lines: one
+    request goes for approval, with one message."""
+    details = await details_for(driver, slack, ALL_THREE)
+    offboarding_id = details["private_metadata"]
+    simulator.state.add_fault("POST", r"/orders$", delay=1.0, times=6)
+    answers = await asyncio.gather(*(driver.submit_view(REQUESTER, details,
+                                                        fill_form(details))
+                                     for _ in range(8)))
+    assert all(a.status_code == 200 for a in answers)
+    stored = await eventually(lambda: _with_message(bot, offboarding_id), within=20)
+    await bot.follower.poll_once()
+    await bot.follower.poll_once()
+    assert [m["ts"] for m in approval_messages(slack, offboarding_id)] == [stored.approval_ts]
+    assert stored.state is OffboardingState.PENDING
+
+
+async def test_two_bot_processes_post_a_request_left_without_its_message_once(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: Any, database_url: str, tmp_path: Path) -> None:
+    """A request an older version (which posted the message itself) left pending with no
+    message and nothing queued: two bot processes on the one database repair it, and the
+    message is posted once; its buttons work."""
+    first = await start_test_bot()
+    details = await details_for(driver_for(first), slack, ALL_THREE)
+    offboarding_id = details["private_metadata"]
+    real = first.ctx.offboarding.repo.transition
+
+    async def as_an_older_version(*args: Any, queue_once: Any = None, **kwargs: Any) -> bool:
+        return await real(*args, **kwargs)
+
+    first.ctx.offboarding.repo.transition = as_an_older_version  # type: ignore[method-assign]
+    outcome = await first.ctx.offboarding.confirm(
+        offboarding_id, form_input(view_state(details, fill_form(details))), REQUESTER)
+    assert outcome.confirmed_now
+    await first.stop()
+    settings = bot_settings(simulator, slack, database_url)
+    processes = [await start_bot_process(settings, tmp_path),
+                 await start_bot_process(settings, tmp_path)]
+    try:
+        stored = await eventually(lambda: _with_message(first, offboarding_id), within=30)
+        await driver_for(processes[1]).click_button(
+            APPROVER, channel_id=stored.approval_channel, message_ts=stored.approval_ts,
+            action_id="approve_offboarding")
+        await eventually(lambda: _placed_once(simulator), within=20)
+        await eventually(lambda: len([r for r in slack.thread_replies(
+            stored.approval_channel, stored.approval_ts) if "placed; status" in r["text"]])
+            == 3, within=20)
+    finally:
+        for process in processes:
+            await process.stop()
+    assert [m["ts"] for m in approval_messages(slack, offboarding_id)] == [stored.approval_ts]
+
+
+async def test_slack_failing_for_a_while_delays_the_approval_message_only(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    """Server errors and 429s beyond the Slack client's own retries: the request stays
+    pending and its message goes out once Slack answers; it is never cancelled."""
+    details = await details_for(driver, slack, ALL_THREE)
+    offboarding_id = details["private_metadata"]
+    slack.fail_next("chat.postMessage", error="internal_error", status=500,
+                    retry_after=None, times=4)
+    slack.fail_next("chat.postMessage", status=429, retry_after=1, times=5)
+    answer = await driver.submit_view(REQUESTER, details, fill_form(details))
+    assert answer.status_code == 200
+    stored = await eventually(lambda: _with_message(bot, offboarding_id), within=30)
+    assert stored.state is OffboardingState.PENDING
+    assert [m["ts"] for m in approval_messages(slack, offboarding_id)] == [stored.approval_ts]
+    failed = [c for c in slack.calls_to("chat.postMessage") if not c.ok]
+    assert {c.error for c in failed} == {"internal_error", "ratelimited"}
+    assert not any("couldn't post" in all_text(c.args) for c in slack.calls)
+
+
+async def test_a_permanent_refusal_cancels_the_request_and_tells_the_matching_fix(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: Any) -> None:
+    for channel, fix in (("CNOTMEMBER", "/invite @mobproc-bot"),
+                         ("CGONE", "APPROVAL_CHANNEL")):
+        bot = await start_test_bot(APPROVAL_CHANNEL=channel)
+        driver = driver_for(bot)
+        details = await details_for(driver, slack, ALL_THREE)
+        offboarding_id = details["private_metadata"]
+        await driver.submit_view(REQUESTER, details, fill_form(details))
+        notice = await slack.wait_for(lambda fix=fix: next(  # type: ignore[misc]
+            (c for c in slack.calls if c.method in ("chat.postEphemeral", "chat.postMessage")
+             and c.ok and c.args.get("user", c.args.get("channel")) == REQUESTER
+             and "couldn't post your request" in all_text(c.args)
+             and fix in all_text(c.args)), None))
+        assert "nothing was ordered" in all_text(notice.args)
+        stored = await bot.ctx.offboarding.get(offboarding_id)
+        assert stored is not None and stored.state is OffboardingState.CANCELLED
+        lines = await bot.ctx.offboarding.repo.orders(offboarding_id)
+        assert {o.state for o in lines} == {RequestState.CANCELLED}
+        await bot.follower.poll_once()  # the repair leaves a refused request alone
+        assert len([c for c in slack.calls if "couldn't post your request" in all_text(c.args)
+                    and fix in all_text(c.args)]) == 1
+        await bot.stop()
+    assert submitted_orders(simulator) == []
 
 
 async def test_an_undecided_request_expires_and_orders_nothing(

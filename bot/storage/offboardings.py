@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.domain import LineRequest
+from bot.domain import LineRequest, RequestState
 from bot.mobproc.models import ServiceAsset
 from bot.offboarding_models import Offboarding, OffboardingState
 from bot.storage.database import sessionmaker
-from bot.storage.repository import Audit, request_from_row
-from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, utcnow
+from bot.storage.repository import Audit, OutboxMessage, request_from_row
+from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, OutboxRow, utcnow
 
 
 class OffboardingRepository:
@@ -61,8 +61,11 @@ class OffboardingRepository:
 
     async def transition(self, offboarding_id: str, expected: Iterable[OffboardingState],
                          new: OffboardingState, *, audit: Audit | None = None,
+                         queue_once: tuple[str, OutboxMessage] | None = None,
                          **values: Any) -> bool:
-        """Move to ``new`` only from one of ``expected``; True for the one caller that did."""
+        """Move to ``new`` only from one of ``expected``; True for the one caller that did.
+        ``queue_once`` (purpose, call) is queued by that caller in the same transaction, under
+        the request's id, at most once per purpose (the outbox's unique key)."""
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(OffboardingRow)
@@ -73,6 +76,10 @@ class OffboardingRepository:
             if moved and audit is not None:
                 session.add(AuditEventRow(request_id=offboarding_id, actor=audit.actor,
                                           event=audit.event, detail=audit.detail))
+            if moved and queue_once is not None:
+                purpose, call = queue_once
+                session.add(OutboxRow(request_id=offboarding_id, method=call.method,
+                                      payload=call.args, purpose=purpose))
             return moved
 
     async def save_choices(self, offboarding_id: str, choices: dict[str, str]) -> bool:
@@ -85,34 +92,80 @@ class OffboardingRepository:
             return True
 
     async def set_message_if_unset(self, offboarding_id: str, channel: str, ts: str) -> bool:
-        """Record the approval message, only if none is yet; each line's news goes to its
-        thread, so the lines get it too, in the same transaction."""
+        """Record the approval message, only if none is yet."""
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(OffboardingRow)
-                .where(OffboardingRow.id == offboarding_id, OffboardingRow.approval_ts.is_(None))
-                .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
-            moved = bool(result.rowcount)  # type: ignore[attr-defined]
-            if moved:
-                await session.execute(
-                    update(LineRequestRow).where(LineRequestRow.offboarding_id == offboarding_id)
-                    .values(approval_channel=channel, approval_ts=ts))
-            return moved
+            return await self._record_message(session, offboarding_id, channel, ts)
 
+    @staticmethod
+    async def _record_message(session: AsyncSession, offboarding_id: str, channel: str, ts: str
+                              ) -> bool:
+        """Each line's news goes to the request's thread, so the lines get the message too,
+        in the same transaction; only if the request has none yet."""
+        result = await session.execute(
+            update(OffboardingRow)
+            .where(OffboardingRow.id == offboarding_id, OffboardingRow.approval_ts.is_(None))
+            .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
+        moved = bool(result.rowcount)  # type: ignore[attr-defined]
+        if moved:
+            await session.execute(
+                update(LineRequestRow).where(LineRequestRow.offboarding_id == offboarding_id)
+                .values(approval_channel=channel, approval_ts=ts))
+        return moved
 
-    async def claim_unposted(self, offboarding_id: str, stale_before: datetime) -> bool:
-        """Take over posting the approval message of a request left pending without one
-        since before ``stale_before`` (a crash between confirming and posting). Touching
-        ``updated_at`` is the lease: a second taker sees it fresh and backs off."""
+    async def approval_posted(self, call_id: int, offboarding_id: str, channel: str,
+                              ts: str) -> None:
+        """The approval message's call went out: it leaves the queue and the request (and
+        its lines, whose news goes to its thread) record the message, in one transaction. A
+        message already adopted (a click that came first) is kept."""
         async with self._sessions.begin() as session:
+            await session.execute(update(OutboxRow).where(OutboxRow.id == call_id)
+                                  .values(sent_at=utcnow(), last_error=None))
+            await self._record_message(session, offboarding_id, channel, ts)
+
+    async def approval_refused(self, call_id: int, offboarding_id: str, error: str) -> bool:
+        """Slack refused the approval message for good: the call leaves the queue and the
+        pending request and its lines are cancelled, in one transaction, on the requester's
+        behalf; True if it was cancelled here."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(OutboxRow).where(OutboxRow.id == call_id)
+                                  .values(sent_at=utcnow(), last_error=error))
+            now = utcnow()
             result = await session.execute(
                 update(OffboardingRow)
                 .where(OffboardingRow.id == offboarding_id,
-                       OffboardingRow.state == OffboardingState.PENDING.value,
+                       OffboardingRow.state == OffboardingState.PENDING.value)
+                .values(state=OffboardingState.CANCELLED.value,
+                        decided_by=OffboardingRow.requester_id, decided_at=now,
+                        updated_at=now))
+            cancelled = bool(result.rowcount)  # type: ignore[attr-defined]
+            if cancelled:
+                await session.execute(
+                    update(LineRequestRow)
+                    .where(LineRequestRow.offboarding_id == offboarding_id,
+                           LineRequestRow.state == RequestState.DRAFT.value)
+                    .values(state=RequestState.CANCELLED.value,
+                            decided_by=LineRequestRow.requester_id, decided_at=now,
+                            updated_at=now))
+                session.add(AuditEventRow(request_id=offboarding_id, actor="slack",
+                                          event="cancelled",
+                                          detail={"reason": "approval message refused",
+                                                  "error": error}))
+            return cancelled
+
+    async def pending_without_approval_post(self, purpose: str, stale_before: datetime
+                                            ) -> list[Offboarding]:
+        """Pending requests with no approval message and none queued under ``purpose``,
+        untouched since ``stale_before``: left so by a version that posted it directly."""
+        queued = select(OutboxRow.id).where(OutboxRow.request_id == OffboardingRow.id,
+                                            OutboxRow.purpose == purpose)
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(OffboardingRow)
+                .where(OffboardingRow.state == OffboardingState.PENDING.value,
                        OffboardingRow.approval_ts.is_(None),
-                       OffboardingRow.updated_at < stale_before)
-                .values(updated_at=utcnow()))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+                       OffboardingRow.updated_at < stale_before, ~queued.exists())
+                .order_by(OffboardingRow.created_at))
+            return [_offboarding(r) for r in rows]
 
 
 def _offboarding(row: OffboardingRow) -> Offboarding:
