@@ -370,6 +370,15 @@ def decision_reply(view: OffboardingView) -> dict[str, Any]:
                   "placed with MobProc; I'll post each one's progress here.")
 
 
+def reminder_reply(view: OffboardingView, approvers: list[str]) -> dict[str, Any]:
+    """Re-announces a waiting request to the approvers (users and user groups)."""
+    o = view.offboarding
+    who = " ".join(f"<!subteam^{a}>" if a.startswith("S") else f"<@{a}>" for a in approvers)
+    return _reply(f":bell: {who or 'Approvers'}: the request from <@{o.requester_id}> for "
+                  f"{_who(o)}'s {len(view.orders)} line(s) is still waiting for a decision "
+                  f"(reminder {o.reminders_sent}).")
+
+
 def expired_notice(view: OffboardingView) -> dict[str, Any]:
     o = view.offboarding
     return _reply(f":hourglass: <@{o.requester_id}>, nobody decided on the request for "

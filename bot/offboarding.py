@@ -37,7 +37,7 @@ from bot.order_form import FormErrors
 from bot.orders import UNAVAILABLE, DecisionOutcome, OrderRefused, OrderService, Requester
 from bot.phone import format_service_number
 from bot.storage.offboardings import OffboardingRepository
-from bot.storage.repository import Audit
+from bot.storage.repository import Audit, OutboxMessage
 from bot.submission import order_request
 
 log = logging.getLogger(__name__)
@@ -399,6 +399,28 @@ class OffboardingService:
                 if view is not None:
                     expired.append(view)
         return expired
+
+    async def due_reminders(self, tell: Callable[[OffboardingView], list[OutboxMessage]]
+                            ) -> list[OffboardingView]:
+        """Pending requests whose next reminder is due, as for a single request (after 1, 3,
+        7… REMINDER_HOURS, none once about to expire, none before the message is out); each
+        counted once across processes, with what ``tell`` renders queued in the same
+        transaction."""
+        due: list[OffboardingView] = []
+        now = self.clock()
+        for offboarding in await self.repo.in_states([OffboardingState.PENDING]):
+            number = offboarding.reminders_sent + 1
+            if not offboarding.approval_ts or now >= offboarding.created_at + \
+                    self.orders.approval_ttl or now < offboarding.created_at + \
+                    self.orders.reminder_interval * (2 ** number - 1):
+                continue
+            view = OffboardingView(
+                offboarding=offboarding.model_copy(update={"reminders_sent": number}),
+                orders=await self.repo.orders(offboarding.id))
+            if await self.repo.count_reminder(offboarding.id, offboarding.reminders_sent,
+                                              tell(view)):
+                due.append(view)
+        return due
 
     async def settle(self) -> tuple[list[LineRequest], list[OffboardingView]]:
         """The follower's round for approved requests. Lines a crash left undecided (a lease

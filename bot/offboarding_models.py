@@ -46,6 +46,7 @@ class Offboarding(DomainModel):
     decided_at: datetime | None = None
     created_at: datetime
     updated_at: datetime | None = None
+    reminders_sent: int = 0  # reminders to the approvers so far
 
     def chosen(self) -> list[tuple[ServiceAsset, OrderKind]]:
         """The lines an order was chosen for, in MobProc's order, with the order's kind."""

@@ -28,7 +28,7 @@ from bot.offboarding import BundleDecision, parse_employee
 from bot.offboarding_models import Offboarding, OffboardingState
 from bot.orders import DecisionOutcome, OrderRefused
 from bot.storage.repository import OutboxMessage
-from handlers.offboarding_news import publish_decision, settle
+from handlers.offboarding_news import publish_decision, reminder_messages, settle
 from handlers.offboarding_post import approval_channel
 from handlers.slack_io import is_slack_retry, requester_profile, slack_error, tell_user
 from handlers.view_state import block_errors, form_input
@@ -253,7 +253,7 @@ async def _update(client: AsyncWebClient, view_id: str, view: dict[str, Any], us
 
 async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:
     """Run by the status follower each round: approval messages an older version left
-    unposted, expiries, then the news and summaries of approved requests."""
+    unposted, expiries, reminders, then the news and summaries of approved requests."""
     await ctx.offboarding.posts.repair()
     for view in await ctx.offboarding.expire():
         o = view.offboarding
@@ -267,6 +267,7 @@ async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:
                 OutboxMessage("chat.postMessage", {"channel": o.approval_channel,
                                                    "thread_ts": o.approval_ts, **notice})]
         await ctx.repo.enqueue(o.id, messages)
+    await ctx.offboarding.due_reminders(lambda view: reminder_messages(ctx, view))
     await settle(ctx)
 
 

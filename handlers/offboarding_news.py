@@ -52,6 +52,14 @@ def decision_messages(ctx: BotContext, view: OffboardingView,
             *(m for line in placed for m in line_decision_messages(ctx, line))]
 
 
+def reminder_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
+    o = view.offboarding
+    if not o.approval_channel or not o.approval_ts:
+        return []
+    return [_thread(o.approval_channel, o.approval_ts,
+                    blocks.reminder_reply(view, ctx.settings.APPROVERS))]
+
+
 async def publish_decision(ctx: BotContext, view: OffboardingView,
                            placed: list[LineRequest]) -> None:
     await ctx.repo.enqueue(view.offboarding.id, decision_messages(ctx, view, placed))

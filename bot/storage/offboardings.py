@@ -30,7 +30,7 @@ class OffboardingRepository:
             employee_name=offboarding.employee_name, origin_channel=offboarding.origin_channel,
             lines_json=[line.model_dump(mode="json", by_alias=True, exclude_none=True)
                         for line in offboarding.lines],
-            choices_json={}, created_at=offboarding.created_at)
+            choices_json={}, created_at=offboarding.created_at, reminders_sent=0)
         async with self._sessions.begin() as session:
             session.add(row)
             session.add(AuditEventRow(request_id=offboarding.id, actor=offboarding.requester_id,
@@ -152,6 +152,25 @@ class OffboardingRepository:
                                                   "error": error}))
             return cancelled
 
+    async def count_reminder(self, offboarding_id: str, sent_before: int,
+                             outbox: list[OutboxMessage]) -> bool:
+        """Record reminder number ``sent_before + 1`` and queue ``outbox`` with it, under
+        the request's id, only while it is pending; False if another process did."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OffboardingRow)
+                .where(OffboardingRow.id == offboarding_id,
+                       OffboardingRow.state == OffboardingState.PENDING.value,
+                       OffboardingRow.reminders_sent == sent_before)
+                .values(reminders_sent=sent_before + 1))
+            moved = bool(result.rowcount)  # type: ignore[attr-defined]
+            if moved:
+                session.add(AuditEventRow(request_id=offboarding_id, actor="bot",
+                                          event="reminded", detail={"number": sent_before + 1}))
+                session.add_all(OutboxRow(request_id=offboarding_id, method=m.method,
+                                          payload=m.args) for m in outbox)
+            return moved
+
     async def pending_without_approval_post(self, purpose: str, stale_before: datetime
                                             ) -> list[Offboarding]:
         """Pending requests with no approval message and none queued under ``purpose``,
@@ -177,4 +196,5 @@ def _offboarding(row: OffboardingRow) -> Offboarding:
         lines=[ServiceAsset.model_validate(line) for line in row.lines_json or []],
         choices=dict(row.choices_json or {}), approval_channel=row.approval_channel,
         approval_ts=row.approval_ts, decided_by=row.decided_by, decided_at=row.decided_at,
-        created_at=row.created_at, updated_at=row.updated_at)
+        created_at=row.created_at, updated_at=row.updated_at,
+        reminders_sent=row.reminders_sent or 0)

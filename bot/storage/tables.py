@@ -220,6 +220,10 @@ class OffboardingRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Reminders to the approvers so far (as a line request's ``reminders_sent``).
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class FollowerCursorRow(Base):
     """Where the incremental follower got to in MobProc's updates (MobProc's clock), and until
     when one replica holds this interval's query (the bots' clock)."""
