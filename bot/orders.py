@@ -88,6 +88,9 @@ class Decision:
     outcome: DecisionOutcome
     request: LineRequest | None = None
     reason: str | None = None
+    # Whether this decision has news to publish: not when another path (the follower taking
+    # over a slow submission) recorded the outcome first; that path tells it.
+    news: bool = True
 
 
 def _now() -> datetime:
@@ -234,7 +237,8 @@ class OrderService:
             return await self._already_decided(request_id, user_id, "approve")
         self._decided(request, "approved", decided_at)
         log.info("Request %s approved by %s", request_id, user_id)
-        return Decision(DecisionOutcome.DONE, await self.submission.submit(request_id))
+        placement = await self.submission.place(request_id)
+        return Decision(DecisionOutcome.DONE, placement.request, news=placement.won)
 
     async def _approval_refusal(self, request: LineRequest, user_id: str) -> str | None:
         if not self.approvers.configured:

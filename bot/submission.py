@@ -3,11 +3,15 @@
 The request is marked SUBMITTING (its externalOrderNumber already stored) before any call;
 when MobProc's answer is lost, the order is looked up by that number before anything is
 sent again: on the spot, and by the follower after a crash or restart.
+
+A click and the follower may both be at one submission (MobProc slower than the lease): only
+the path whose conditional move wins (placed, failed, unconfirmable) tells it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import LineRequest, RequestState
@@ -18,6 +22,14 @@ from bot.mobproc.models import AcknowledgementValue, Order, OrderRequest, Proper
 from bot.storage.repository import Audit, RequestRepository
 
 log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a submission stands, and whether this call made its latest news-worthy move,
+    and so has news to tell. A path that lost the race tells nothing: the winner does."""
+
+    request: LineRequest
+    won: bool = False
 
 
 def order_request(request: LineRequest, properties: list[PropertyValueGroup],
@@ -38,16 +50,26 @@ class Submission:
 
     async def submit(self, request_id: str) -> LineRequest:
         """Place an approved order with MobProc, once."""
+        return (await self.place(request_id)).request
+
+    async def place(self, request_id: str) -> Placement:
+        """Place an approved order with MobProc, once; ``won`` when this call has news: it
+        placed or failed it, or (MobProc not answering) it began submitting."""
         request = await self.repo.move(request_id, [RequestState.APPROVED],
                                        RequestState.SUBMITTING,
                                        audit=Audit("bot", "submitting"))
         if request is None:  # someone else is submitting it, or it is already placed
             current = await self.repo.get(request_id)
             assert current is not None
-            return current
+            return Placement(current)
         # This call made it SUBMITTING, so nothing can have been sent for it yet: no lookup,
         # which also keeps the first submission independent of the assumed lookup endpoint.
-        return await self._place(request, may_exist=False)
+        placement = await self._place(request, may_exist=False)
+        now = placement.request
+        if not placement.won and now.state is RequestState.SUBMITTING and now.error is None:
+            # Approved, not placed yet: said once (only this call moved it to SUBMITTING).
+            return Placement(now, won=True)
+        return placement
 
     async def resume(self) -> list[LineRequest]:
         """Finish submissions interrupted by a crash or an outage; returns those with news
@@ -61,18 +83,17 @@ class Submission:
             # right now by a click handler (here or in another process) is left alone.
             if not await self.repo.claim(request.id, request.state, stale_before):
                 continue
-            told = request.error is not None
             with log_context(request_id=request.id, order_id=request.order_id):
                 if request.state is RequestState.APPROVED:
-                    request = await self.submit(request.id)
+                    placement = await self.place(request.id)
                 else:
-                    request = await self._place(request)
-            # Placed or failed: news. Still unconfirmed: news only the first time it is so.
-            if request.state is not RequestState.SUBMITTING or (request.error and not told):
-                done.append(request)
+                    placement = await self._place(request)
+            if placement.won:
+                done.append(placement.request)
         return done
 
-    async def _place(self, request: LineRequest, *, may_exist: bool = True) -> LineRequest:
+    async def _place(self, request: LineRequest, *,
+                     may_exist: bool = True) -> Placement:
         if may_exist and (known := await self._look_up(request)) is not None:
             return known
         body = order_request(
@@ -83,25 +104,28 @@ class Submission:
                                                     on_behalf_of=request.requester_email)
         except MobProcOutcomeUnknown:
             log.warning("Submission of %s: answer lost; looking it up", request.id)
-            return await self._look_up(request) or request
+            return await self._look_up(request) or Placement(request)
         except MobProcUnavailable as exc:
             log.warning("Submission of %s postponed: %s", request.id, exc.message)
-            return request
+            return Placement(request)
         except MobProcError as exc:
-            await self.repo.transition(request.id, [RequestState.SUBMITTING],
-                                       RequestState.FAILED, error=exc.message,
-                                       audit=Audit("mobproc", "error", {
-                                           "step": "submission", "message": exc.message,
-                                           "mobprocErrorId": exc.error_id}))
-            refreshed = await self.repo.get(request.id)
-            assert refreshed is not None
-            return refreshed
+            return await self._failed(request, exc)
         return await self._record_order(request, order)
 
-    async def _look_up(self, request: LineRequest) -> LineRequest | None:
-        """Ask MobProc for the order by its externalOrderNumber. Found: the request, now
-        recorded as placed. MobProc can't say: the request, still submitting. None only when
-        MobProc says there is no such order, so sending it is safe."""
+    async def _failed(self, request: LineRequest, exc: MobProcError) -> Placement:
+        failed = await self.repo.move(request.id, [RequestState.SUBMITTING],
+                                      RequestState.FAILED, error=exc.message,
+                                      audit=Audit("mobproc", "error", {
+                                          "step": "submission", "message": exc.message,
+                                          "mobprocErrorId": exc.error_id}))
+        if failed is not None:
+            return Placement(failed, won=True)
+        return await self._elsewhere(request)
+
+    async def _look_up(self, request: LineRequest) -> Placement | None:
+        """Ask MobProc for the order by its externalOrderNumber. Found: recorded as placed.
+        MobProc can't say: the request, still submitting. None only when MobProc says there
+        is no such order, so sending it is safe."""
         try:
             existing = await self.mobproc.find_orders_by_external_number(
                 request.external_order_number)
@@ -109,28 +133,37 @@ class Submission:
             return await self._unconfirmed(request, exc)
         return await self._record_order(request, existing[0]) if existing else None
 
-    async def _unconfirmed(self, request: LineRequest, exc: MobProcError) -> LineRequest:
+    async def _unconfirmed(self, request: LineRequest, exc: MobProcError) -> Placement:
         """The order may exist but MobProc won't say: never resend blind. An outage is retried
         quietly; a refusal of the lookup itself is recorded (and told) once, then retried."""
         log.warning("Could not check for an existing order of %s: %s", request.id, exc.message)
         if isinstance(exc, MobProcUnavailable):
-            return request
+            return Placement(request)
         if await self.repo.note_unconfirmed(request.id, exc.message):
             log.error("Request %s: MobProc refuses the lookup by externalOrderNumber %s; it "
                       "will not be sent again until the lookup answers", request.id,
                       request.external_order_number)
-        return await self.repo.get(request.id) or request
+            return Placement(await self.repo.get(request.id) or request, won=True)
+        return Placement(await self.repo.get(request.id) or request)
 
-    async def _record_order(self, request: LineRequest, order: Order) -> LineRequest:
+    async def _record_order(self, request: LineRequest, order: Order) -> Placement:
         bind(order_id=order.orderId)
         segments = {s.orderSegmentId: s.status or "" for s in order.segments}
-        placed = await self.repo.move(request.id, [RequestState.SUBMITTING],
-                                      RequestState.SUBMITTED, order_id=order.orderId,
-                                      order_status=order.status, error=None,
-                                      segment_statuses_json=segments,
-                                      audit=Audit("mobproc", "submitted", {
-                                          "orderId": order.orderId, "status": order.status}))
+        placed = {"order_id": order.orderId, "order_status": order.status, "error": None}
+        moved = await self.repo.move(request.id, [RequestState.SUBMITTING],
+                                     RequestState.SUBMITTED, segment_statuses_json=segments,
+                                     audit=Audit("mobproc", "submitted", {
+                                         "orderId": order.orderId, "status": order.status}),
+                                     **placed)
+        if moved is None:
+            return await self._elsewhere(request)
         log.info("Request %s placed as MobProc order %s", request.id, order.orderId)
-        refreshed = placed or await self.repo.get(request.id)
-        assert refreshed is not None
-        return refreshed
+        return Placement(moved, won=True)
+
+    async def _elsewhere(self, request: LineRequest) -> Placement:
+        """Another path (the follower taking over a slow click, or the click outliving the
+        lease) recorded the outcome first, and tells it."""
+        log.info("Request %s: its submission was recorded by another path", request.id)
+        current = await self.repo.get(request.id)
+        assert current is not None
+        return Placement(current)

@@ -26,7 +26,8 @@ async def publish_or_explain(ctx: BotContext, client: AsyncWebClient, decision: 
     """A decision made is published everywhere it shows; otherwise the notice that tells the
     clicker why nothing changed is returned."""
     if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
-        await publish_decision(ctx, decision.request)
+        if decision.news:
+            await publish_decision(ctx, decision.request)
         await refresh_homes_showing(ctx, decision.request, user_id)
         return None
     if decision.outcome is DecisionOutcome.NOT_ALLOWED:
