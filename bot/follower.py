@@ -154,8 +154,8 @@ class StatusFollower:
     async def poll_once(self) -> None:
         async with self._lock:
             changed: dict[str, LineRequest] = {}
-            for request in await self._orders.submission.resume():
-                await self._repo.enqueue(request.outbox_key, self._render.decision(request))
+            # Each resumed submission's news is queued with the move that records it.
+            for request in await self._orders.submission.resume(self._render.decision):
                 changed[request.id] = request
             pending = await self._orders.pending()
             for request in await self._orders.expire_pending(pending, self._render.expiry):

@@ -39,13 +39,10 @@ from bot.mobproc.models import (
 )
 from bot.order_form import FormErrors, read_form
 from bot.phone import NumberNotFound, ServiceNumber, format_service_number, parse_service_number
-from bot.storage.repository import Audit, OutboxMessage, RequestRepository
-from bot.submission import Submission, order_request
+from bot.storage.repository import Audit, RequestRepository
+from bot.submission import Render, Submission, order_request
 
 log = logging.getLogger(__name__)
-
-# Renders what a change tells, to be queued in the same transaction as the change.
-Render = Callable[[LineRequest], list[OutboxMessage]]
 
 UNAVAILABLE = ("MobProc isn't answering right now, so nothing was ordered. "
                "Please try again in a few minutes.")
@@ -88,9 +85,6 @@ class Decision:
     outcome: DecisionOutcome
     request: LineRequest | None = None
     reason: str | None = None
-    # Whether this decision has news to publish: not when another path (the follower taking
-    # over a slow submission) recorded the outcome first; that path tells it.
-    news: bool = True
 
 
 def _now() -> datetime:
@@ -217,9 +211,11 @@ class OrderService:
     # --- decisions ------------------------------------------------------------------
 
     async def approve(self, request_id: str, user_id: str, *,
-                      known: LineRequest | None = None) -> Decision:
+                      known: LineRequest | None = None, tell: Render | None = None) -> Decision:
         """``known``: the request as the caller just read it, to spare a read. Only what
-        never changes (who asked) is taken from it; the state change itself is conditional."""
+        never changes (who asked) is taken from it; the state change itself is conditional.
+        ``tell``: the news of the submission that follows, queued by whichever path records
+        it (this one, or the follower taking over a slow one), with the change it reports."""
         bind(request_id=request_id)
         request = known if known is not None and known.id == request_id else \
             await self.repo.get(request_id)
@@ -237,8 +233,8 @@ class OrderService:
             return await self._already_decided(request_id, user_id, "approve")
         self._decided(request, "approved", decided_at)
         log.info("Request %s approved by %s", request_id, user_id)
-        placement = await self.submission.place(request_id)
-        return Decision(DecisionOutcome.DONE, placement.request, news=placement.won)
+        placement = await self.submission.place(request_id, tell)
+        return Decision(DecisionOutcome.DONE, placement.request)
 
     async def _approval_refusal(self, request: LineRequest, user_id: str) -> str | None:
         if not self.approvers.configured:
@@ -262,7 +258,9 @@ class OrderService:
             "action": action, "reason": f"already {state}"}))
         return Decision(DecisionOutcome.ALREADY_DECIDED, current)
 
-    async def cancel(self, request_id: str, user_id: str) -> Decision:
+    async def cancel(self, request_id: str, user_id: str, *,
+                     tell: Render | None = None) -> Decision:
+        """What ``tell`` renders is queued with the cancellation, by the click that made it."""
         bind(request_id=request_id)
         request = await self.repo.get(request_id)
         if request is None:
@@ -271,15 +269,18 @@ class OrderService:
             return await self._refused(request, user_id, "cancel",
                                        "Only the requester or an approver can cancel it.")
         decided_at = self.clock()
-        moved = await self.repo.transition(request_id, [RequestState.PENDING, RequestState.DRAFT],
-                                           RequestState.CANCELLED, decided_by=user_id,
-                                           decided_at=decided_at,
-                                           audit=Audit(user_id, "cancelled"))
-        if not moved:
+        after = request.model_copy(update={"state": RequestState.CANCELLED,
+                                           "decided_by": user_id, "decided_at": decided_at})
+        moved = await self.repo.move(request_id, [RequestState.PENDING, RequestState.DRAFT],
+                                     RequestState.CANCELLED, decided_by=user_id,
+                                     decided_at=decided_at, audit=Audit(user_id, "cancelled"),
+                                     outbox=tell(after) if tell else None,
+                                     outbox_key=request.outbox_key)
+        if moved is None:
             return await self._already_decided(request_id, user_id, "cancel")
         self._decided(request, "cancelled", decided_at)
         log.info("Request %s cancelled by %s", request_id, user_id)
-        return Decision(DecisionOutcome.DONE, await self.repo.get(request_id))
+        return Decision(DecisionOutcome.DONE, moved)
 
     def _decided(self, request: LineRequest, decision: str, decided_at: datetime) -> None:
         if self.metrics is not None:

@@ -5,12 +5,14 @@ when MobProc's answer is lost, the order is looked up by that number before anyt
 sent again: on the spot, and by the follower after a crash or restart.
 
 A click and the follower may both be at one submission (MobProc slower than the lease): only
-the path whose conditional move wins (placed, failed, unconfirmable) tells it.
+the path whose conditional move wins (placed, failed, unconfirmable) tells it, and it queues
+that news in the same transaction as the move, so a crash can neither lose nor double it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,14 +21,20 @@ from bot.log_context import bind, log_context
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError, MobProcOutcomeUnknown, MobProcUnavailable
 from bot.mobproc.models import AcknowledgementValue, Order, OrderRequest, PropertyValueGroup
-from bot.storage.repository import Audit, RequestRepository
+from bot.storage.repository import Audit, OutboxMessage, RequestRepository
 
 log = logging.getLogger(__name__)
 
+# Renders what a change tells, to be queued in the same transaction as the change (the
+# Slack side renders it: nothing here builds a message).
+Render = Callable[[LineRequest], list[OutboxMessage]]
+
+
 @dataclass(frozen=True)
 class Placement:
-    """Where a submission stands, and whether this call made its latest news-worthy move,
-    and so has news to tell. A path that lost the race tells nothing: the winner does."""
+    """Where a submission stands, and whether this call made its latest news-worthy move
+    (and so queued what ``tell`` renders with it). A path that lost the race tells nothing:
+    the winner did."""
 
     request: LineRequest
     won: bool = False
@@ -49,12 +57,13 @@ class Submission:
         self.lease_seconds = lease_seconds
 
     async def submit(self, request_id: str) -> LineRequest:
-        """Place an approved order with MobProc, once."""
+        """Place an approved order with MobProc, once (queuing no news)."""
         return (await self.place(request_id)).request
 
-    async def place(self, request_id: str) -> Placement:
-        """Place an approved order with MobProc, once; ``won`` when this call has news: it
-        placed or failed it, or (MobProc not answering) it began submitting."""
+    async def place(self, request_id: str, tell: Render | None = None) -> Placement:
+        """Place an approved order with MobProc, once. With ``tell``, its news is queued: in
+        the transaction of the move that placed or failed it, or (MobProc not answering) as
+        soon as that is known, by the call that began submitting."""
         request = await self.repo.move(request_id, [RequestState.APPROVED],
                                        RequestState.SUBMITTING,
                                        audit=Audit("bot", "submitting"))
@@ -64,16 +73,19 @@ class Submission:
             return Placement(current)
         # This call made it SUBMITTING, so nothing can have been sent for it yet: no lookup,
         # which also keeps the first submission independent of the assumed lookup endpoint.
-        placement = await self._place(request, may_exist=False)
+        placement = await self._place(request, tell, may_exist=False)
         now = placement.request
-        if not placement.won and now.state is RequestState.SUBMITTING and now.error is None:
+        if tell is not None and not placement.won and now.state is RequestState.SUBMITTING \
+                and now.error is None:
             # Approved, not placed yet: said once (only this call moved it to SUBMITTING).
+            # The placement, whoever records it, is told with its own move.
+            await self.repo.enqueue(now.outbox_key, tell(now))
             return Placement(now, won=True)
         return placement
 
-    async def resume(self) -> list[LineRequest]:
-        """Finish submissions interrupted by a crash or an outage; returns those with news
-        (placed, failed, or newly known to be unconfirmable)."""
+    async def resume(self, tell: Render) -> list[LineRequest]:
+        """Finish submissions interrupted by a crash or an outage, queuing what ``tell``
+        renders; returns those with news (placed, failed, or newly known unconfirmable)."""
         done: list[LineRequest] = []
         # Leases run on wall-clock time, as updated_at does.
         stale_before = datetime.now(UTC) - timedelta(seconds=self.lease_seconds)
@@ -85,16 +97,16 @@ class Submission:
                 continue
             with log_context(request_id=request.id, order_id=request.order_id):
                 if request.state is RequestState.APPROVED:
-                    placement = await self.place(request.id)
+                    placement = await self.place(request.id, tell)
                 else:
-                    placement = await self._place(request)
+                    placement = await self._place(request, tell)
             if placement.won:
                 done.append(placement.request)
         return done
 
-    async def _place(self, request: LineRequest, *,
+    async def _place(self, request: LineRequest, tell: Render | None, *,
                      may_exist: bool = True) -> Placement:
-        if may_exist and (known := await self._look_up(request)) is not None:
+        if may_exist and (known := await self._look_up(request, tell)) is not None:
             return known
         body = order_request(
             request, request.properties,
@@ -104,25 +116,29 @@ class Submission:
                                                     on_behalf_of=request.requester_email)
         except MobProcOutcomeUnknown:
             log.warning("Submission of %s: answer lost; looking it up", request.id)
-            return await self._look_up(request) or Placement(request)
+            return await self._look_up(request, tell) or Placement(request)
         except MobProcUnavailable as exc:
             log.warning("Submission of %s postponed: %s", request.id, exc.message)
             return Placement(request)
         except MobProcError as exc:
-            return await self._failed(request, exc)
-        return await self._record_order(request, order)
+            return await self._failed(request, exc, tell)
+        return await self._record_order(request, order, tell)
 
-    async def _failed(self, request: LineRequest, exc: MobProcError) -> Placement:
+    async def _failed(self, request: LineRequest, exc: MobProcError,
+                      tell: Render | None) -> Placement:
+        after = request.model_copy(update={"state": RequestState.FAILED, "error": exc.message})
         failed = await self.repo.move(request.id, [RequestState.SUBMITTING],
                                       RequestState.FAILED, error=exc.message,
                                       audit=Audit("mobproc", "error", {
                                           "step": "submission", "message": exc.message,
-                                          "mobprocErrorId": exc.error_id}))
+                                          "mobprocErrorId": exc.error_id}),
+                                      outbox=tell(after) if tell else None,
+                                      outbox_key=request.outbox_key)
         if failed is not None:
             return Placement(failed, won=True)
         return await self._elsewhere(request)
 
-    async def _look_up(self, request: LineRequest) -> Placement | None:
+    async def _look_up(self, request: LineRequest, tell: Render | None) -> Placement | None:
         """Ask MobProc for the order by its externalOrderNumber. Found: recorded as placed.
         MobProc can't say: the request, still submitting. None only when MobProc says there
         is no such order, so sending it is safe."""
@@ -130,31 +146,39 @@ class Submission:
             existing = await self.mobproc.find_orders_by_external_number(
                 request.external_order_number)
         except MobProcError as exc:
-            return await self._unconfirmed(request, exc)
-        return await self._record_order(request, existing[0]) if existing else None
+            return await self._unconfirmed(request, exc, tell)
+        return await self._record_order(request, existing[0], tell) if existing else None
 
-    async def _unconfirmed(self, request: LineRequest, exc: MobProcError) -> Placement:
+    async def _unconfirmed(self, request: LineRequest, exc: MobProcError,
+                           tell: Render | None) -> Placement:
         """The order may exist but MobProc won't say: never resend blind. An outage is retried
         quietly; a refusal of the lookup itself is recorded (and told) once, then retried."""
         log.warning("Could not check for an existing order of %s: %s", request.id, exc.message)
         if isinstance(exc, MobProcUnavailable):
             return Placement(request)
-        if await self.repo.note_unconfirmed(request.id, exc.message):
+        after = request.model_copy(update={"error": exc.message})
+        if await self.repo.note_unconfirmed(request.id, exc.message,
+                                            outbox=tell(after) if tell else None,
+                                            outbox_key=request.outbox_key):
             log.error("Request %s: MobProc refuses the lookup by externalOrderNumber %s; it "
                       "will not be sent again until the lookup answers", request.id,
                       request.external_order_number)
-            return Placement(await self.repo.get(request.id) or request, won=True)
+            return Placement(await self.repo.get(request.id) or after, won=True)
         return Placement(await self.repo.get(request.id) or request)
 
-    async def _record_order(self, request: LineRequest, order: Order) -> Placement:
+    async def _record_order(self, request: LineRequest, order: Order,
+                            tell: Render | None) -> Placement:
         bind(order_id=order.orderId)
         segments = {s.orderSegmentId: s.status or "" for s in order.segments}
         placed = {"order_id": order.orderId, "order_status": order.status, "error": None}
+        after = request.model_copy(update={**placed, "state": RequestState.SUBMITTED,
+                                           "segment_statuses": segments})
         moved = await self.repo.move(request.id, [RequestState.SUBMITTING],
                                      RequestState.SUBMITTED, segment_statuses_json=segments,
                                      audit=Audit("mobproc", "submitted", {
                                          "orderId": order.orderId, "status": order.status}),
-                                     **placed)
+                                     outbox=tell(after) if tell else None,
+                                     outbox_key=request.outbox_key, **placed)
         if moved is None:
             return await self._elsewhere(request)
         log.info("Request %s placed as MobProc order %s", request.id, order.orderId)
@@ -162,7 +186,7 @@ class Submission:
 
     async def _elsewhere(self, request: LineRequest) -> Placement:
         """Another path (the follower taking over a slow click, or the click outliving the
-        lease) recorded the outcome first, and tells it."""
+        lease) recorded the outcome first, and told it."""
         log.info("Request %s: its submission was recorded by another path", request.id)
         current = await self.repo.get(request.id)
         assert current is not None

@@ -10,24 +10,29 @@ from blocks import notices
 from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.orders import Decision, DecisionOutcome
+from bot.storage.repository import OutboxMessage
 from handlers.home_tab import refresh_homes_showing
-from handlers.notify import publish_decision
+from handlers.notify import decision_messages
 
 
 async def decide(ctx: BotContext, request_id: str, user_id: str, verb: str, *,
                  known: LineRequest | None = None) -> Decision:
+    """The core queues what the decision tells (rendered here) with the change it reports."""
+
+    def tell(request: LineRequest) -> list[OutboxMessage]:
+        return decision_messages(ctx, request)
+
     if verb == "approve":
-        return await ctx.orders.approve(request_id, user_id, known=known)
-    return await ctx.orders.cancel(request_id, user_id)
+        return await ctx.orders.approve(request_id, user_id, known=known, tell=tell)
+    return await ctx.orders.cancel(request_id, user_id, tell=tell)
 
 
 async def publish_or_explain(ctx: BotContext, client: AsyncWebClient, decision: Decision,
                              user_id: str, verb: str) -> dict[str, Any] | None:
-    """A decision made is published everywhere it shows; otherwise the notice that tells the
+    """A decision made is sent everywhere it shows; otherwise the notice that tells the
     clicker why nothing changed is returned."""
     if decision.outcome is DecisionOutcome.DONE and decision.request is not None:
-        if decision.news:
-            await publish_decision(ctx, decision.request)
+        await ctx.outbox.deliver()  # its news, queued with the change by whoever made it
         await refresh_homes_showing(ctx, decision.request, user_id)
         return None
     if decision.outcome is DecisionOutcome.NOT_ALLOWED:

@@ -84,11 +84,6 @@ def expiry_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage
     return messages + _helpdesk(request, notice)
 
 
-async def publish_decision(ctx: BotContext, request: LineRequest) -> None:
-    await ctx.repo.enqueue(request.id, decision_messages(ctx, request))
-    await ctx.outbox.deliver()
-
-
 def reminder_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
     if not request.approval_channel or not request.approval_ts:
         return []

@@ -1,15 +1,23 @@
-"""What a submission tells its thread: once, by the path that recorded it."""
+"""What a submission tells its thread: once, by the path that recorded it, and never lost to a
+crash between recording the change and queueing its news."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.domain import LineRequest, RequestState
 from bot.mobproc import assumed
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER
-from tests.flow import pending_order, submitted_orders
+from bot.submission import order_request
+from tests.conftest import APPROVER, BotFactory, DriverFactory
+from tests.flow import buttons, pending_order, submitted_orders
 
 
 def replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
@@ -46,3 +54,102 @@ async def test_mobproc_slower_than_the_lease_tells_placed_once(
     assert len(texts) == 1 and "is placed" in texts[0], texts
     assert updates(slack, channel, ts) == 1
     assert len(submitted_orders(simulator)) == 1
+
+
+class Killed(Exception):
+    """What a process killed at that instant leaves: the change committed, nothing after."""
+
+
+def die_right_after_moving_to(bot: RunningBot, state: RequestState) -> None:
+    """Every conditional state change the repository offers dies once it committed a move
+    to ``state``."""
+    repo = bot.ctx.repo
+    real_move, real_transition = repo.move, repo.transition
+
+    async def move(request_id: str, expected: Any, new: RequestState,
+                   **kwargs: Any) -> LineRequest | None:
+        moved = await real_move(request_id, expected, new, **kwargs)
+        if moved is not None and new is state:
+            raise Killed(f"killed right after recording {state.value}")
+        return moved
+
+    async def transition(request_id: str, expected: Any, new: RequestState,
+                         **kwargs: Any) -> bool:
+        moved = await real_transition(request_id, expected, new, **kwargs)
+        if moved and new is state:
+            raise Killed(f"killed right after recording {state.value}")
+        return moved
+
+    repo.move = move  # type: ignore[method-assign]
+    repo.transition = transition  # type: ignore[method-assign]
+
+
+def refuse_orders(simulator: RunningSimulator) -> None:
+    simulator.state.add_fault("POST", r"/orders$", status=400)
+
+
+@pytest.mark.parametrize(("button", "state", "fault", "told", "orders"), [
+    ("approve_request", RequestState.SUBMITTED, None, "is placed", 1),
+    ("approve_request", RequestState.FAILED, refuse_orders, "MobProc refused the order", 0),
+    ("cancel_request", RequestState.CANCELLED, None, "Cancelled by", 0),
+])
+async def test_a_crash_right_after_recording_a_decision_loses_no_news(
+        button: str, state: RequestState,
+        fault: Callable[[RunningSimulator], None] | None, told: str, orders: int,
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    first = await start_test_bot()
+    driver = driver_for(first)
+    _, channel, ts = await pending_order(driver, slack)
+    if fault is not None:
+        fault(simulator)
+    die_right_after_moving_to(first, state)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id=button)
+
+    async def recorded() -> LineRequest | None:
+        request = await first.ctx.repo.get_by_message(channel, ts)
+        return request if request is not None and request.state is state else None
+
+    await eventually(recorded)
+    await first.stop()
+    second = await start_test_bot()
+    await eventually(lambda: replies(slack, channel, ts), within=15)
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    await second.follower.poll_once()
+    texts = replies(slack, channel, ts)
+    assert len(texts) == 1 and told in texts[0], texts
+    assert updates(slack, channel, ts) == 1
+    assert len(submitted_orders(simulator)) == orders
+
+
+async def test_a_crash_right_after_the_follower_records_a_resumed_order_loses_no_news(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    first = await start_test_bot()
+    _, channel, ts = await pending_order(driver_for(first), slack)
+    request = await first.ctx.repo.get_by_message(channel, ts)
+    assert request is not None
+    # A click that died after MobProc placed the order, before its answer was recorded.
+    await first.ctx.repo.transition(request.id, [RequestState.PENDING],
+                                    RequestState.SUBMITTING, decided_by=APPROVER)
+    await first.ctx.orders.mobproc.submit_order(order_request(
+        request, request.properties, []), on_behalf_of=None)
+    await first.stop()
+    # A lease long enough for the hook below to be in place before the follower resumes it.
+    second = await start_test_bot(SUBMIT_LEASE_SECONDS=2.0)
+    die_right_after_moving_to(second, RequestState.SUBMITTED)
+    await eventually(lambda: _in_state(second, request.id, RequestState.SUBMITTED), within=15)
+    assert looked_up(simulator), "the follower resumed it"
+    await second.stop()
+    third = await start_test_bot()
+    await eventually(lambda: replies(slack, channel, ts), within=15)
+    await third.follower.poll_once()
+    texts = replies(slack, channel, ts)
+    assert len(texts) == 1 and "is placed" in texts[0], texts
+    assert len(submitted_orders(simulator)) == 1
+
+
+async def _in_state(bot: RunningBot, request_id: str, state: RequestState) -> bool:
+    request = await bot.ctx.repo.get(request_id)
+    return request is not None and request.state is state

@@ -266,9 +266,11 @@ class RequestRepository:
 
     async def move(self, request_id: str, expected: Iterable[RequestState],
                    new: RequestState, *, audit: Audit | None = None,
-                   **values: Any) -> LineRequest | None:
+                   outbox: list[OutboxMessage] | None = None,
+                   outbox_key: str | None = None, **values: Any) -> LineRequest | None:
         """``transition``, returning the request as it now is when it moved (None when it
-        did not): the same conditional UPDATE, with RETURNING instead of a second read."""
+        did not): the same conditional UPDATE, with RETURNING instead of a second read, and
+        ``outbox`` queued only by the winner, in the same transaction."""
         async with self._sessions.begin() as session:
             row = (await session.execute(
                 update(LineRequestRow)
@@ -280,6 +282,8 @@ class RequestRepository:
             )).scalar_one_or_none()
             if row is not None and audit is not None:
                 session.add(_audit_row(request_id, audit))
+            if row is not None and outbox:
+                session.add_all(_outbox_rows(outbox_key or request_id, outbox))
             return self._request(row) if row is not None else None
 
     async def audit(self, request_id: str | None, entry: Audit) -> None:
@@ -315,9 +319,12 @@ class RequestRepository:
                 .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def note_unconfirmed(self, request_id: str, message: str) -> bool:
+    async def note_unconfirmed(self, request_id: str, message: str, *,
+                               outbox: list[OutboxMessage] | None = None,
+                               outbox_key: str | None = None) -> bool:
         """Record, once, why a submission whose answer was lost can't be checked; True only
-        for the caller that recorded it (so people are told once)."""
+        for the caller that recorded it, which alone queues ``outbox`` (in the same
+        transaction), so people are told once."""
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(LineRequestRow)
@@ -329,6 +336,7 @@ class RequestRepository:
             if noted:
                 session.add(_audit_row(request_id, Audit("mobproc", "error", {
                     "step": "lookup by externalOrderNumber", "message": message})))
+                session.add_all(_outbox_rows(outbox_key or request_id, outbox or []))
             return noted
 
     async def note_mobproc_decision(self, request_id: str, decision: MobProcDecision) -> None:
