@@ -90,6 +90,8 @@ class OutboxSender:
         self._claim_seconds = claim_seconds
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._next_round: asyncio.Future[int] | None = None
+        self._rounds: asyncio.Future[None] | None = None
         self._paces: dict[str, _Pace] = {}
         self._wake: asyncio.TimerHandle | None = None
         self._wake_task: asyncio.Task[Any] | None = None
@@ -118,8 +120,37 @@ class OutboxSender:
                 await self._wake_task
 
     async def deliver(self) -> int:
-        """Send what is queued and may go now; returns how many calls went out. Calls held
-        back by pacing go out on their own, as soon as their channel allows."""
+        """Send what is queued and may go now; returns how many calls went out (in the round
+        that covered this call). Calls held back by pacing go out on their own, as soon as
+        their channel allows.
+
+        Calls made while a round runs share the next round: under a burst every change asks
+        for one, and each round reads the whole queue, so a round per caller was most of
+        the outbox's work. Each caller still returns only after a round that began after
+        its call, so what it queued before calling has been tried."""
+        if self._next_round is None:
+            self._next_round = asyncio.get_running_loop().create_future()
+            if self._rounds is None or self._rounds.done():
+                self._rounds = asyncio.ensure_future(self._run_rounds())
+        return await asyncio.shield(self._next_round)
+
+    async def _run_rounds(self) -> None:
+        while self._next_round is not None:
+            round_done, self._next_round = self._next_round, None
+            try:
+                sent = await self._round()
+            except asyncio.CancelledError:
+                for waiting in (round_done, self._next_round):
+                    if waiting is not None:
+                        waiting.cancel()
+                raise
+            except Exception as exc:  # its callers hear of it; the next round tries again
+                round_done.set_exception(exc)
+                round_done.exception()  # retrieved: no "never retrieved" noise if none waits
+                continue
+            round_done.set_result(sent)
+
+    async def _round(self) -> int:
         async with self._lock:
             sent = 0
             blocked: set[str] = set()
