@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from bot.mobproc.limiter import background
 from bot.mobproc_approvals import MobProcApprovals, Round
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ class ApprovalWatcher:
         self._looked_up: dict[str, float] = {}
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="mobproc-approval-watcher")
+        with background():  # the rounds' MobProc lookups yield to people's calls
+            self._task = asyncio.create_task(self._run(), name="mobproc-approval-watcher")
 
     async def stop(self, grace_seconds: float | None = None) -> None:
         """Let the current round finish (for at most ``grace_seconds``), then stop. A round

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient, retry_after_seconds
 from bot.mobproc.limiter import background
 from bot.simulator.server import RunningSimulator
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVER, BotFactory, DriverFactory
+from tests.test_e2e_home import open_home
 from tests.test_mobproc_client import config_for
 
 SUSPENDED_LINE = "4155550142"
@@ -96,3 +100,26 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after_seconds(None) == 1.0
     assert retry_after_seconds("soon") == 1.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+async def test_the_approval_watchers_lookups_wait_behind_a_persons_call(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    """The MobProc approvals watcher's rounds run at background priority, as the follower's
+    do: its lookup waiting for a slot goes after a person's call that came later."""
+    # One call at a time, and the watcher asking MobProc what waits for Avery every 50 ms.
+    bot = await start_test_bot(MOBPROC_MAX_CONCURRENCY=1, MOBPROC_APPROVALS_POLL_SECONDS=0.05)
+    await open_home(driver_for(bot), slack, APPROVER)  # Avery is known: the watcher asks
+    await eventually(lambda: len(simulator.state.approval_lookups) >= 2)
+    mobproc = bot.ctx.orders.mobproc
+    simulator.state.add_fault("GET", r"/assets/services$", delay=0.3, times=1)
+    start = len(simulator.state.received)
+    slow = asyncio.create_task(mobproc.find_service(SUSPENDED_LINE))  # holds the one slot
+    await eventually(lambda: simulator.state.in_flight == 1)
+    await eventually(lambda: mobproc.limiter.waiting == 1)  # the watcher's next lookup
+    person = asyncio.create_task(mobproc.find_service(SUSPENDED_LINE))
+    await asyncio.gather(slow, person)
+    received = simulator.state.received[start:]
+    assert [r.path.rsplit("/", 1)[-1] for r in received[:2]] == ["services", "services"]
+    await eventually(lambda: any(assumed.ELIGIBLE_APPROVER_FILTER in r.query
+                                 for r in simulator.state.received[start + 2:]))

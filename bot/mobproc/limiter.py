@@ -21,7 +21,7 @@ from aiolimiter import AsyncLimiter
 
 class Priority(IntEnum):
     INTERACTIVE = 0  # someone in Slack is waiting for the answer
-    BACKGROUND = 1  # the follower's reads: they can wait
+    BACKGROUND = 1  # the follower's and the approval watcher's reads: they can wait
 
 
 _priority: ContextVar[Priority] = ContextVar("mobproc_priority", default=Priority.INTERACTIVE)
