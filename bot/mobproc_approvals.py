@@ -98,6 +98,9 @@ class MobProcApprovals:
         employee_id = await self.employee_id_of(user_id)
         if not employee_id:
             return found
+        # A row being sent counts as lost only if it was sent a lease before this read
+        # began: a read that started before the answer landed still lists the order.
+        stale = _now() - self.lease
         try:
             orders = await self.mobproc.orders_awaiting(employee_id)
         except MobProcError as exc:
@@ -108,7 +111,6 @@ class MobProcApprovals:
             approval, new = await self.store.add(order, user_id, employee_id)
             if new:
                 found.new.append(approval)
-        stale = _now() - self.lease
         for approval in await self.store.of(user_id, [*OPEN, ApprovalState.SENDING]):
             if approval.order_id not in waiting:
                 # Decided elsewhere, or by this person's lost answer: the buttons go. A row

@@ -349,3 +349,38 @@ async def test_the_thread_says_who_rejected_it_in_mobproc_and_why(
     assert "was rejected in MobProc by Sam Supervisor (Found the phone); it is now " \
            "*Rejected*" in text
     assert "this order ended without being completed" in text
+
+
+async def test_a_list_read_before_the_answer_landed_never_brings_the_buttons_back(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    """A look at MobProc's list that began before a click's answer reached MobProc, but came
+    back more than a lease (0.5 s) after the click, still shows the order waiting: that is
+    no sign the answer was lost, so the answer is not let to be sent twice."""
+    bot = await start_test_bot()  # the watcher's own rounds are two minutes apart
+    driver = driver_for(bot)
+    dm = await avery_dm(driver, slack)
+    approval_id = next(b["value"] for b in buttons(dm) if b["action_id"] == "mobproc_approve")
+    assert bot.approval_watcher is not None and bot.ctx.mobproc_approvals is not None
+    approvals = bot.ctx.mobproc_approvals
+    # MobProc reads the list at once but its answer comes a second later; the answer to the
+    # click is slower still.
+    simulator.state.add_fault("GET", r"/orders$", hold_after_processing=1.0)
+    simulator.state.add_fault("POST", r"/approval$", hold_after_processing=2.0)
+    round_ = asyncio.create_task(bot.approval_watcher.poll_once())
+    await eventually(lambda: len(simulator.state.faults) == 1)  # the list was read
+    await click(driver, dm, "mobproc_approve")
+    await eventually(lambda: simulator.state.approval_posts)
+    await round_
+    approval = await approvals.get(approval_id)
+    assert approval is not None and approval.state is ApprovalState.SENDING
+    await eventually(lambda: _answered(approvals, approval_id))
+    await click(driver, dm, "mobproc_approve")  # a second click, on the old buttons
+    await eventually(lambda: len(notices(slack)) == 2)
+    assert len(simulator.state.approval_posts) == 1
+    assert not any("did not reach MobProc" in all_text(m) for m in dms(slack))
+
+
+async def _answered(approvals: Any, approval_id: str) -> bool:
+    approval = await approvals.get(approval_id)
+    return approval is not None and approval.state is ApprovalState.ANSWERED
