@@ -14,7 +14,6 @@ out as each change is seen, not at the end of a round.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -27,10 +26,10 @@ from bot.metrics import BotMetrics
 from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError, MobProcNotFound, MobProcRefused
-from bot.mobproc.limiter import background
 from bot.mobproc.models import Order
 from bot.orders import OrderService
 from bot.outbox import OutboxSender
+from bot.periodic import PeriodicTask
 from bot.storage.follow_store import CursorLease, FollowStore, NewStatus
 from bot.storage.repository import OutboxMessage, RequestRepository
 
@@ -64,7 +63,7 @@ FALLBACK_BATCHES_PER_INTERVAL = 20
 FILTER_RETRY_SECONDS = 3600.0
 
 
-class StatusFollower:
+class StatusFollower(PeriodicTask):
     def __init__(self, orders: OrderService, mobproc: MobProcClient, repo: RequestRepository,
                  outbox: OutboxSender, render: Renderers, *, poll_seconds: float,
                  store: FollowStore, batch_size: int = 8,
@@ -72,6 +71,7 @@ class StatusFollower:
                  metrics: BotMetrics | None = None,
                  repair: Callable[[], Awaitable[object]] | None = None,
                  after_changes: Callable[[], Awaitable[None]] | None = None) -> None:
+        super().__init__(interval=poll_seconds)
         self._metrics = metrics
         # Each round first re-queues approval messages a crash left unposted.
         self._repair = repair
@@ -87,31 +87,22 @@ class StatusFollower:
         self._store = store
         self._batch = max(batch_size, 1)
         self._poll_seconds = poll_seconds
-        self._stop = asyncio.Event()
         self._deliver_now = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._pump: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         # Only what this process learnt of MobProc; another replica learns it for itself.
         self._filter_refused_at: float | None = None
 
+    name = "Status follower"
+
     def start(self) -> None:
-        with background():  # the task's MobProc reads yield to people's calls
-            self._task = asyncio.create_task(self._run(), name="status-follower")
+        super().start()
         self._pump = asyncio.create_task(self._pump_outbox(), name="status-news")
 
     async def stop(self, grace_seconds: float | None = None) -> None:
         """Let the current round finish (for at most ``grace_seconds``), then stop. A round
         cut short loses nothing: what it had not recorded is redone on the next start."""
-        self._stop.set()
-        if self._task is None:
-            return
-        done, _ = await asyncio.wait({self._task}, timeout=grace_seconds)
-        if not done:
-            log.warning("Status follower round still running after %.0fs; stopped", grace_seconds)
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop(grace_seconds)
         self._deliver_now.set()
         if self._pump is not None:
             await self._pump
@@ -122,24 +113,13 @@ class StatusFollower:
         return (self._filter_refused_at is None
                 or time.monotonic() - self._filter_refused_at > FILTER_RETRY_SECONDS)
 
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            started, ok = time.perf_counter(), True
-            try:
-                with log_context(request_id=None, order_id=None):
-                    await self.poll_once()
-            except Exception:  # keep following; the next round retries
-                ok = False
-                log.exception("Status follower round failed")
-            if self._metrics is not None:
-                self._metrics.follower_round(time.perf_counter() - started, ok=ok)
-            # Rounds start an interval apart, however long the last one took to read.
-            wait = max(self._poll_seconds - (time.perf_counter() - started),
-                       self._poll_seconds / 10)
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+    async def run_round(self) -> None:
+        with log_context(request_id=None, order_id=None):
+            await self.poll_once()
+
+    def round_done(self, seconds: float, *, ok: bool) -> None:
+        if self._metrics is not None:
+            self._metrics.follower_round(seconds, ok=ok)
 
     async def _pump_outbox(self) -> None:
         """Sends queued news as soon as a change is recorded, while the round reads on."""
@@ -236,10 +216,7 @@ class StatusFollower:
             await asyncio.gather(*(self._check(r, changed) for r in batch))
             pause = len(batch) * spacing - (loop.time() - started)
             if pause > 0:
-                try:
-                    await asyncio.wait_for(self._stop.wait(), timeout=pause)
-                except TimeoutError:
-                    pass
+                await self.pause(pause)
 
     async def _check(self, request: LineRequest, changed: dict[str, LineRequest]) -> None:
         assert request.order_id is not None
