@@ -83,3 +83,14 @@ async def test_row_counts_ids_errors_and_rollback_are_sqlite_s(engine: AsyncEngi
         names = (await connection.execute(select(things.c.name)
                                           .order_by(things.c.name))).scalars().all()
     assert names == ["x", "y!", "z!"]  # "w" went with the failed transaction
+
+
+async def test_connections_use_wal_with_a_busy_timeout_and_no_sync_per_commit(
+        engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        def pragma(name: str) -> Any:
+            return connection.exec_driver_sql(f"PRAGMA {name}")
+
+        assert (await pragma("journal_mode")).scalar() == "wal"
+        assert (await pragma("synchronous")).scalar() == 1  # NORMAL
+        assert (await pragma("busy_timeout")).scalar() >= 1000
