@@ -197,7 +197,7 @@ class OutboxSender:
             return True
         try:
             with log_context(request_id=call.request_id):
-                answer = await self._client.api_call(call.method, json=call.args)
+                answer = await self._client.api_call(call.method, json=dict(call.args))
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)
             if exc.response.status_code == 429 or error == "ratelimited":

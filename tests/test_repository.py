@@ -208,7 +208,15 @@ async def test_queued_payloads_are_read_once(database_url: str) -> None:
         assert [c.args for c in again] == [c.args for c in first] == [{"text": "one"},
                                                                       {"text": "two"}]
         assert len(payload_reads) == 1  # the second look read ids, not the messages again
-        first[0].args["text"] = "changed by a sender"  # a copy: the queue is not touched
+        # Unchanged calls are the very same (nothing rebuilt per look), and read-only.
+        assert [a is b for a, b in zip(again, first, strict=True)] == [True, True]
+        with pytest.raises(TypeError):
+            first[0].args["text"] = "changed by a sender"  # type: ignore[index]
+        assert await repo.claim_call(first[1].id, datetime.now(UTC))
+        claimed = (await repo.queued_calls())[1]
+        assert claimed is not first[1] and claimed.claimed and claimed.attempts == 1
+        assert claimed.args == {"text": "two"}
+        await repo.call_failed(first[1].id, "ratelimited")
         await repo.call_done(first[0].id)
         await repo.enqueue("r1", [OutboxMessage("chat.postMessage", {"text": "three"})])
         left = await repo.queued_calls()

@@ -4,9 +4,10 @@ clicks (or two bot processes) can never both move a request out of the same stat
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
@@ -57,7 +58,7 @@ class QueuedCall:
     id: int
     request_id: str
     method: str
-    args: dict[str, Any]
+    args: Mapping[str, Any]
     attempts: int
     purpose: str | None = None
     # Taken by a sender that never said how it went (it died mid-call): the call may be out.
@@ -69,7 +70,7 @@ class RequestRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions: async_sessionmaker[Any] = sessionmaker(engine)
         self._parsed = ParsedJSON()
-        self._payloads: dict[int, dict[str, Any]] = {}  # queued Slack calls' payloads, by id
+        self._calls: dict[int, QueuedCall] = {}  # the outbox's queue as last read
 
     # --- creation and reads -----------------------------------------------------
 
@@ -475,26 +476,38 @@ class RequestRepository:
             return [self._request(r) for r in rows]
 
     async def queued_calls(self) -> list[QueuedCall]:
-        """What waits in the outbox, in order. A call's payload never changes once queued, so
-        it is read and parsed once: the outbox looks at its queue after every change, and
-        under a burst (posts paced by Slack's limit) the queue holds hundreds of messages."""
+        """What waits in the outbox, in order.
+
+        The outbox looks at its queue after every change, and under a burst (posts paced by
+        Slack's limit) the queue holds hundreds of calls, nearly all unchanged since the last
+        look. A call's payload never changes once queued, so it is read once; a call whose
+        attempts, claim and last error are as they were is the same object as before. Its
+        ``args`` are shared, so they are read-only.
+        """
         async with self._sessions() as session:
             rows = (await session.execute(
                 select(OutboxRow.id, OutboxRow.request_id, OutboxRow.method, OutboxRow.attempts,
                        OutboxRow.purpose, OutboxRow.claimed_at, OutboxRow.last_error)
                 .where(OutboxRow.sent_at.is_(None)).order_by(OutboxRow.id))).all()
-            missing = [r.id for r in rows if r.id not in self._payloads]
+            missing = [r.id for r in rows if r.id not in self._calls]
+            payloads: dict[int, dict[str, Any]] = {}
             for start in range(0, len(missing), 500):
                 found = await session.execute(
                     select(OutboxRow.id, OutboxRow.payload)
                     .where(OutboxRow.id.in_(missing[start:start + 500])))
-                self._payloads.update((call_id, payload) for call_id, payload in found)
-        live = {r.id for r in rows}
-        for gone in [k for k in self._payloads if k not in live]:
-            del self._payloads[gone]
-        return [QueuedCall(r.id, r.request_id, r.method, dict(self._payloads[r.id]), r.attempts,
-                           r.purpose, claimed=r.claimed_at is not None, last_error=r.last_error)
-                for r in rows]
+                payloads.update((call_id, payload) for call_id, payload in found)
+        calls: dict[int, QueuedCall] = {}
+        for r in rows:
+            claimed = r.claimed_at is not None
+            known = self._calls.get(r.id)
+            if known is None or (known.attempts, known.claimed, known.last_error) != \
+                    (r.attempts, claimed, r.last_error):
+                args = known.args if known is not None else MappingProxyType(payloads[r.id])
+                known = QueuedCall(r.id, r.request_id, r.method, args, r.attempts, r.purpose,
+                                   claimed=claimed, last_error=r.last_error)
+            calls[r.id] = known
+        self._calls = calls  # what left the queue is forgotten
+        return list(calls.values())
 
     async def claim_call(self, call_id: int, stale_before: datetime) -> bool:
         """Take a queued call to send it; False if another sender holds a fresh claim."""
