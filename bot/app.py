@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers
 from bot.context import BotContext
+from bot.kept_ack import keep_acks
 from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.settings import Settings
 from bot.slack_endpoint import PARSED_FORM, events_handler
@@ -87,6 +88,7 @@ def create_app(ctx: BotContext, client: AsyncWebClient) -> AsyncApp:
         )
     finally:
         bolt_logger.removeFilter(notice)
+    app.use(keep_acks)
     handlers.register(app, ctx)
     return app
 
