@@ -5,10 +5,14 @@
   answered 404); here only a body with a ``payload`` field is one.
 - Each request carries the moment it arrived (``context["received_at"]``, monotonic), so a
   listener can count Slack's 3 s from then, not from when it got to run.
+- Each request carries an event set once its answer is ready (``context["answered"]``), so
+  a listener's work after its ack can wait for the answer to go out first (``answered``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +26,9 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 RECEIVED_AT = "received_at"
+ANSWERED = "answered"
+# Bolt hands an ack back within its own 3 s; past that the answer is gone anyway.
+ANSWER_WAIT_SECONDS = 3.5
 # Where the endpoint's guard leaves a form body it has already parsed (aiohttp request key).
 PARSED_FORM = web.RequestKey("slack_parsed_form", dict)
 
@@ -77,13 +84,31 @@ def _is_form(headers: Any) -> bool:
 def events_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
         received_at = time.monotonic()
+        answered = asyncio.Event()
         bolt_request = SlackRequest(body=await request.text(), query=request.query_string,
                                     headers=dict(request.headers),
-                                    context={RECEIVED_AT: received_at},
+                                    context={RECEIVED_AT: received_at, ANSWERED: answered},
                                     parsed=request.get(PARSED_FORM))
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        try:
+            return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        finally:
+            answered.set()
 
     return handle
+
+
+async def answered(context: dict[str, Any] | AsyncBoltContext) -> None:
+    """Wait until the request's answer is ready to go (at once in Socket Mode, where acks
+    travel on their own).
+
+    For work after an ack: under a burst, each slash command's follow-up (opening its
+    modal, calling Slack and MobProc) started before Bolt had even handed its ack back, and
+    every such step delayed the acks of everyone behind. Acks first, follow-ups after.
+    """
+    event = context.get(ANSWERED)
+    if isinstance(event, asyncio.Event):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), ANSWER_WAIT_SECONDS)
 
 
 def received_at(context: dict[str, Any] | AsyncBoltContext) -> float:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
 from bot.context import BotContext
 from bot.domain import ORDER_KINDS, OrderKind
 from bot.orders import OrderRefused
+from bot.slack_endpoint import answered
 from handlers.order_modal import open_order_modal
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
 
 
 def _handler(kind: OrderKind, ctx: BotContext) -> Any:
-    async def handle(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def handle(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                     context: AsyncBoltContext) -> None:
         text = (body.get("text") or "").strip()
         if not text:
             await ack(**notices.usage(kind))
@@ -36,6 +38,7 @@ def _handler(kind: OrderKind, ctx: BotContext) -> Any:
             await ack(**notices.refusal(refusal.message))
             return
         await ack()
+        await answered(context)  # under a burst, everyone's ack before anyone's form
         await open_order_modal(ctx, client, kind=kind, number=number,
                                trigger_id=body["trigger_id"], user_id=body["user_id"],
                                channel=body.get("channel_id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
@@ -12,6 +12,7 @@ from blocks.line_status import line_status_message
 from bot.context import BotContext
 from bot.line_status import line_status
 from bot.orders import OrderRefused
+from bot.slack_endpoint import answered
 from handlers.slack_io import tell_user
 
 LINE_STATUS_COMMAND = "/line-status"
@@ -19,8 +20,10 @@ LINE_STATUS_COMMAND = "/line-status"
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.command(LINE_STATUS_COMMAND)
-    async def status(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def status(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                     context: AsyncBoltContext) -> None:
         await ack()  # MobProc may take a moment; the answer follows privately
+        await answered(context)
         try:
             found = await line_status(ctx.orders, ctx.repo, body.get("text") or "")
             message = line_status_message(found, region=ctx.settings.DEFAULT_REGION)

@@ -1,7 +1,8 @@
-"""An ack given stands, even when the listener fails right after it."""
+"""Acks: one given stands even if the listener fails next; work after it waits for it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.kept_ack import keep_acks
+from bot.slack_endpoint import ANSWERED, answered
 
 
 def _app(*, kept: bool) -> AsyncApp:
@@ -49,3 +51,16 @@ async def test_without_it_bolt_drops_the_ack_and_answers_404() -> None:
     """Why it exists: Bolt alone loses the ack given just before a failure."""
     answer = await _app(kept=False).async_dispatch(_submission())
     assert answer.status == 404
+
+
+async def test_work_after_an_ack_waits_for_the_answer_to_be_ready() -> None:
+    event = asyncio.Event()
+    waiting = asyncio.ensure_future(answered({ANSWERED: event}))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # the answer is not ready: the follow-up waits
+    event.set()
+    await asyncio.wait_for(waiting, 1)
+
+
+async def test_without_an_endpoint_answer_to_wait_for_it_goes_on_at_once() -> None:
+    await asyncio.wait_for(answered({}), 1)  # Socket Mode: acks travel on their own
