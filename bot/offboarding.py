@@ -5,6 +5,12 @@ Each chosen line becomes an ordinary line request (``bot.orders``' storage, its 
 externalOrderNumber) kept in DRAFT until the whole request is approved, so single-order
 machinery (expiry, reminders, Home) never acts on one line alone. Once approved, each line
 is placed by ``bot.submission`` and followed by the status follower like any other order.
+
+What a decision tells is queued in the same transaction as the move it reports, by the one
+path whose move won (as for single requests): the decision with the request's move, each
+line's news with that line's move to placed or failed, the summary with the move to DONE. So
+no crash loses it and no race between a click and the follower tells it twice. The Slack
+side renders it (``BundleTellers``): nothing here builds a message.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from bot.orders import UNAVAILABLE, DecisionOutcome, OrderRefused, OrderService,
 from bot.phone import format_service_number
 from bot.storage.offboardings import OffboardingRepository
 from bot.storage.repository import Audit, OutboxMessage
-from bot.submission import order_request
+from bot.submission import Render, order_request
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,19 @@ def parse_employee(text: str) -> EmployeeRef:
         raise OrderRefused(f"“{word[:80]}” is neither a person, an e-mail address nor a "
                            "company employee id.")
     return EmployeeRef(employee_id=word)
+
+
+ViewRender = Callable[[OffboardingView], list[OutboxMessage]]
+
+
+@dataclass(frozen=True)
+class BundleTellers:
+    """What a leaver's request tells Slack, rendered by the Slack side."""
+
+    decision: ViewRender  # approved or cancelled: the message's update and the thread's reply
+    line: Render  # one line's order placed, refused or postponed
+    summary: ViewRender  # every line's order has ended
+    refresh: ViewRender  # the message brought up to date (no news)
 
 
 @dataclass
@@ -303,7 +322,10 @@ class OffboardingService:
 
     # --- decisions ---------------------------------------------------------------------
 
-    async def approve(self, offboarding_id: str, user_id: str) -> BundleDecision:
+    async def approve(self, offboarding_id: str, user_id: str,
+                      tell: BundleTellers | None = None) -> BundleDecision:
+        """With ``tell``, the decision is queued with the move to approved, and each line's
+        news with its own move, by whichever path (this one or the follower) makes it."""
         offboarding = await self.repo.get(offboarding_id)
         if offboarding is None:
             return BundleDecision(DecisionOutcome.NOT_FOUND)
@@ -313,15 +335,34 @@ class OffboardingService:
                 "action": "approve", "reason": reason}))
             return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
                                   reason)
+        decided_at = self.clock()
+        news = None
+        if tell is not None:
+            # As it is once approved: its lines are placed right after this move (or by the
+            # follower after a crash), so the message already says they are being placed.
+            approved = OffboardingView(
+                offboarding=offboarding.model_copy(update={
+                    "state": OffboardingState.APPROVED, "decided_by": user_id,
+                    "decided_at": decided_at}),
+                orders=[o.model_copy(update={"state": RequestState.APPROVED})
+                        if o.state is RequestState.DRAFT else o
+                        for o in await self.repo.orders(offboarding_id)])
+            news = tell.decision(approved)
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.PENDING], OffboardingState.APPROVED,
-            decided_by=user_id, decided_at=self.clock(), audit=Audit(user_id, "approved"))
+            decided_by=user_id, decided_at=decided_at, audit=Audit(user_id, "approved"),
+            outbox=news)
         if not moved:
             return await self._already_decided(offboarding_id, user_id, "approve")
         log.info("Offboarding %s approved by %s", offboarding_id, user_id)
-        placed = await self.place(offboarding_id, user_id)
-        return BundleDecision(DecisionOutcome.DONE, await self.view(offboarding_id),
-                              placed=placed)
+        placed = await self.place(offboarding_id, user_id, tell.line if tell else None)
+        view = await self.view(offboarding_id)
+        if tell is not None and view is not None:
+            # The message shows each line's order; not once the summary has been queued
+            # (it updates the message itself, and must stay last).
+            await self.repo.queue_while(offboarding_id, OffboardingState.APPROVED,
+                                        tell.refresh(view))
+        return BundleDecision(DecisionOutcome.DONE, view, placed=placed)
 
     async def _already_decided(self, offboarding_id: str, user_id: str, action: str
                                ) -> BundleDecision:
@@ -341,9 +382,13 @@ class OffboardingService:
             return "You can't approve your own request; another approver has to."
         return None
 
-    async def place(self, offboarding_id: str, user_id: str) -> list[LineRequest]:
+    async def place(self, offboarding_id: str, user_id: str, tell: Render | None = None
+                    ) -> list[LineRequest]:
         """Place each line's order once: whoever moves a line out of DRAFT submits it, and
-        submission itself is exactly-once. One line's failure doesn't stop the others."""
+        submission itself is exactly-once. One line's failure doesn't stop the others.
+        Returns the lines whose news this call queued (what ``tell`` renders, with the move
+        it reports): a line the follower recorded first (MobProc slower than a lease) is
+        told by the follower, not here."""
         gate = asyncio.Semaphore(PARALLEL_CALLS)
 
         async def one(order: LineRequest) -> LineRequest | None:
@@ -353,12 +398,14 @@ class OffboardingService:
                                                          {"offboarding": offboarding_id})):
                 return None
             async with gate:
-                return await self.orders.submission.submit(order.id)
+                placement = await self.orders.submission.place(order.id, tell)
+            return placement.request if placement.won else None
 
         placed = await asyncio.gather(*(one(o) for o in await self.repo.orders(offboarding_id)))
         return [p for p in placed if p is not None]
 
-    async def cancel(self, offboarding_id: str, user_id: str) -> BundleDecision:
+    async def cancel(self, offboarding_id: str, user_id: str,
+                     tell: BundleTellers | None = None) -> BundleDecision:
         offboarding = await self.repo.get(offboarding_id)
         if offboarding is None:
             return BundleDecision(DecisionOutcome.NOT_FOUND)
@@ -368,9 +415,20 @@ class OffboardingService:
                 "action": "cancel", "reason": "not the requester or an approver"}))
             return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
                                   "Only the requester or an approver can cancel it.")
+        decided_at = self.clock()
+        news = None
+        if tell is not None:
+            news = tell.decision(OffboardingView(
+                offboarding=offboarding.model_copy(update={
+                    "state": OffboardingState.CANCELLED, "decided_by": user_id,
+                    "decided_at": decided_at}),
+                orders=[o.model_copy(update={"state": RequestState.CANCELLED})
+                        if o.state is RequestState.DRAFT else o
+                        for o in await self.repo.orders(offboarding_id)]))
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.PENDING], OffboardingState.CANCELLED,
-            decided_by=user_id, decided_at=self.clock(), audit=Audit(user_id, "cancelled"))
+            decided_by=user_id, decided_at=decided_at, audit=Audit(user_id, "cancelled"),
+            outbox=news)
         if not moved:
             return await self._already_decided(offboarding_id, user_id, "cancel")
         for order in await self.repo.orders(offboarding_id):
@@ -422,10 +480,12 @@ class OffboardingService:
                 due.append(view)
         return due
 
-    async def settle(self) -> tuple[list[LineRequest], list[OffboardingView]]:
+    async def settle(self, tell: BundleTellers) -> tuple[list[LineRequest],
+                                                         list[OffboardingView]]:
         """The follower's round for approved requests. Lines a crash left undecided (a lease
         after the decision) are placed now; requests whose every line has ended become DONE,
-        once. Returns the lines just placed and the requests that just ended."""
+        once, with their summary queued in that move. Returns the lines this round told and
+        the requests that just ended."""
         placed: list[LineRequest] = []
         ended: list[OffboardingView] = []
         stale = self.clock() - timedelta(seconds=self.orders.submission.lease_seconds)
@@ -439,14 +499,19 @@ class OffboardingService:
                             decided_at=offboarding.decided_at,
                             audit=Audit("bot", "approved", {"offboarding": offboarding.id,
                                                             "resumed": True})):
-                        placed.append(await self.orders.submission.submit(order.id))
+                        placement = await self.orders.submission.place(order.id, tell.line)
+                        if placement.won:
+                            placed.append(placement.request)
                 orders = await self.repo.orders(offboarding.id)
-            if all(o.state in LINE_DONE for o in orders) and await self.repo.transition(
-                    offboarding.id, [OffboardingState.APPROVED], OffboardingState.DONE,
-                    audit=Audit("bot", "offboarding_done")):
-                view = await self.view(offboarding.id)
-                if view is not None:
-                    ended.append(view)
+            if not all(o.state in LINE_DONE for o in orders):
+                continue
+            done = OffboardingView(offboarding=offboarding.model_copy(
+                update={"state": OffboardingState.DONE}), orders=orders)
+            if await self.repo.transition(offboarding.id, [OffboardingState.APPROVED],
+                                          OffboardingState.DONE,
+                                          audit=Audit("bot", "offboarding_done"),
+                                          outbox=tell.summary(done)):
+                ended.append(done)
         return placed, ended
 
 

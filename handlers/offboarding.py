@@ -28,7 +28,7 @@ from bot.offboarding import BundleDecision, parse_employee
 from bot.offboarding_models import Offboarding, OffboardingState
 from bot.orders import DecisionOutcome, OrderRefused
 from bot.storage.repository import OutboxMessage
-from handlers.offboarding_news import publish_decision, reminder_messages, settle
+from handlers.offboarding_news import reminder_messages, settle, tellers
 from handlers.offboarding_post import approval_channel
 from handlers.slack_io import is_slack_retry, requester_profile, slack_error, tell_user
 from handlers.view_state import block_errors, form_input
@@ -302,11 +302,11 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
     if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, ts):
         decision = BundleDecision(DecisionOutcome.NOT_FOUND)
     elif verb == "approve":
-        decision = await ctx.offboarding.approve(stored.id, user_id)
+        decision = await ctx.offboarding.approve(stored.id, user_id, tellers(ctx))
     else:
-        decision = await ctx.offboarding.cancel(stored.id, user_id)
+        decision = await ctx.offboarding.cancel(stored.id, user_id, tellers(ctx))
     if decision.outcome is DecisionOutcome.DONE and decision.view is not None:
-        await publish_decision(ctx, decision.view, decision.placed)
+        await ctx.outbox.deliver()  # its news, queued with each move by whoever made it
         return
     if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \
             decision.view is not None and decision.view.offboarding.decided_by == user_id:

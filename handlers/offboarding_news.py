@@ -1,12 +1,14 @@
 """What a leaver's request tells Slack once decided: the approval message's update and the
 thread's news of each line, queued in the outbox under the request's id so the thread reads
-in order, and the final summary once every line's order has ended."""
+in order, and the final summary once every line's order has ended. The core queues each with
+the move it reports (``BundleTellers``); this module renders them."""
 
 from __future__ import annotations
 
 from blocks import offboarding as blocks
 from bot.context import BotContext
 from bot.domain import LineRequest, StatusChange
+from bot.offboarding import BundleTellers
 from bot.offboarding_models import OffboardingView
 from bot.storage.repository import OutboxMessage
 
@@ -41,15 +43,30 @@ def _update(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
         **blocks.decided_message(view, region=ctx.settings.DEFAULT_REGION)})]
 
 
-def decision_messages(ctx: BotContext, view: OffboardingView,
-                      placed: list[LineRequest]) -> list[OutboxMessage]:
-    """The message loses its buttons; the thread says who decided, then each line's news."""
+def decision_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
+    """The message loses its buttons; the thread says who decided (each line's news follows,
+    queued with each line's own move)."""
     o = view.offboarding
     if not o.approval_channel or not o.approval_ts:
         return []
     return [*_update(ctx, view), _thread(o.approval_channel, o.approval_ts,
-                                         blocks.decision_reply(view)),
-            *(m for line in placed for m in line_decision_messages(ctx, line))]
+                                         blocks.decision_reply(view))]
+
+
+def summary_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
+    o = view.offboarding
+    if not o.approval_channel or not o.approval_ts:
+        return []
+    return [_thread(o.approval_channel, o.approval_ts,
+                    blocks.summary_reply(view, region=ctx.settings.DEFAULT_REGION)),
+            *_update(ctx, view)]
+
+
+def tellers(ctx: BotContext) -> BundleTellers:
+    return BundleTellers(decision=lambda view: decision_messages(ctx, view),
+                         line=lambda line: line_decision_messages(ctx, line),
+                         summary=lambda view: summary_messages(ctx, view),
+                         refresh=lambda view: _update(ctx, view))
 
 
 def reminder_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
@@ -60,23 +77,7 @@ def reminder_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMess
                     blocks.reminder_reply(view, ctx.settings.APPROVERS))]
 
 
-async def publish_decision(ctx: BotContext, view: OffboardingView,
-                           placed: list[LineRequest]) -> None:
-    await ctx.repo.enqueue(view.offboarding.id, decision_messages(ctx, view, placed))
-    await ctx.outbox.deliver()
-
-
 async def settle(ctx: BotContext) -> None:
     """The follower's round: lines a crash left unplaced are placed and told; requests
-    whose every line has ended get their summary, once."""
-    placed, ended = await ctx.offboarding.settle()
-    for line in placed:
-        await ctx.repo.enqueue(line.outbox_key, line_decision_messages(ctx, line))
-    for view in ended:
-        o = view.offboarding
-        if not o.approval_channel or not o.approval_ts:
-            continue
-        await ctx.repo.enqueue(o.id, [
-            _thread(o.approval_channel, o.approval_ts,
-                    blocks.summary_reply(view, region=ctx.settings.DEFAULT_REGION)),
-            *_update(ctx, view)])
+    whose every line has ended get their summary, once (each queued with its move)."""
+    await ctx.offboarding.settle(tellers(ctx))

@@ -62,10 +62,12 @@ class OffboardingRepository:
     async def transition(self, offboarding_id: str, expected: Iterable[OffboardingState],
                          new: OffboardingState, *, audit: Audit | None = None,
                          queue_once: tuple[str, OutboxMessage] | None = None,
+                         outbox: list[OutboxMessage] | None = None,
                          **values: Any) -> bool:
         """Move to ``new`` only from one of ``expected``; True for the one caller that did.
         ``queue_once`` (purpose, call) is queued by that caller in the same transaction, under
-        the request's id, at most once per purpose (the outbox's unique key)."""
+        the request's id, at most once per purpose (the outbox's unique key); ``outbox``, the
+        news of the move, likewise by that caller alone, so a crash can't split the two."""
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(OffboardingRow)
@@ -80,7 +82,26 @@ class OffboardingRepository:
                 purpose, call = queue_once
                 session.add(OutboxRow(request_id=offboarding_id, method=call.method,
                                       payload=call.args, purpose=purpose))
+            if moved and outbox:
+                session.add_all(OutboxRow(request_id=offboarding_id, method=m.method,
+                                          payload=m.args) for m in outbox)
             return moved
+
+    async def queue_while(self, offboarding_id: str, state: OffboardingState,
+                          outbox: list[OutboxMessage]) -> bool:
+        """Queue ``outbox`` only while the request is in ``state``. The row is touched to
+        lock it, so a concurrent move out of ``state`` (and what it queues) comes after."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OffboardingRow)
+                .where(OffboardingRow.id == offboarding_id,
+                       OffboardingRow.state == state.value)
+                .values(updated_at=utcnow()))
+            held = bool(result.rowcount)  # type: ignore[attr-defined]
+            if held:
+                session.add_all(OutboxRow(request_id=offboarding_id, method=m.method,
+                                          payload=m.args) for m in outbox)
+            return held
 
     async def save_choices(self, offboarding_id: str, choices: dict[str, str]) -> bool:
         """Merge one page of choices; only while lines are still being chosen."""

@@ -1,0 +1,151 @@
+"""What a leaver's request tells its thread: each line's news once, by the path that recorded
+it, and neither a line's news nor the final summary lost to a crash between recording the
+change and queueing its news."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.domain import RequestState
+from bot.offboarding_models import OffboardingState
+from bot.phone import format_service_number
+from bot.runtime import RunningBot
+from bot.simulator.server import RunningSimulator
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory
+from tests.flow import buttons, submitted_orders
+from tests.offboarding_flow import ALL_THREE, details_for, send_for_approval
+from tests.test_e2e_submission_news import (
+    Killed,
+    die_right_after_moving_to,
+    looked_up,
+    replies,
+)
+
+
+def refuse_every_line(simulator: RunningSimulator) -> None:
+    simulator.state.add_fault("POST", r"/orders$", status=400, times=3)
+
+
+async def _pending(driver: SlackDriver, slack: FakeSlackWebAPI) -> tuple[str, str, str]:
+    details = await details_for(driver, slack, ALL_THREE)
+    channel, ts = await send_for_approval(driver, slack, details)
+    return details["private_metadata"], channel, ts
+
+
+async def _numbers(bot: RunningBot, offboarding_id: str) -> list[str]:
+    return [format_service_number(o.service.serviceNumber)
+            for o in await bot.ctx.offboarding.repo.orders(offboarding_id)]
+
+
+def told(slack: FakeSlackWebAPI, channel: str, ts: str, numbers: list[str],
+         news: str) -> Counter[str]:
+    """How many replies in the thread give each line's ``news``."""
+    return Counter(n for text in replies(slack, channel, ts) if news in text
+                   for n in numbers if n in text)
+
+
+def approved_replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> int:
+    return len([t for t in replies(slack, channel, ts) if "Approved by" in t])
+
+
+async def _approve(driver: SlackDriver, channel: str, ts: str) -> None:
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_offboarding")
+
+
+async def test_mobproc_slower_than_the_lease_tells_each_line_placed_once(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    offboarding_id, channel, ts = await _pending(driver, slack)
+    numbers = await _numbers(bot, offboarding_id)
+    # MobProc places each line's order at once but answers the click 3 s later, six leases
+    # (SUBMIT_LEASE_SECONDS=0.5): the follower takes the lines over meanwhile.
+    simulator.state.add_fault("POST", r"/orders$", hold_after_processing=3.0, times=3)
+    await _approve(driver, channel, ts)
+    await eventually(lambda: looked_up(simulator))
+    await eventually(lambda: told(slack, channel, ts, numbers, "placed; status"))
+    # Stopping lets the click still waiting for MobProc's answers finish, and sends the outbox.
+    await bot.stop()
+    assert told(slack, channel, ts, numbers, "placed; status") == Counter(numbers)
+    assert approved_replies(slack, channel, ts) == 1
+    assert len(submitted_orders(simulator)) == 3
+
+
+@pytest.mark.parametrize(("state", "fault", "news", "orders"), [
+    (RequestState.SUBMITTED, None, "placed; status", 3),
+    (RequestState.FAILED, refuse_every_line, "MobProc refused the order", 0),
+])
+async def test_a_crash_right_after_recording_a_line_loses_none_of_its_news(
+        state: RequestState, fault: Callable[[RunningSimulator], None] | None, news: str,
+        orders: int, start_test_bot: BotFactory, driver_for: DriverFactory,
+        slack: FakeSlackWebAPI, simulator: RunningSimulator) -> None:
+    first = await start_test_bot()
+    offboarding_id, channel, ts = await _pending(driver_for(first), slack)
+    numbers = await _numbers(first, offboarding_id)
+    if fault is not None:
+        fault(simulator)
+    die_right_after_moving_to(first, state)
+    await _approve(driver_for(first), channel, ts)
+
+    async def recorded() -> bool:
+        lines = await first.ctx.offboarding.repo.orders(offboarding_id)
+        return {o.state for o in lines} == {state}
+
+    await eventually(recorded)
+    await first.stop()
+    second = await start_test_bot()
+    await eventually(lambda: told(slack, channel, ts, numbers, news) == Counter(numbers),
+                     within=15)
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    await second.follower.poll_once()
+    assert told(slack, channel, ts, numbers, news) == Counter(numbers)
+    assert approved_replies(slack, channel, ts) == 1
+    assert len(submitted_orders(simulator)) == orders
+
+
+def die_right_after_ending(bot: RunningBot) -> None:
+    """The bundle's move to DONE dies once committed, before anything after it runs."""
+    repo = bot.ctx.offboarding.repo
+    real = repo.transition
+
+    async def transition(offboarding_id: str, expected: Any, new: OffboardingState,
+                         **kwargs: Any) -> bool:
+        moved = await real(offboarding_id, expected, new, **kwargs)
+        if moved and new is OffboardingState.DONE:
+            raise Killed("killed right after recording the request done")
+        return moved
+
+    repo.transition = transition  # type: ignore[method-assign]
+
+
+async def test_a_crash_right_after_the_last_line_ended_loses_no_summary(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator, clock: Clock) -> None:
+    first = await start_test_bot()
+    offboarding_id, channel, ts = await _pending(driver_for(first), slack)
+    die_right_after_ending(first)
+    await _approve(driver_for(first), channel, ts)
+    await eventually(lambda: len(submitted_orders(simulator)) == 3)
+    for _ in range(3):
+        clock.advance(10)
+
+    async def done() -> bool:
+        stored = await first.ctx.offboarding.get(offboarding_id)
+        return stored is not None and stored.state is OffboardingState.DONE
+
+    await eventually(done, within=15)
+    await first.stop()
+    second = await start_test_bot()
+    await eventually(lambda: any("All done" in t for t in replies(slack, channel, ts)),
+                     within=15)
+    await second.follower.poll_once()
+    await second.follower.poll_once()
+    assert len([t for t in replies(slack, channel, ts) if "All done" in t]) == 1
+    assert "Every line's order has ended" in str(slack.messages[(channel, ts)])
