@@ -439,23 +439,29 @@ class OffboardingService:
 
     # --- the follower's round ---------------------------------------------------------------
 
-    async def expire(self) -> list[OffboardingView]:
-        """Pending requests older than APPROVAL_TTL_HOURS expire, with their lines."""
+    async def expire(self, tell: ViewRender) -> list[OffboardingView]:
+        """Pending requests older than APPROVAL_TTL_HOURS expire, with their lines; what
+        ``tell`` renders is queued with each request's move, by the one process making it."""
         expired: list[OffboardingView] = []
         deadline = self.clock() - self.orders.approval_ttl
         for offboarding in await self.repo.in_states([OffboardingState.PENDING]):
             if offboarding.created_at > deadline:
                 continue
+            decided_at = self.clock()
+            view = OffboardingView(
+                offboarding=offboarding.model_copy(update={
+                    "state": OffboardingState.EXPIRED, "decided_at": decided_at}),
+                orders=[o.model_copy(update={"state": RequestState.EXPIRED})
+                        if o.state is RequestState.DRAFT else o
+                        for o in await self.repo.orders(offboarding.id)])
             if await self.repo.transition(offboarding.id, [OffboardingState.PENDING],
-                                          OffboardingState.EXPIRED, decided_at=self.clock(),
-                                          audit=Audit("bot", "expired")):
-                for order in await self.repo.orders(offboarding.id):
+                                          OffboardingState.EXPIRED, decided_at=decided_at,
+                                          audit=Audit("bot", "expired"), outbox=tell(view)):
+                for order in view.orders:
                     await self.orders.repo.transition(order.id, [RequestState.DRAFT],
                                                       RequestState.EXPIRED,
-                                                      decided_at=self.clock())
-                view = await self.view(offboarding.id)
-                if view is not None:
-                    expired.append(view)
+                                                      decided_at=decided_at)
+                expired.append(view)
         return expired
 
     async def due_reminders(self, tell: Callable[[OffboardingView], list[OutboxMessage]]

@@ -27,8 +27,7 @@ from bot.context import BotContext
 from bot.offboarding import BundleDecision, parse_employee
 from bot.offboarding_models import Offboarding, OffboardingState
 from bot.orders import DecisionOutcome, OrderRefused
-from bot.storage.repository import OutboxMessage
-from handlers.offboarding_news import reminder_messages, settle, tellers
+from handlers.offboarding_news import expiry_messages, reminder_messages, settle, tellers
 from handlers.offboarding_post import approval_channel
 from handlers.slack_io import is_slack_retry, requester_profile, slack_error, tell_user
 from handlers.view_state import block_errors, form_input
@@ -255,18 +254,7 @@ async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:
     """Run by the status follower each round: approval messages an older version left
     unposted, expiries, reminders, then the news and summaries of approved requests."""
     await ctx.offboarding.posts.repair()
-    for view in await ctx.offboarding.expire():
-        o = view.offboarding
-        notice = blocks.expired_notice(view)
-        messages = [OutboxMessage("chat.postMessage", {"channel": o.requester_id, **notice})]
-        if o.approval_channel and o.approval_ts:
-            messages += [
-                OutboxMessage("chat.update", {"channel": o.approval_channel,
-                                              "ts": o.approval_ts, **blocks.decided_message(
-                                                  view, region=ctx.settings.DEFAULT_REGION)}),
-                OutboxMessage("chat.postMessage", {"channel": o.approval_channel,
-                                                   "thread_ts": o.approval_ts, **notice})]
-        await ctx.repo.enqueue(o.id, messages)
+    await ctx.offboarding.expire(lambda view: expiry_messages(ctx, view))
     await ctx.offboarding.due_reminders(lambda view: reminder_messages(ctx, view))
     await settle(ctx)
 

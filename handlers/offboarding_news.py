@@ -69,6 +69,16 @@ def tellers(ctx: BotContext) -> BundleTellers:
                          refresh=lambda view: _update(ctx, view))
 
 
+def expiry_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
+    """The requester is told; the message loses its buttons and its thread says why."""
+    o = view.offboarding
+    notice = blocks.expired_notice(view)
+    messages = [OutboxMessage("chat.postMessage", {"channel": o.requester_id, **notice})]
+    if o.approval_channel and o.approval_ts:
+        messages += [*_update(ctx, view), _thread(o.approval_channel, o.approval_ts, notice)]
+    return messages
+
+
 def reminder_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
     o = view.offboarding
     if not o.approval_channel or not o.approval_ts:

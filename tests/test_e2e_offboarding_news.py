@@ -18,7 +18,7 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory
+from tests.conftest import APPROVER, REQUESTER, BotFactory, Clock, DriverFactory
 from tests.flow import buttons, submitted_orders
 from tests.offboarding_flow import ALL_THREE, details_for, send_for_approval
 from tests.test_e2e_submission_news import (
@@ -110,16 +110,16 @@ async def test_a_crash_right_after_recording_a_line_loses_none_of_its_news(
     assert len(submitted_orders(simulator)) == orders
 
 
-def die_right_after_ending(bot: RunningBot) -> None:
-    """The bundle's move to DONE dies once committed, before anything after it runs."""
+def die_right_after_the_request_moves_to(bot: RunningBot, state: OffboardingState) -> None:
+    """The request's move to ``state`` dies once committed, before anything after it runs."""
     repo = bot.ctx.offboarding.repo
     real = repo.transition
 
     async def transition(offboarding_id: str, expected: Any, new: OffboardingState,
                          **kwargs: Any) -> bool:
         moved = await real(offboarding_id, expected, new, **kwargs)
-        if moved and new is OffboardingState.DONE:
-            raise Killed("killed right after recording the request done")
+        if moved and new is state:
+            raise Killed(f"killed right after recording the request {state.value}")
         return moved
 
     repo.transition = transition  # type: ignore[method-assign]
@@ -130,17 +130,14 @@ async def test_a_crash_right_after_the_last_line_ended_loses_no_summary(
         simulator: RunningSimulator, clock: Clock) -> None:
     first = await start_test_bot()
     offboarding_id, channel, ts = await _pending(driver_for(first), slack)
-    die_right_after_ending(first)
+    die_right_after_the_request_moves_to(first, OffboardingState.DONE)
     await _approve(driver_for(first), channel, ts)
     await eventually(lambda: len(submitted_orders(simulator)) == 3)
     for _ in range(3):
         clock.advance(10)
 
-    async def done() -> bool:
-        stored = await first.ctx.offboarding.get(offboarding_id)
-        return stored is not None and stored.state is OffboardingState.DONE
-
-    await eventually(done, within=15)
+    await eventually(lambda: _request_in(first, offboarding_id, OffboardingState.DONE),
+                     within=15)
     await first.stop()
     second = await start_test_bot()
     await eventually(lambda: any("All done" in t for t in replies(slack, channel, ts)),
@@ -149,3 +146,28 @@ async def test_a_crash_right_after_the_last_line_ended_loses_no_summary(
     await second.follower.poll_once()
     assert len([t for t in replies(slack, channel, ts) if "All done" in t]) == 1
     assert "Every line's order has ended" in str(slack.messages[(channel, ts)])
+
+
+async def test_a_crash_right_after_the_request_expired_loses_no_notice(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator, clock: Clock) -> None:
+    first = await start_test_bot(APPROVAL_TTL_HOURS=1)
+    offboarding_id, channel, ts = await _pending(driver_for(first), slack)
+    die_right_after_the_request_moves_to(first, OffboardingState.EXPIRED)
+    clock.advance(3601)
+    await eventually(lambda: _request_in(first, offboarding_id, OffboardingState.EXPIRED))
+    await first.stop()
+    second = await start_test_bot(APPROVAL_TTL_HOURS=1)
+    await eventually(lambda: any("expired" in t for t in replies(slack, channel, ts)),
+                     within=15)
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    await second.follower.poll_once()
+    assert len([t for t in replies(slack, channel, ts) if "expired" in t]) == 1
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.ok and
+                c.args.get("channel") == REQUESTER and "expired" in c.args.get("text", "")]) == 1
+    assert submitted_orders(simulator) == []
+
+
+async def _request_in(bot: RunningBot, offboarding_id: str, state: OffboardingState) -> bool:
+    stored = await bot.ctx.offboarding.get(offboarding_id)
+    return stored is not None and stored.state is state
