@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import approval, helpdesk, notices
@@ -17,7 +16,7 @@ from bot.domain import LineRequest
 from bot.outbox import APPROVAL, PostOnce
 from bot.storage.repository import OutboxMessage
 from handlers.home_tab import refresh_homes_showing
-from handlers.slack_io import slack_error, tell_user
+from handlers.slack_io import permalink, tell_user
 
 log = logging.getLogger(__name__)
 
@@ -52,23 +51,17 @@ async def approval_posted(ctx: BotContext, client: AsyncWebClient, request_id: s
     request = await ctx.repo.get(request_id)
     if request is None or not request.approval_channel or not request.approval_ts:
         return
-    permalink: str | None = None
-    try:
-        answer = await client.chat_getPermalink(channel=request.approval_channel,
-                                                message_ts=request.approval_ts)
-        permalink = answer.get("permalink")
-    except SlackApiError as exc:
-        log.info("chat.getPermalink failed: %s", slack_error(exc))
-    if permalink:
-        await ctx.repo.update_fields(request.id, approval_permalink=permalink)
-        request = request.model_copy(update={"approval_permalink": permalink})
+    link = await permalink(client, request.approval_channel, request.approval_ts)
+    if link:
+        await ctx.repo.update_fields(request.id, approval_permalink=link)
+        request = request.model_copy(update={"approval_permalink": link})
     if request.helpdesk_channel and request.helpdesk_ts:
         # The person who asked in the help desk follows the order in their own thread.
         await ctx.repo.enqueue(request.id, [OutboxMessage("chat.postMessage", {
             "channel": request.helpdesk_channel, "thread_ts": request.helpdesk_ts,
             **helpdesk.waiting_summary(request, region=ctx.settings.DEFAULT_REGION)})])
     await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
-                    message=approval.requester_notice(request, permalink))
+                    message=approval.requester_notice(request, link))
     await refresh_homes_showing(ctx, request)
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import offboarding as blocks
 from bot.context import BotContext
 from bot.offboarding_models import Offboarding, OffboardingView
 from bot.storage.repository import OutboxMessage
-from handlers.slack_io import slack_error, tell_user
+from handlers.slack_io import permalink, tell_user
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +49,9 @@ async def approval_posted(ctx: BotContext, client: AsyncWebClient, offboarding_i
     o = view.offboarding
     if not o.approval_channel or not o.approval_ts:
         return
-    permalink: str | None = None
-    try:
-        answer = await client.chat_getPermalink(channel=o.approval_channel,
-                                                message_ts=o.approval_ts)
-        permalink = answer.get("permalink")
-    except SlackApiError as exc:
-        log.info("chat.getPermalink failed: %s", slack_error(exc))
+    link = await permalink(client, o.approval_channel, o.approval_ts)
     await tell_user(client, user_id=o.requester_id, channel=o.origin_channel,
-                    message=blocks.requester_notice(view, permalink))
+                    message=blocks.requester_notice(view, link))
 
 
 async def approval_refused(ctx: BotContext, client: AsyncWebClient, offboarding_id: str,

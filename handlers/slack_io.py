@@ -58,3 +58,13 @@ def slack_error(exc: SlackApiError) -> str:
 def is_slack_retry(request: AsyncBoltRequest) -> bool:
     """Slack delivered this again because our first answer was late or lost."""
     return bool(request.headers.get("x-slack-retry-num"))
+
+
+async def permalink(client: AsyncWebClient, channel: str, ts: str) -> str | None:
+    """A message's link, or None when Slack won't give it (the message is there anyway)."""
+    try:
+        answer = await client.chat_getPermalink(channel=channel, message_ts=ts)
+    except SlackApiError as exc:
+        log.info("chat.getPermalink failed: %s", slack_error(exc))
+        return None
+    return answer.get("permalink")

@@ -48,7 +48,7 @@ class _Cursor:
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _Cursor:
-        self._take(await self._connection.run(_execute_many, sql, list(parameters)))
+        self._take(await self._connection.run(_execute, sql, list(parameters), True))
         return self
 
     def _take(self, result: tuple[Any, _Rows, int, int | None]) -> None:
@@ -70,22 +70,14 @@ class _Cursor:
         self._rows = []
 
 
-def _execute(connection: sqlite3.Connection, sql: str, parameters: Any
+def _execute(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool = False
              ) -> tuple[Any, _Rows, int, int | None]:
     cursor = connection.cursor()
     try:
-        cursor.execute(sql, parameters)
-        rows = cursor.fetchall() if cursor.description else []
-        return cursor.description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
-
-
-def _execute_many(connection: sqlite3.Connection, sql: str, parameters: list[Any]
-                  ) -> tuple[Any, _Rows, int, int | None]:
-    cursor = connection.cursor()
-    try:
-        cursor.executemany(sql, parameters)
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
         rows = cursor.fetchall() if cursor.description else []
         return cursor.description, rows, cursor.rowcount, cursor.lastrowid
     finally:
