@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -19,10 +18,10 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, REQUESTER, BotFactory, Clock, DriverFactory
+from tests.crash import die_right_after
 from tests.flow import buttons, submitted_orders
 from tests.offboarding_flow import ALL_THREE, details_for, send_for_approval
 from tests.test_e2e_submission_news import (
-    Killed,
     die_right_after_moving_to,
     looked_up,
     replies,
@@ -91,7 +90,7 @@ async def test_a_crash_right_after_recording_a_line_loses_none_of_its_news(
     numbers = await _numbers(first, offboarding_id)
     if fault is not None:
         fault(simulator)
-    die_right_after_moving_to(first, state)
+    kills = die_right_after_moving_to(first, state)
     await _approve(driver_for(first), channel, ts)
 
     async def recorded() -> bool:
@@ -99,6 +98,7 @@ async def test_a_crash_right_after_recording_a_line_loses_none_of_its_news(
         return {o.state for o in lines} == {state}
 
     await eventually(recorded)
+    assert kills, "the crash was injected"
     await first.stop()
     second = await start_test_bot()
     await eventually(lambda: told(slack, channel, ts, numbers, news) == Counter(numbers),
@@ -110,19 +110,13 @@ async def test_a_crash_right_after_recording_a_line_loses_none_of_its_news(
     assert len(submitted_orders(simulator)) == orders
 
 
-def die_right_after_the_request_moves_to(bot: RunningBot, state: OffboardingState) -> None:
-    """The request's move to ``state`` dies once committed, before anything after it runs."""
-    repo = bot.ctx.offboarding.repo
-    real = repo.transition
-
-    async def transition(offboarding_id: str, expected: Any, new: OffboardingState,
-                         **kwargs: Any) -> bool:
-        moved = await real(offboarding_id, expected, new, **kwargs)
-        if moved and new is state:
-            raise Killed(f"killed right after recording the request {state.value}")
-        return moved
-
-    repo.transition = transition  # type: ignore[method-assign]
+def die_right_after_the_request_moves_to(bot: RunningBot, state: OffboardingState
+                                         ) -> list[str]:
+    """The request's move to ``state`` dies once committed, before anything after it runs;
+    returns the kills, as they happen."""
+    kills: list[str] = []
+    die_right_after(bot.ctx.offboarding.repo, "transition", state, kills)
+    return kills
 
 
 async def test_a_crash_right_after_the_last_line_ended_loses_no_summary(
@@ -130,7 +124,7 @@ async def test_a_crash_right_after_the_last_line_ended_loses_no_summary(
         simulator: RunningSimulator, clock: Clock) -> None:
     first = await start_test_bot()
     offboarding_id, channel, ts = await _pending(driver_for(first), slack)
-    die_right_after_the_request_moves_to(first, OffboardingState.DONE)
+    kills = die_right_after_the_request_moves_to(first, OffboardingState.DONE)
     await _approve(driver_for(first), channel, ts)
     await eventually(lambda: len(submitted_orders(simulator)) == 3)
     for _ in range(3):
@@ -138,6 +132,7 @@ async def test_a_crash_right_after_the_last_line_ended_loses_no_summary(
 
     await eventually(lambda: _request_in(first, offboarding_id, OffboardingState.DONE),
                      within=15)
+    assert kills, "the crash was injected"
     await first.stop()
     second = await start_test_bot()
     await eventually(lambda: any("All done" in t for t in replies(slack, channel, ts)),
@@ -153,9 +148,10 @@ async def test_a_crash_right_after_the_request_expired_loses_no_notice(
         simulator: RunningSimulator, clock: Clock) -> None:
     first = await start_test_bot(APPROVAL_TTL_HOURS=1)
     offboarding_id, channel, ts = await _pending(driver_for(first), slack)
-    die_right_after_the_request_moves_to(first, OffboardingState.EXPIRED)
+    kills = die_right_after_the_request_moves_to(first, OffboardingState.EXPIRED)
     clock.advance(3601)
     await eventually(lambda: _request_in(first, offboarding_id, OffboardingState.EXPIRED))
+    assert kills, "the crash was injected"
     await first.stop()
     second = await start_test_bot(APPROVAL_TTL_HOURS=1)
     await eventually(lambda: any("expired" in t for t in replies(slack, channel, ts)),

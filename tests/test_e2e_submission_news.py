@@ -4,7 +4,6 @@ crash between recording the change and queueing its news."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -17,6 +16,7 @@ from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from bot.submission import order_request
 from tests.conftest import APPROVER, BotFactory, DriverFactory
+from tests.crash import die_right_after
 from tests.flow import buttons, pending_order, submitted_orders
 
 
@@ -56,32 +56,13 @@ async def test_mobproc_slower_than_the_lease_tells_placed_once(
     assert len(submitted_orders(simulator)) == 1
 
 
-class Killed(Exception):
-    """What a process killed at that instant leaves: the change committed, nothing after."""
-
-
-def die_right_after_moving_to(bot: RunningBot, state: RequestState) -> None:
+def die_right_after_moving_to(bot: RunningBot, state: RequestState) -> list[str]:
     """Every conditional state change the repository offers dies once it committed a move
-    to ``state``."""
-    repo = bot.ctx.repo
-    real_move, real_transition = repo.move, repo.transition
-
-    async def move(request_id: str, expected: Any, new: RequestState,
-                   **kwargs: Any) -> LineRequest | None:
-        moved = await real_move(request_id, expected, new, **kwargs)
-        if moved is not None and new is state:
-            raise Killed(f"killed right after recording {state.value}")
-        return moved
-
-    async def transition(request_id: str, expected: Any, new: RequestState,
-                         **kwargs: Any) -> bool:
-        moved = await real_transition(request_id, expected, new, **kwargs)
-        if moved and new is state:
-            raise Killed(f"killed right after recording {state.value}")
-        return moved
-
-    repo.move = move  # type: ignore[method-assign]
-    repo.transition = transition  # type: ignore[method-assign]
+    to ``state``; returns the kills, as they happen."""
+    kills: list[str] = []
+    for method in ("move", "transition"):
+        die_right_after(bot.ctx.repo, method, state, kills)
+    return kills
 
 
 def refuse_orders(simulator: RunningSimulator) -> None:
@@ -103,7 +84,7 @@ async def test_a_crash_right_after_recording_a_decision_loses_no_news(
     _, channel, ts = await pending_order(driver, slack)
     if fault is not None:
         fault(simulator)
-    die_right_after_moving_to(first, state)
+    kills = die_right_after_moving_to(first, state)
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id=button)
 
@@ -112,6 +93,7 @@ async def test_a_crash_right_after_recording_a_decision_loses_no_news(
         return request if request is not None and request.state is state else None
 
     await eventually(recorded)
+    assert kills, "the crash was injected"
     await first.stop()
     second = await start_test_bot()
     await eventually(lambda: replies(slack, channel, ts), within=15)
@@ -138,8 +120,9 @@ async def test_a_crash_right_after_the_follower_records_a_resumed_order_loses_no
     await first.stop()
     # A lease long enough for the hook below to be in place before the follower resumes it.
     second = await start_test_bot(SUBMIT_LEASE_SECONDS=2.0)
-    die_right_after_moving_to(second, RequestState.SUBMITTED)
+    kills = die_right_after_moving_to(second, RequestState.SUBMITTED)
     await eventually(lambda: _in_state(second, request.id, RequestState.SUBMITTED), within=15)
+    assert kills, "the crash was injected"
     assert looked_up(simulator), "the follower resumed it"
     await second.stop()
     third = await start_test_bot()

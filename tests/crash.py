@@ -1,0 +1,25 @@
+"""A process killed in the instant after a state change committed, for crash tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Killed(Exception):
+    """What a process killed at that instant leaves: the change committed, nothing after."""
+
+
+def die_right_after(store: Any, method: str, state: Any, kills: list[str]) -> None:
+    """``store.method(key, expected, new, …)``, a conditional state change, dies once it has
+    committed a move to ``state`` (it returned the moved row, or True). Each kill's key goes
+    to ``kills``, for the test to check that its crash did happen."""
+    real = getattr(store, method)
+
+    async def dies(key: str, expected: Any, new: Any, **kwargs: Any) -> Any:
+        moved = await real(key, expected, new, **kwargs)
+        if moved is not None and moved is not False and new is state:
+            kills.append(key)
+            raise Killed(f"killed right after {method} to {state.value}")
+        return moved
+
+    setattr(store, method, dies)
