@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -27,6 +27,7 @@ from bot.context import BotContext
 from bot.offboarding import BundleDecision, parse_employee
 from bot.offboarding_models import Offboarding, OffboardingState
 from bot.orders import DecisionOutcome, OrderRefused
+from bot.slack_endpoint import answered
 from handlers.offboarding_news import expiry_messages, reminder_messages, settle, tellers
 from handlers.offboarding_post import approval_channel
 from handlers.slack_io import is_slack_retry, requester_profile, slack_error, tell_user
@@ -106,8 +107,8 @@ class ButtonClick(_Payload):
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.command(OFFBOARD_COMMAND)
-    async def offboard_lines(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-                             ) -> None:
+    async def offboard_lines(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                             context: AsyncBoltContext) -> None:
         command = OffboardCommand.model_validate(body)
         if not command.text.strip():
             await ack(**blocks.usage())
@@ -118,6 +119,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(**notices.refusal(refusal.message))
             return
         await ack()
+        await answered(context)  # under a burst, everyone's ack before anyone's form
         try:
             opened = await client.views_open(trigger_id=command.trigger_id,
                                              view=blocks.loading_view())
