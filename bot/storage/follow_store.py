@@ -16,21 +16,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.domain import LineRequest, RequestState
 from bot.storage.database import sessionmaker
-from bot.storage.repository import OutboxMessage, _request
-from bot.storage.tables import (
-    AuditEventRow,
-    FollowerCursorRow,
-    LineRequestRow,
-    OutboxRow,
-    StatusEventRow,
-    utcnow,
+from bot.storage.repository import (
+    AUDIT,
+    LINE_REQUESTS,
+    LR,
+    OUTBOX,
+    STATUS_EVENTS,
+    OutboxMessage,
+    _request,
 )
+from bot.storage.tables import FollowerCursorRow, LineRequestRow, utcnow
 
 CURSOR = "orders"
 FOLLOWED = RequestState.SUBMITTED.value
@@ -57,6 +58,7 @@ class CursorLease:
 
 class FollowStore:
     def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
         self._sessions: async_sessionmaker[Any] = sessionmaker(engine)
         self._skip_locked = engine.dialect.name == "postgresql"
 
@@ -73,28 +75,30 @@ class FollowStore:
                                   "updated_at": utcnow()}
         if final:
             values["state"] = RequestState.COMPLETED.value
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(LineRequestRow)
-                .where(LineRequestRow.id == request.id,
-                       LineRequestRow.status_version == request.status_version)
+        # Core statements, not the ORM session: see bot/storage/repository.py.
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(LINE_REQUESTS)
+                .where(LR.id == request.id, LR.status_version == request.status_version)
                 .values(**values))
-            if not result.rowcount:  # type: ignore[attr-defined]
+            if not result.rowcount:
                 return False  # another replica got there first and told it
+            if not changes:
+                return True
             now = utcnow()
-            for change in changes:
-                # Queued here, with the change: marked posted as its replies enter the outbox.
-                session.add(StatusEventRow(request_id=request.id, subject=change.subject,
-                                           old_status=change.old_status,
-                                           new_status=change.new_status, vendor=change.vendor,
-                                           seen_at=now, posted_at=now))
-                session.add(AuditEventRow(request_id=request.id, actor="mobproc",
-                                          event="status_change",
-                                          detail={"subject": change.subject,
-                                                  "from": change.old_status,
-                                                  "to": change.new_status}))
-                session.add_all(OutboxRow(request_id=request.outbox_key, method=m.method,
-                                          payload=m.args) for m in change.messages)
+            # Queued here, with the change: marked posted as its replies enter the outbox.
+            await conn.execute(insert(STATUS_EVENTS), [
+                {"request_id": request.id, "subject": c.subject, "old_status": c.old_status,
+                 "new_status": c.new_status, "vendor": c.vendor, "seen_at": now,
+                 "posted_at": now} for c in changes])
+            await conn.execute(insert(AUDIT), [
+                {"request_id": request.id, "actor": "mobproc", "event": "status_change",
+                 "detail": {"subject": c.subject, "from": c.old_status, "to": c.new_status}}
+                for c in changes])
+            calls = [{"request_id": request.outbox_key, "method": m.method, "payload": m.args,
+                      "purpose": None} for c in changes for m in c.messages]
+            if calls:
+                await conn.execute(insert(OUTBOX), calls)
             return True
 
     # --- what is followed -----------------------------------------------------------
@@ -115,10 +119,9 @@ class FollowStore:
     async def open_by_order_ids(self, order_ids: list[str]) -> dict[str, LineRequest]:
         if not order_ids:
             return {}
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(LineRequestRow).where(LineRequestRow.state == FOLLOWED,
-                                             LineRequestRow.order_id.in_(order_ids)))
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(LINE_REQUESTS).where(LR.state == FOLLOWED, LR.order_id.in_(order_ids)))
             return {r.order_id: _request(r) for r in rows}
 
     # --- leases ---------------------------------------------------------------------
@@ -177,26 +180,23 @@ class FollowStore:
         """Up to ``limit`` open orders no replica has read in the last ``seconds``, leased to
         this one for ``seconds``."""
         now = utcnow()
-        due = or_(LineRequestRow.next_check_at.is_(None), LineRequestRow.next_check_at <= now)
-        async with self._sessions.begin() as session:
-            query = (select(LineRequestRow)
-                     .where(LineRequestRow.state == FOLLOWED,
-                            LineRequestRow.order_id.is_not(None), due)
-                     .order_by(LineRequestRow.next_check_at.nulls_first(),
-                               LineRequestRow.created_at)
+        due = or_(LR.next_check_at.is_(None), LR.next_check_at <= now)
+        async with self._engine.begin() as conn:
+            query = (select(LINE_REQUESTS)
+                     .where(LR.state == FOLLOWED, LR.order_id.is_not(None), due)
+                     .order_by(LR.next_check_at.nulls_first(), LR.created_at)
                      .limit(limit))
             if self._skip_locked:
                 query = query.with_for_update(skip_locked=True)
-            rows = list(await session.scalars(query))
+            rows = list(await conn.execute(query))
             if not rows:
                 return []
-            leased = await session.execute(
-                update(LineRequestRow)
-                .where(LineRequestRow.id.in_([r.id for r in rows]), due)
+            leased = await conn.execute(
+                update(LINE_REQUESTS)
+                .where(LR.id.in_([r.id for r in rows]), due)
                 .values(next_check_at=now + timedelta(seconds=seconds),
-                        updated_at=LineRequestRow.updated_at)
-                .returning(LineRequestRow.id)
-                .execution_options(synchronize_session=False))
+                        updated_at=LR.updated_at)
+                .returning(LR.id))
             mine = {row_id for (row_id,) in leased}
             return [_request(r) for r in rows if r.id in mine]
 
