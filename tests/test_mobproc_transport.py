@@ -248,7 +248,8 @@ async def test_connection_refused_is_unavailable_even_for_an_order(web_server: s
         await client.aclose()
 
 
-async def test_a_connect_timeout_is_a_connect_timeout() -> None:
+async def test_a_connect_timeout_is_a_connect_timeout_and_an_order_not_sent(
+        web_server: str) -> None:
     # A listening socket whose accept queue is full: the kernel drops further SYNs, so the
     # connect neither succeeds nor is refused.
     listener = socket.socket()
@@ -268,6 +269,15 @@ async def test_a_connect_timeout_is_a_connect_timeout() -> None:
                 await http.get(f"http://127.0.0.1:{port}/",
                                timeout=httpx.Timeout(5, connect=0.3))
             assert time.monotonic() - started < 4
+        client = MobProcClient(config(f"http://127.0.0.1:{port}/mobproc/v1",
+                                      f"{web_server}/token"))
+        try:
+            with pytest.raises(MobProcUnavailable) as order:
+                await client.submit_order(an_order(), on_behalf_of=None)
+            assert not isinstance(order.value, MobProcOutcomeUnknown)
+            assert "ConnectTimeout" in order.value.message
+        finally:
+            await client.aclose()
     finally:
         for s in fillers:
             s.close()

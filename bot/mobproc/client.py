@@ -168,7 +168,7 @@ class MobProcClient:
                  metrics: BotMetrics | None = None) -> None:
         self.config = config
         # httpx as the API, aiohttp on the wire unless a transport is injected (tests):
-        # about half httpx's own CPU per call, errors mapped by phase (bot/mobproc/transport.py).
+        # half httpx's own CPU per call or less, errors mapped by phase (bot/mobproc/transport.py).
         if transport is None:
             transport = AiohttpTransport()
         self._http = httpx.AsyncClient(timeout=config.timeout_seconds, transport=transport) \
