@@ -1,7 +1,8 @@
 """MobProc's own approval queue, answered in Slack.
 
 Who is looked up: only people who opened the App Home or used the bot (no workspace crawl),
-one after another, so the lookups stay within MobProc's rate limit. Each order found waiting
+one after another, so the lookups stay within MobProc's rate limit; those MobProc has had
+nothing for, less and less often (``bot/approval_lookups.py``). Each order found waiting
 for someone becomes one row (and one DM); an answer is sent to MobProc only by the click that
 moved its row from WAITING to SENDING, a conditional update made before the call. A lost
 answer is never resent: the row stays UNKNOWN until MobProc's list shows what became of it.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from bot.approval_lookups import LookupSchedule
 from bot.domain import ApprovalState, MobProcApproval, MobProcDecision
 from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient
@@ -61,6 +63,8 @@ class Round:
 
     new: list[MobProcApproval] = field(default_factory=list)
     changed: list[MobProcApproval] = field(default_factory=list)
+    # MobProc had something for the person, or a row of theirs is still open.
+    busy: bool = False
 
 
 def reason_problem(action: str, reason: str | None) -> str | None:
@@ -80,13 +84,15 @@ class MobProcApprovals:
     def __init__(self, mobproc: MobProcClient, store: MobProcApprovalStore,
                  repo: RequestRepository, visitors: HomeVisitors,
                  employee_id_of: Callable[[str], Awaitable[str | None]], *,
-                 lease_seconds: float) -> None:
+                 lease_seconds: float, schedule: LookupSchedule | None = None) -> None:
         self.mobproc = mobproc
         self.store = store
         self.repo = repo
         self.visitors = visitors
         self.employee_id_of = employee_id_of
         self.lease = timedelta(seconds=lease_seconds)
+        # None: everyone, every round.
+        self.schedule = schedule
 
     async def people(self) -> list[str]:
         """Those who opened the App Home or used the bot: nobody else is looked up."""
@@ -94,6 +100,12 @@ class MobProcApprovals:
 
     async def look_up(self, user_id: str) -> Round:
         """Ask MobProc what waits for this person; record new orders and those gone."""
+        found = await self._look_up(user_id)
+        if self.schedule is not None:
+            self.schedule.looked_up(user_id, busy=found.busy)
+        return found
+
+    async def _look_up(self, user_id: str) -> Round:
         found = Round()
         employee_id = await self.employee_id_of(user_id)
         if not employee_id:
@@ -105,13 +117,16 @@ class MobProcApprovals:
             orders = await self.mobproc.orders_awaiting(employee_id)
         except MobProcError as exc:
             log.warning("Could not list MobProc approvals of %s: %s", user_id, exc.message)
+            found.busy = True  # nothing learnt: ask again next round
             return found
         waiting = {o.orderId for o in orders}
+        found.busy = bool(orders)
         for order in orders:
             approval, new = await self.store.add(order, user_id, employee_id)
             if new:
                 found.new.append(approval)
         for approval in await self.store.of(user_id, [*OPEN, ApprovalState.SENDING]):
+            found.busy = True
             if approval.order_id not in waiting:
                 # Decided elsewhere, or by this person's lost answer: the buttons go. A row
                 # being sent right now is left to its click unless that click died.
@@ -134,6 +149,8 @@ class MobProcApprovals:
     async def round(self) -> Round:
         total = Round()
         for user_id in await self.people():
+            if self.schedule is not None and not self.schedule.due(user_id):
+                continue
             found = await self.look_up(user_id)
             total.new += found.new
             total.changed += found.changed

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app, create_slack_client, create_slack_session, create_web_app
+from bot.approval_lookups import LONGEST_GAP_SECONDS, LookupSchedule
 from bot.approval_posts import ApprovalPosts
 from bot.approval_watcher import ApprovalWatcher
 from bot.approvers import ApproverDirectory
@@ -245,7 +246,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     ctx.mobproc_approvals = MobProcApprovals(
         mobproc, MobProcApprovalStore(engine), repo, ctx.visitors,
         _employee_ids(client, settings.EMPLOYEE_ID_FROM),
-        lease_seconds=settings.SUBMIT_LEASE_SECONDS)
+        lease_seconds=settings.SUBMIT_LEASE_SECONDS,
+        schedule=LookupSchedule(settings.MOBPROC_APPROVALS_POLL_SECONDS, LONGEST_GAP_SECONDS))
     watcher = ApprovalWatcher(ctx.mobproc_approvals, lambda found: deliver_round(ctx, client,
                                                                                 found),
                               poll_seconds=settings.MOBPROC_APPROVALS_POLL_SECONDS)
