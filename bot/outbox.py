@@ -161,7 +161,8 @@ class OutboxSender:
                     break
                 if call.request_id in blocked:
                     continue  # an earlier call for this request is not out yet: keep order
-                channel = _paced_channel(call)
+                # Slack's limit is on new messages per channel.
+                channel = call.posts_to
                 if channel is not None:
                     wait = self._pace(channel).wait(self._clock())
                     if wait > 0:
@@ -323,10 +324,3 @@ def approval_metadata(request_id: str) -> dict[str, Any]:
     """Slack message metadata naming the request an approval message is for."""
     return {"event_type": APPROVAL_EVENT, "event_payload": {"request_id": request_id}}
 
-
-def _paced_channel(call: QueuedCall) -> str | None:
-    """The channel a new message goes to (Slack's per-channel limit); None for other calls."""
-    if call.method != "chat.postMessage":
-        return None
-    channel = call.args.get("channel")
-    return str(channel) if channel else None

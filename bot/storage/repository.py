@@ -14,7 +14,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType, SimpleNamespace
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert, select, update
@@ -72,6 +73,9 @@ class OutboxMessage:
 
 @dataclass(frozen=True)
 class QueuedCall:
+    """A call waiting in the outbox. The same object stays in the outbox's queue for as long
+    as it is unchanged, so what is worked out from it once is kept (``paced_channel``)."""
+
     id: int
     request_id: str
     method: str
@@ -81,6 +85,14 @@ class QueuedCall:
     # Taken by a sender that never said how it went (it died mid-call): the call may be out.
     claimed: bool = False
     last_error: str | None = None
+
+    @cached_property
+    def posts_to(self) -> str | None:
+        """The channel a new message goes to (``chat.postMessage``); None for other calls."""
+        if self.method != "chat.postMessage":
+            return None
+        channel = self.args.get("channel")
+        return str(channel) if channel else None
 
 
 class RequestRepository:
@@ -129,7 +141,11 @@ class RequestRepository:
                 entered_by or requester_id, "requested",
                 {"transactionType": transaction_type.value,
                  "serviceNumber": service.serviceNumber})))
-        return self._parsed.form(SimpleNamespace(**row))
+        # The form as given, kept: parsing back what was just written cost as much as the
+        # rest of the command's storage work.
+        return self._parsed.keep(OrderForm(
+            request_id=request_id, transaction_type=transaction_type, service=service,
+            property_groups=property_groups, acknowledgements=acknowledgements))
 
     def _request(self, row: Any) -> LineRequest:
         return _request(row, self._parsed)
@@ -569,6 +585,10 @@ class ParsedJSON:
         self._forms: OrderedDict[str, OrderForm] = OrderedDict()
         self._confirmed: OrderedDict[str, tuple[list[PropertyValueGroup],
                                                 OrderConfirmation | None]] = OrderedDict()
+
+    def keep(self, form: OrderForm) -> OrderForm:
+        _remember(self._forms, form.request_id, form, self._size)
+        return form
 
     def form(self, row: Any) -> OrderForm:
         form = _remembered(self._forms, row.id)
