@@ -228,3 +228,26 @@ async def test_queued_payloads_are_read_once(database_url: str) -> None:
                                                                {"text": "three"}]
     finally:
         await engine.dispose()
+
+
+async def test_a_request_read_is_exactly_what_validation_would_make(
+        repo: RequestRepository) -> None:
+    """Requests are built from rows without validation (a read is frequent): every field
+    must already have its type, or the built request differs from a validated one."""
+    from bot.domain import LineRequest, MobProcDecision
+
+    await draft(repo)
+    moved = await repo.move("r1", [RequestState.DRAFT], RequestState.SUBMITTED,
+                            decided_by="U2", decided_at=datetime.now(UTC), order_id="O1",
+                            order_status="IN_PROGRESS", segment_statuses_json={"s": "OPEN"},
+                            approval_channel="C2", approval_ts="1.2", reminders_sent=2)
+    await repo.note_mobproc_decision("r1", MobProcDecision(action="APPROVE", by_name="Sam"))
+    read = await repo.get("r1")
+    assert moved is not None and read is not None
+    for request in (moved, read):
+        validated = LineRequest.model_validate(request.model_dump())
+        assert request == validated
+        assert {name: type(getattr(request, name)) for name in LineRequest.model_fields} == \
+            {name: type(getattr(validated, name)) for name in LineRequest.model_fields}
+    assert read.mobproc_decision == MobProcDecision(action="APPROVE", by_name="Sam")
+    assert read.decided_at is not None and read.decided_at.tzinfo is not None

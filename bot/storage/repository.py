@@ -637,7 +637,9 @@ def _request(row: Any, parsed: ParsedJSON | None = None) -> LineRequest:
     parsed = parsed or ParsedJSON(size=1)
     form = parsed.form(row)
     properties, confirmation = parsed.confirmed(row)
-    return LineRequest(
+    # Built, not validated: every value below is already of its field's type (read through
+    # the table's column types, or parsed models), and a request is built on every read.
+    return LineRequest.model_construct(
         id=row.id,
         transaction_type=form.transaction_type,
         state=RequestState(row.state),
