@@ -484,27 +484,33 @@ class RequestRepository:
         attempts, claim and last error are as they were is the same object as before. Its
         ``args`` are shared, so they are read-only.
         """
+        # Each look reads only what can change (attempts, claim, last error: no dates to
+        # parse); what never changes is read once per call, with its payload.
         async with self._engine.connect() as conn:
             rows = (await conn.execute(
-                select(OB.id, OB.request_id, OB.method, OB.attempts, OB.purpose, OB.claimed_at,
-                       OB.last_error)
+                select(OB.id, OB.attempts, OB.claimed_at.is_not(None), OB.last_error)
                 .where(OB.sent_at.is_(None)).order_by(OB.id))).all()
-            missing = [r.id for r in rows if r.id not in self._calls]
-            payloads: dict[int, dict[str, Any]] = {}
+            missing = [r[0] for r in rows if r[0] not in self._calls]
+            fixed: dict[int, Any] = {}
             for start in range(0, len(missing), 500):
                 found = await conn.execute(
-                    select(OB.id, OB.payload).where(OB.id.in_(missing[start:start + 500])))
-                payloads.update((call_id, payload) for call_id, payload in found)
+                    select(OB.id, OB.request_id, OB.method, OB.purpose, OB.payload)
+                    .where(OB.id.in_(missing[start:start + 500])))
+                fixed.update((r.id, r) for r in found)
         calls: dict[int, QueuedCall] = {}
-        for r in rows:
-            claimed = r.claimed_at is not None
-            known = self._calls.get(r.id)
-            if known is None or (known.attempts, known.claimed, known.last_error) != \
-                    (r.attempts, claimed, r.last_error):
-                args = known.args if known is not None else MappingProxyType(payloads[r.id])
-                known = QueuedCall(r.id, r.request_id, r.method, args, r.attempts, r.purpose,
-                                   claimed=claimed, last_error=r.last_error)
-            calls[r.id] = known
+        for call_id, attempts, claimed, last_error in rows:
+            claimed = bool(claimed)
+            known = self._calls.get(call_id)
+            if known is None:
+                f = fixed[call_id]
+                known = QueuedCall(call_id, f.request_id, f.method, MappingProxyType(f.payload),
+                                   attempts, f.purpose, claimed=claimed, last_error=last_error)
+            elif (known.attempts, known.claimed, known.last_error) != \
+                    (attempts, claimed, last_error):
+                known = QueuedCall(call_id, known.request_id, known.method, known.args,
+                                   attempts, known.purpose, claimed=claimed,
+                                   last_error=last_error)
+            calls[call_id] = known
         self._calls = calls  # what left the queue is forgotten
         return list(calls.values())
 
