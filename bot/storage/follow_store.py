@@ -26,9 +26,11 @@ from bot.storage.repository import (
     AUDIT,
     LINE_REQUESTS,
     LR,
-    OUTBOX,
     STATUS_EVENTS,
+    Audit,
     OutboxMessage,
+    _audit_values,
+    _queue,
     _request,
 )
 from bot.storage.tables import FollowerCursorRow, LineRequestRow, utcnow
@@ -91,14 +93,11 @@ class FollowStore:
                 {"request_id": request.id, "subject": c.subject, "old_status": c.old_status,
                  "new_status": c.new_status, "vendor": c.vendor, "seen_at": now,
                  "posted_at": now} for c in changes])
-            await conn.execute(insert(AUDIT), [
-                {"request_id": request.id, "actor": "mobproc", "event": "status_change",
-                 "detail": {"subject": c.subject, "from": c.old_status, "to": c.new_status}}
+            await conn.execute(insert(AUDIT), [_audit_values(request.id, Audit(
+                "mobproc", "status_change",
+                {"subject": c.subject, "from": c.old_status, "to": c.new_status}))
                 for c in changes])
-            calls = [{"request_id": request.outbox_key, "method": m.method, "payload": m.args,
-                      "purpose": None} for c in changes for m in c.messages]
-            if calls:
-                await conn.execute(insert(OUTBOX), calls)
+            await _queue(conn, request.outbox_key, [m for c in changes for m in c.messages])
             return True
 
     # --- what is followed -----------------------------------------------------------
