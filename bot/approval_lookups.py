@@ -2,11 +2,11 @@
 
 Everyone who used the bot is a candidate approver, but most never have anything waiting:
 asking MobProc about each of them every round grows with everyone who ever used the bot
-(a round of a thousand people would take the whole of MobProc's allowance for 100 s) and,
-under a burst, was a tenth of the bot's CPU. So someone MobProc had nothing for is asked
-again after twice as long as the time before, up to ``longest``; someone with an order
-waiting (or an answer not yet settled) is asked every round. Opening the App Home asks at
-once, whatever the schedule (``ApprovalWatcher.look_up``).
+(at MOBPROC_MAX_RPS 10, a round of a thousand people takes MobProc's whole allowance for
+100 s) and, under a burst, asked about every requester every round. So someone MobProc
+had nothing for is asked again after twice as long as the time before, up to
+``longest``; someone with an order waiting (or an answer not yet settled) is asked every
+round. Opening the App Home asks at once, whatever the schedule (``ApprovalWatcher.look_up``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Background task: asks MobProc, every MOBPROC_APPROVALS_POLL_SECONDS, what waits for the
-approval of each person the bot knows, and hands what it found to the Slack side."""
+approval of each person the bot knows whose turn it is (``bot/approval_lookups.py``), and
+hands what it found to the Slack side."""
 
 from __future__ import annotations
 
