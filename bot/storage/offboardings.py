@@ -14,12 +14,13 @@ from bot.domain import LineRequest, RequestState
 from bot.mobproc.models import ServiceAsset
 from bot.offboarding_models import Offboarding, OffboardingState
 from bot.storage.database import sessionmaker
-from bot.storage.repository import Audit, OutboxMessage, request_from_row
+from bot.storage.repository import Audit, OutboxMessage, _queue, _record, request_from_row
 from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, OutboxRow, utcnow
 
 
 class OffboardingRepository:
     def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
         self._sessions: async_sessionmaker[Any] = sessionmaker(engine)
 
     async def create(self, offboarding: Offboarding) -> None:
@@ -68,39 +69,34 @@ class OffboardingRepository:
         ``queue_once`` (purpose, call) is queued by that caller in the same transaction, under
         the request's id, at most once per purpose (the outbox's unique key); ``outbox``, the
         news of the move, likewise by that caller alone, so a crash can't split the two."""
-        async with self._sessions.begin() as session:
-            result = await session.execute(
+        # Core statements, recording with the repository's own helpers.
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
                 update(OffboardingRow)
                 .where(OffboardingRow.id == offboarding_id,
                        OffboardingRow.state.in_([s.value for s in expected]))
                 .values(state=new.value, updated_at=utcnow(), **values))
-            moved = bool(result.rowcount)  # type: ignore[attr-defined]
-            if moved and audit is not None:
-                session.add(AuditEventRow(request_id=offboarding_id, actor=audit.actor,
-                                          event=audit.event, detail=audit.detail))
-            if moved and queue_once is not None:
-                purpose, call = queue_once
-                session.add(OutboxRow(request_id=offboarding_id, method=call.method,
-                                      payload=call.args, purpose=purpose))
-            if moved and outbox:
-                session.add_all(OutboxRow(request_id=offboarding_id, method=m.method,
-                                          payload=m.args) for m in outbox)
+            moved = bool(result.rowcount)
+            if moved:
+                await _record(conn, offboarding_id, audit, None, outbox)
+                if queue_once is not None:
+                    purpose, call = queue_once
+                    await _queue(conn, offboarding_id, [call], purpose)
             return moved
 
     async def queue_while(self, offboarding_id: str, state: OffboardingState,
                           outbox: list[OutboxMessage]) -> bool:
         """Queue ``outbox`` only while the request is in ``state``. The row is touched to
         lock it, so a concurrent move out of ``state`` (and what it queues) comes after."""
-        async with self._sessions.begin() as session:
-            result = await session.execute(
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
                 update(OffboardingRow)
                 .where(OffboardingRow.id == offboarding_id,
                        OffboardingRow.state == state.value)
                 .values(updated_at=utcnow()))
-            held = bool(result.rowcount)  # type: ignore[attr-defined]
+            held = bool(result.rowcount)
             if held:
-                session.add_all(OutboxRow(request_id=offboarding_id, method=m.method,
-                                          payload=m.args) for m in outbox)
+                await _queue(conn, offboarding_id, outbox)
             return held
 
     async def save_choices(self, offboarding_id: str, choices: dict[str, str]) -> bool:
