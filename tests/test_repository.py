@@ -105,7 +105,7 @@ async def test_a_second_engine_sees_everything(database_url: str, repo: RequestR
         await other.dispose()
 
 
-async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database_url: str) -> None:
+async def test_sqlite_runs_in_wal_mode(database_url: str) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite only")
     from sqlalchemy import text
@@ -114,9 +114,7 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database_url: str) ->
     try:
         async with engine.connect() as connection:
             mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
-            waits = (await connection.execute(text("PRAGMA busy_timeout"))).scalar()
-        assert mode == "wal"
-        assert waits is not None and waits >= 5000
+        assert mode == "wal"  # waiting for a lock: tests/test_sqlite_driver.py
     finally:
         await engine.dispose()
 

@@ -26,7 +26,8 @@ def create_engine(url: str) -> AsyncEngine:
         # Wait for a lock instead of failing when two processes share one file.
         # A pool as wide as a burst keeps: past SQLAlchemy's default 5, every connection
         # returned was closed and the next one opened again (a thread, a file, pragmas).
-        # sqlite_driver: one hand-off to aiosqlite's thread per statement, not three or four.
+        # sqlite_driver: statements run on the loop's thread; a lock is waited for (up to
+        # the timeout) on the connection's own.
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
                                                         "async_creator_fn": sqlite_driver.connect},
                                      pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
@@ -36,15 +37,14 @@ def create_engine(url: str) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             # Readers never wait for the writer, and a commit appends to the log instead of
-            # rewriting pages; the busy timeout is set again here, explicitly, for all
-            # drivers.
+            # rewriting pages. (No busy timeout here: the driver waits for a lock itself,
+            # off the event loop.)
             cursor.execute("PRAGMA journal_mode=WAL")
             # In WAL mode, SQLite's recommended setting: a commit survives the process
             # crashing; only a power loss can undo the last few, and every step here is
             # found again after that (orders by externalOrderNumber, approval messages by
             # their metadata). It spares a disk sync per commit.
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
             cursor.close()
 
         return engine

@@ -1,11 +1,14 @@
-"""aiosqlite, one trip to its thread per statement.
+"""SQLite on the event loop's own thread; waiting for a lock on aiosqlite's.
 
-aiosqlite runs SQLite on a thread of its own and hands every call over to it: creating a
-cursor, executing, fetching, closing, and a rollback each time the pool takes a connection
-back. Through SQLAlchemy's adapter that is three or four hand-offs per statement, each a
-queue put, a thread wake-up and a wake-up of the event loop; under a burst they were the
-largest single cost of a flow (bench/burst.py). Here a statement is executed and its rows
-fetched in one hand-off, and ending a transaction that was never begun costs none.
+A statement on a local SQLite file in WAL mode takes tens of microseconds. Handing it to
+aiosqlite's thread cost more than running it: a queue put, a thread wake-up, the GIL passed
+back and forth, a wake-up of the event loop. Under a burst those hand-offs were among the
+largest costs of a flow, and each waited milliseconds for the GIL (bench/burst.py). So a
+statement runs where it is awaited, with SQLite's busy timeout at zero: it never waits there.
+Only when the database is locked (another replica writing, or another connection of this
+process holding a write transaction open across an await) does it go to the connection's
+own thread, to wait for the lock as SQLite's busy timeout would, while the loop goes on.
+A statement refused as busy changed nothing, so running it again there is safe.
 
 Plugged in through SQLAlchemy's documented ``async_creator_fn`` connect argument of the
 aiosqlite dialect; everything else (dialect, pool, types, errors) is SQLAlchemy's and
@@ -30,7 +33,7 @@ class _Cursor:
 
     arraysize = 1
 
-    def __init__(self, connection: OneHopConnection) -> None:
+    def __init__(self, connection: InlineConnection) -> None:
         self._connection = connection
         self._rows: _Rows = []
         self.description: Any = None
@@ -84,33 +87,62 @@ def _execute(connection: sqlite3.Connection, sql: str, parameters: Any, many: bo
         cursor.close()
 
 
-class OneHopConnection(aiosqlite.Connection):
-    """``aiosqlite.Connection`` whose cursors execute and fetch in one hand-off, and whose
-    commit and rollback do nothing, on the spot, when no transaction is open."""
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+def _waiting(wait_ms: int, fn: Any, connection: sqlite3.Connection, *args: Any) -> Any:
+    """``fn`` with SQLite's busy timeout on, for the connection's thread; off again after."""
+    connection.execute(f"PRAGMA busy_timeout={wait_ms}")
+    try:
+        return fn(connection, *args)
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
+
+
+class InlineConnection(aiosqlite.Connection):
+    """``aiosqlite.Connection`` whose statements, commits and rollbacks run on the calling
+    thread, fetching a statement's rows with it, and go to its own thread only to wait for
+    a lock. Commit and rollback do nothing when no transaction is open."""
+
+    wait_ms = 5000
 
     async def run(self, fn: Any, *args: Any) -> Any:
-        """``fn(sqlite3_connection, *args)`` on the connection's thread."""
-        return await self._execute(partial(fn, self._conn), *args)
+        """``fn(sqlite3_connection, *args)``, waiting for a lock off the event loop."""
+        if not self._running:
+            raise ValueError("Connection closed")
+        connection = self._conn
+        try:
+            return fn(connection, *args)
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+        return await self._execute(_waiting, self.wait_ms, fn, connection, *args)
 
     def cursor(self) -> _Cursor:  # type: ignore[override]
         return _Cursor(self)
 
     async def commit(self) -> None:
-        # Reading in_transaction from this thread is safe: the connection's thread is idle
-        # between the statements SQLAlchemy awaits one after the other.
         if self._conn.in_transaction:
-            await super().commit()
+            await self.run(sqlite3.Connection.commit)
 
     async def rollback(self) -> None:
         if self._conn.in_transaction:
-            await super().rollback()
+            await self.run(sqlite3.Connection.rollback)
 
 
-def connect(database: str | bytes, **kwargs: Any) -> OneHopConnection:
-    """Like ``aiosqlite.connect``: the connection, to be awaited (which opens it)."""
+def connect(database: str | bytes, *, timeout: float = 5.0, **kwargs: Any
+            ) -> InlineConnection:
+    """Like ``aiosqlite.connect``: the connection, to be awaited (which opens it).
+    ``timeout``: how long a statement waits for another writer's lock, as sqlite3's."""
     location = database.decode() if isinstance(database, bytes) else str(database)
-    connection = OneHopConnection(partial(sqlite3.connect, location, **kwargs),
+    # Busy timeout zero on the loop's thread; the wait happens in InlineConnection.run.
+    # check_same_thread off: opened on the connection's thread, used on the loop's, one
+    # statement at a time (SQLAlchemy awaits each before the next).
+    kwargs.update(timeout=0, check_same_thread=False)
+    connection = InlineConnection(partial(sqlite3.connect, location, **kwargs),
                                   iter_chunk_size=64)
+    connection.wait_ms = int(timeout * 1000)
     # As SQLAlchemy does for aiosqlite's own connections: a forgotten one must not keep
     # the process alive at exit.
     connection._thread.daemon = True
