@@ -8,7 +8,9 @@ statement runs where it is awaited, with SQLite's busy timeout at zero: it never
 Only when the database is locked (another replica writing, or another connection of this
 process holding a write transaction open across an await) does it go to the connection's
 own thread, to wait for the lock as SQLite's busy timeout would, while the loop goes on.
-A statement refused as busy changed nothing, so running it again there is safe.
+A statement refused as busy changed nothing, so running it again there is safe. What the
+loop does wait for: SQLite's own work, including the commit that checkpoints the WAL every
+1000 pages (about 4 ms here).
 
 Plugged in through SQLAlchemy's documented ``async_creator_fn`` connect argument of the
 aiosqlite dialect; everything else (dialect, pool, types, errors) is SQLAlchemy's and
