@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.log_context import log_context
-from bot.storage.repository import QueuedCall, RequestRepository
+from bot.storage.repository import Claim, QueuedCall, RequestRepository
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +169,13 @@ class OutboxSender:
                         blocked.add(call.request_id)
                         next_try = wait if next_try is None else min(next_try, wait)
                         continue
-                if not await self._repo.claim_call(call.id, stale):
-                    blocked.add(call.request_id)  # another sender has it
+                claim = await self._repo.claim_call(call.id, stale)
+                if claim is None:
+                    blocked.add(call.request_id)  # another sender has it (or had: sent)
                     continue
                 if channel is not None:
                     self._pace(channel).spend()
-                if await self._send(call, channel):
+                if await self._send(call, channel, claim):
                     sent += 1
                 else:
                     blocked.add(call.request_id)
@@ -186,10 +187,10 @@ class OutboxSender:
                 self._deliver_after(next_try)
             return sent
 
-    async def _send(self, call: QueuedCall, channel: str | None) -> bool:
+    async def _send(self, call: QueuedCall, channel: str | None, claim: Claim) -> bool:
         """Make one call; True if it left the queue (sent, or refused for good)."""
         once = self._once.get(call.purpose) if call.purpose else None
-        if once is not None and _may_be_out(call) and \
+        if once is not None and _may_be_out(claim) and \
                 (found := await self._already_posted(call)) is not None:
             log.warning("Approval message of %s was posted by a sender that stopped before "
                         "recording it; recorded it now", call.request_id)
@@ -312,12 +313,12 @@ class OutboxSender:
         await self._repo.call_failed(call.id, error)
 
 
-def _may_be_out(call: QueuedCall) -> bool:
-    """Whether an earlier attempt may have posted the call: its sender died mid-call, or it
-    failed in a way that doesn't say (a lost connection, a server error). A 429 says no."""
-    if call.claimed:
-        return True
-    return call.attempts > 0 and call.last_error not in (None, "ratelimited", "429")
+def _may_be_out(claim: Claim) -> bool:
+    """Whether an earlier attempt may have posted the call: its sender died mid-call
+    (ABANDONED), or it failed in a way that doesn't say (a lost connection, a server
+    error). A 429 says no."""
+    return claim.earlier_attempts > 0 and \
+        claim.last_error not in (None, "ratelimited", "429")
 
 
 def approval_metadata(request_id: str) -> dict[str, Any]:

@@ -4,15 +4,21 @@ follows the flow through signed requests to the approval message."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo import fill_form
 from bot.domain import RequestState
+from bot.outbox import APPROVAL
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI, RateLimits
 from bot.slack_standin.polling import eventually
+from bot.storage.database import create_engine
+from bot.storage.repository import QueuedCall, RequestRepository
 from tests.conftest import APPROVAL_CHANNEL, REQUESTER, BotFactory, DriverFactory
 from tests.flow import all_text, open_form, pending_order, submitted_orders
 
@@ -230,6 +236,40 @@ async def test_stopped_between_slack_accepting_the_post_and_recording_it(
     await driver.click_button("UAPPROVER", channel_id=request.approval_channel,
                               message_ts=request.approval_ts, action_id="approve_request")
     await eventually(lambda: _submitted(bot, view["private_metadata"]), within=15)
+
+
+async def test_another_senders_attempt_between_the_look_and_the_claim_is_seen(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        database_url: str) -> None:
+    """Between this sender's look at the queue and its claim, another replica's sender
+    takes the approval call, posts it, loses Slack's answer and lets the call go. The claim
+    says so, not the earlier look: the message is found in the channel by its metadata and
+    recorded, not posted a second time."""
+    other = create_engine(database_url)
+    other_repo = RequestRepository(other)
+    other_client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+    real_look = bot.ctx.repo.queued_calls
+    raced: list[int] = []
+
+    async def look_then_the_other_sender() -> list[QueuedCall]:
+        calls = await real_look()
+        for call in calls:
+            if call.purpose == APPROVAL and not raced:
+                raced.append(call.id)
+                assert await other_repo.claim_call(call.id, datetime.now(UTC))
+                await other_client.api_call(call.method, json=dict(call.args))
+                await other_repo.call_failed(call.id, "ServerDisconnectedError")
+        return calls
+
+    bot.ctx.repo.queued_calls = look_then_the_other_sender  # type: ignore[method-assign]
+    try:
+        view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
+        await driver.submit_view(REQUESTER, view, fill_form(view))
+        await posted_once(bot, slack, view["private_metadata"])
+    finally:
+        await other.dispose()
+    assert raced and slack.calls_to("conversations.history")
+    assert len(approval_posts(slack)) == 1
 
 
 async def _submitted(bot: RunningBot, request_id: str) -> bool:

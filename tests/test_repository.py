@@ -17,7 +17,7 @@ from bot.mobproc.models import (
     TransactionType,
 )
 from bot.storage.database import create_engine, migrate
-from bot.storage.repository import OutboxMessage, RequestRepository
+from bot.storage.repository import ABANDONED, Claim, OutboxMessage, RequestRepository
 
 
 @pytest.fixture
@@ -206,14 +206,12 @@ async def test_queued_payloads_are_read_once(database_url: str) -> None:
         assert [c.args for c in again] == [c.args for c in first] == [{"text": "one"},
                                                                       {"text": "two"}]
         assert len(payload_reads) == 1  # the second look read ids, not the messages again
-        # Unchanged calls are the very same (nothing rebuilt per look), and read-only.
+        # Waiting calls are the very same objects (nothing rebuilt per look), read-only.
         assert [a is b for a, b in zip(again, first, strict=True)] == [True, True]
         with pytest.raises(TypeError):
             first[0].args["text"] = "changed by a sender"  # type: ignore[index]
-        assert await repo.claim_call(first[1].id, datetime.now(UTC))
-        claimed = (await repo.queued_calls())[1]
-        assert claimed is not first[1] and claimed.claimed and claimed.attempts == 1
-        assert claimed.args == {"text": "two"}
+        assert await repo.claim_call(first[1].id, datetime.now(UTC) - timedelta(seconds=60))
+        assert (await repo.queued_calls())[1] is first[1]  # a claim changes nothing queued
         await repo.call_failed(first[1].id, "ratelimited")
         await repo.call_done(first[0].id)
         await repo.enqueue("r1", [OutboxMessage("chat.postMessage", {"text": "three"})])
@@ -226,6 +224,25 @@ async def test_queued_payloads_are_read_once(database_url: str) -> None:
                                                                {"text": "three"}]
     finally:
         await engine.dispose()
+
+
+async def test_a_claim_says_how_earlier_attempts_went(repo: RequestRepository) -> None:
+    """What the outbox needs to know before a send (could an earlier attempt have posted
+    it?) comes from the statement that takes the call, not from an earlier look."""
+    await draft(repo)
+    await repo.enqueue("r1", [OutboxMessage("chat.postMessage", {"text": "one"})])
+    (call,) = await repo.queued_calls()
+    fresh_only = datetime.now(UTC) - timedelta(seconds=60)
+    first = await repo.claim_call(call.id, fresh_only)
+    assert first == Claim(earlier_attempts=0, last_error=None)
+    assert await repo.claim_call(call.id, fresh_only) is None  # held by a live sender
+    # That sender stops mid-call; its claim goes stale and is taken over.
+    taken = await repo.claim_call(call.id, datetime.now(UTC) + timedelta(seconds=1))
+    assert taken == Claim(earlier_attempts=1, last_error=ABANDONED)
+    await repo.call_failed(call.id, "ReadTimeout")
+    assert await repo.claim_call(call.id, fresh_only) == Claim(2, "ReadTimeout")
+    await repo.call_done(call.id)
+    assert await repo.claim_call(call.id, datetime.now(UTC) + timedelta(seconds=1)) is None
 
 
 async def test_a_request_read_is_exactly_what_validation_would_make(

@@ -18,7 +18,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, case, insert, literal, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -73,18 +73,15 @@ class OutboxMessage:
 
 @dataclass(frozen=True)
 class QueuedCall:
-    """A call waiting in the outbox. The same object stays in the outbox's queue for as long
-    as it is unchanged, so what is worked out from it once is kept (``paced_channel``)."""
+    """A call waiting in the outbox: what never changes once it is queued. The same object
+    stays in the outbox's queue while the call waits, so what is worked out from it once is
+    kept (``posts_to``). How earlier attempts went is the claim's to say (``Claim``)."""
 
     id: int
     request_id: str
     method: str
     args: Mapping[str, Any]
-    attempts: int
     purpose: str | None = None
-    # Taken by a sender that never said how it went (it died mid-call): the call may be out.
-    claimed: bool = False
-    last_error: str | None = None
 
     @cached_property
     def posts_to(self) -> str | None:
@@ -93,6 +90,21 @@ class QueuedCall:
             return None
         channel = self.args.get("channel")
         return str(channel) if channel else None
+
+
+# A claim taken over from a sender that never said how its attempt went (it died mid-call).
+ABANDONED = "abandoned"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A queued call taken to send, and how its earlier attempts went, as the claim found
+    them: ``last_error`` is ABANDONED when the claim was taken over from a sender that
+    stopped mid-call. Read in the statement that takes the call, so no other sender's
+    attempt can come between what it says and the send."""
+
+    earlier_attempts: int
+    last_error: str | None
 
 
 class RequestRepository:
@@ -479,48 +491,40 @@ class RequestRepository:
         """What waits in the outbox, in order.
 
         The outbox looks at its queue after every change, and under a burst (posts paced by
-        Slack's limit) the queue holds hundreds of calls, nearly all unchanged since the last
-        look. A call's payload never changes once queued, so it is read once; a call whose
-        attempts, claim and last error are as they were is the same object as before. Its
-        ``args`` are shared, so they are read-only.
+        Slack's limit) the queue holds hundreds of calls. A call never changes once queued,
+        so a look reads only which calls still wait, and a call's payload is read once: the
+        same object as before stands for it. Its ``args`` are shared, so they are
+        read-only.
         """
-        # Each look reads only what can change (attempts, claim, last error: no dates to
-        # parse); what never changes is read once per call, with its payload.
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(
-                select(OB.id, OB.attempts, OB.claimed_at.is_not(None), OB.last_error)
-                .where(OB.sent_at.is_(None)).order_by(OB.id))).all()
-            missing = [r[0] for r in rows if r[0] not in self._calls]
-            fixed: dict[int, Any] = {}
+            waiting = list((await conn.execute(
+                select(OB.id).where(OB.sent_at.is_(None)).order_by(OB.id))).scalars())
+            missing = [i for i in waiting if i not in self._calls]
             for start in range(0, len(missing), 500):
                 found = await conn.execute(
                     select(OB.id, OB.request_id, OB.method, OB.purpose, OB.payload)
                     .where(OB.id.in_(missing[start:start + 500])))
-                fixed.update((r.id, r) for r in found)
-        calls: dict[int, QueuedCall] = {}
-        for call_id, attempts, claimed, last_error in rows:
-            claimed = bool(claimed)
-            known = self._calls.get(call_id)
-            if known is None:
-                f = fixed[call_id]
-                known = QueuedCall(call_id, f.request_id, f.method, MappingProxyType(f.payload),
-                                   attempts, f.purpose, claimed=claimed, last_error=last_error)
-            elif (known.attempts, known.claimed, known.last_error) != \
-                    (attempts, claimed, last_error):
-                known = QueuedCall(call_id, known.request_id, known.method, known.args,
-                                   attempts, known.purpose, claimed=claimed,
-                                   last_error=last_error)
-            calls[call_id] = known
+                for f in found:
+                    self._calls[f.id] = QueuedCall(f.id, f.request_id, f.method,
+                                                   MappingProxyType(f.payload), f.purpose)
+        calls = {i: self._calls[i] for i in waiting}
         self._calls = calls  # what left the queue is forgotten
         return list(calls.values())
 
-    async def claim_call(self, call_id: int, stale_before: datetime) -> bool:
-        """Take a queued call to send it; False if another sender holds a fresh claim."""
-        return await self._changed(
-            update(OUTBOX)
-            .where(OB.id == call_id, OB.sent_at.is_(None),
-                   OB.claimed_at.is_(None) | (OB.claimed_at < stale_before))
-            .values(claimed_at=utcnow(), attempts=OB.attempts + 1))
+    async def claim_call(self, call_id: int, stale_before: datetime) -> Claim | None:
+        """Take a queued call to send it; None if it is sent or another sender holds a fresh
+        claim. A claim older than ``stale_before`` was abandoned and is taken over."""
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(
+                update(OUTBOX)
+                .where(OB.id == call_id, OB.sent_at.is_(None),
+                       OB.claimed_at.is_(None) | (OB.claimed_at < stale_before))
+                # SET sees the row as it was: a claim still there was abandoned.
+                .values(claimed_at=utcnow(), attempts=OB.attempts + 1,
+                        last_error=case((OB.claimed_at.is_(None), OB.last_error),
+                                        else_=literal(ABANDONED)))
+                .returning(OB.attempts, OB.last_error))).first()
+        return None if row is None else Claim(row.attempts - 1, row.last_error)
 
     async def call_done(self, call_id: int, *, error: str | None = None) -> None:
         """Sent, or given up on for good (``error``): either way it leaves the queue."""
