@@ -2,15 +2,15 @@
 
 A statement on a local SQLite file in WAL mode takes tens of microseconds. Handing it to
 aiosqlite's thread cost more than running it: a queue put, a thread wake-up, the GIL passed
-back and forth, a wake-up of the event loop. Under a burst those hand-offs were among the
-largest costs of a flow, and each waited milliseconds for the GIL (bench/burst.py). So a
-statement runs where it is awaited, with SQLite's busy timeout at zero: it never waits there.
+back and forth, a wake-up of the event loop; about twice the CPU per transaction
+(``python -m bench.sqlite_statements`` prints both). So a statement runs where it is
+awaited, with SQLite's busy timeout at zero: it never waits there.
 Only when the database is locked (another replica writing, or another connection of this
 process holding a write transaction open across an await) does it go to the connection's
 own thread, to wait for the lock as SQLite's busy timeout would, while the loop goes on.
 A statement refused as busy changed nothing, so running it again there is safe. What the
 loop does wait for: SQLite's own work, including the commit that checkpoints the WAL every
-1000 pages (about 4 ms here).
+1000 pages.
 
 Plugged in through SQLAlchemy's documented ``async_creator_fn`` connect argument of the
 aiosqlite dialect; everything else (dialect, pool, types, errors) is SQLAlchemy's and
