@@ -18,7 +18,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, case, insert, literal, select, update
+from sqlalchemy import Table, bindparam, case, insert, literal, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -45,6 +45,9 @@ from bot.storage.tables import (
 
 T = TypeVar("T")
 
+# A claim taken over from a sender that never said how its attempt went (it died mid-call).
+ABANDONED = "abandoned"
+
 LINE_REQUESTS: Table = LineRequestRow.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditEventRow.__table__  # type: ignore[assignment]
@@ -52,6 +55,26 @@ HELPDESK_TICKETS: Table = HelpdeskTicketRow.__table__  # type: ignore[assignment
 STATUS_EVENTS: Table = StatusEventRow.__table__  # type: ignore[assignment]
 LR = LINE_REQUESTS.c
 OB = OUTBOX.c
+
+# The statements every flow runs most, built once with bound parameters: building one and
+# working out its cache key again was a good part of a short statement's CPU.
+_INSERT_AUDIT = insert(AUDIT)
+_INSERT_OUTBOX = insert(OUTBOX)
+_REQUEST_BY_ID = select(LINE_REQUESTS).where(LR.id == bindparam("request_id"))
+_WAITING_CALLS = select(OB.id).where(OB.sent_at.is_(None)).order_by(OB.id)
+_CLAIM_CALL = (
+    update(OUTBOX)
+    .where(OB.id == bindparam("call_id"), OB.sent_at.is_(None),
+           OB.claimed_at.is_(None) | (OB.claimed_at < bindparam("stale_before")))
+    # SET sees the row as it was: a claim still there was abandoned.
+    .values(claimed_at=bindparam("now"), attempts=OB.attempts + 1,
+            last_error=case((OB.claimed_at.is_(None), OB.last_error),
+                            else_=literal(ABANDONED)))
+    .returning(OB.attempts, OB.last_error))
+_CALL_DONE = (update(OUTBOX).where(OB.id == bindparam("call_id"))
+              .values(sent_at=bindparam("now"), last_error=bindparam("error")))
+_CALL_FAILED = (update(OUTBOX).where(OB.id == bindparam("call_id"))
+                .values(claimed_at=None, last_error=bindparam("error")))
 
 
 @dataclass(frozen=True)
@@ -90,10 +113,6 @@ class QueuedCall:
             return None
         channel = self.args.get("channel")
         return str(channel) if channel else None
-
-
-# A claim taken over from a sender that never said how its attempt went (it died mid-call).
-ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True)
@@ -149,7 +168,7 @@ class RequestRepository:
         )
         async with self._engine.begin() as conn:
             await conn.execute(insert(LINE_REQUESTS), row)
-            await conn.execute(insert(AUDIT), _audit_values(request_id, Audit(
+            await conn.execute(_INSERT_AUDIT, _audit_values(request_id, Audit(
                 entered_by or requester_id, "requested",
                 {"transactionType": transaction_type.value,
                  "serviceNumber": service.serviceNumber})))
@@ -167,8 +186,8 @@ class RequestRepository:
             return list(await conn.execute(statement))
 
     async def _row(self, request_id: str) -> Row[Any] | None:
-        found = await self._rows(select(LINE_REQUESTS).where(LR.id == request_id))
-        return found[0] if found else None
+        async with self._engine.connect() as conn:
+            return (await conn.execute(_REQUEST_BY_ID, {"request_id": request_id})).first()
 
     async def _requests(self, statement: Executable) -> list[LineRequest]:
         return [self._request(r) for r in await self._rows(statement)]
@@ -254,7 +273,7 @@ class RequestRepository:
                 .values(reminders_sent=sent_before + 1))
             moved = bool(result.rowcount)
             if moved:
-                await conn.execute(insert(AUDIT), _audit_values(request_id, Audit(
+                await conn.execute(_INSERT_AUDIT, _audit_values(request_id, Audit(
                     "bot", "reminded", {"number": sent_before + 1})))
                 await _queue(conn, outbox_key or request_id, outbox)
             return moved
@@ -314,7 +333,7 @@ class RequestRepository:
 
     async def audit(self, request_id: str | None, entry: Audit) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(insert(AUDIT), _audit_values(request_id, entry))
+            await conn.execute(_INSERT_AUDIT, _audit_values(request_id, entry))
 
     async def audit_since(self, since: datetime) -> list[AuditEventRow]:
         async with self._sessions() as session:
@@ -451,8 +470,7 @@ class RequestRepository:
         """The approval call went out: it leaves the queue and the request records its
         message, in one transaction."""
         async with self._engine.begin() as conn:
-            await conn.execute(update(OUTBOX).where(OB.id == call_id)
-                               .values(sent_at=utcnow(), last_error=None))
+            await conn.execute(_CALL_DONE, {"call_id": call_id, "now": utcnow(), "error": None})
             await conn.execute(
                 update(LINE_REQUESTS).where(LR.id == request_id, LR.approval_ts.is_(None))
                 .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
@@ -471,7 +489,7 @@ class RequestRepository:
                         decided_at=utcnow(), updated_at=utcnow()))
             cancelled = bool(result.rowcount)
             if cancelled:
-                await conn.execute(insert(AUDIT), _audit_values(request_id, Audit(
+                await conn.execute(_INSERT_AUDIT, _audit_values(request_id, Audit(
                     "slack", "cancelled", {"reason": "approval message refused",
                                            "error": error})))
             return cancelled
@@ -497,8 +515,7 @@ class RequestRepository:
         read-only.
         """
         async with self._engine.connect() as conn:
-            waiting = list((await conn.execute(
-                select(OB.id).where(OB.sent_at.is_(None)).order_by(OB.id))).scalars())
+            waiting = list((await conn.execute(_WAITING_CALLS)).scalars())
             missing = [i for i in waiting if i not in self._calls]
             for start in range(0, len(missing), 500):
                 found = await conn.execute(
@@ -515,26 +532,20 @@ class RequestRepository:
         """Take a queued call to send it; None if it is sent or another sender holds a fresh
         claim. A claim older than ``stale_before`` was abandoned and is taken over."""
         async with self._engine.begin() as conn:
-            row = (await conn.execute(
-                update(OUTBOX)
-                .where(OB.id == call_id, OB.sent_at.is_(None),
-                       OB.claimed_at.is_(None) | (OB.claimed_at < stale_before))
-                # SET sees the row as it was: a claim still there was abandoned.
-                .values(claimed_at=utcnow(), attempts=OB.attempts + 1,
-                        last_error=case((OB.claimed_at.is_(None), OB.last_error),
-                                        else_=literal(ABANDONED)))
-                .returning(OB.attempts, OB.last_error))).first()
+            row = (await conn.execute(_CLAIM_CALL, {"call_id": call_id, "now": utcnow(),
+                                                    "stale_before": stale_before})).first()
         return None if row is None else Claim(row.attempts - 1, row.last_error)
 
     async def call_done(self, call_id: int, *, error: str | None = None) -> None:
         """Sent, or given up on for good (``error``): either way it leaves the queue."""
-        await self._changed(update(OUTBOX).where(OB.id == call_id)
-                            .values(sent_at=utcnow(), last_error=error))
+        async with self._engine.begin() as conn:
+            await conn.execute(_CALL_DONE, {"call_id": call_id, "now": utcnow(),
+                                            "error": error})
 
     async def call_failed(self, call_id: int, error: str) -> None:
         """A passing failure: release the claim so the next round retries it."""
-        await self._changed(update(OUTBOX).where(OB.id == call_id)
-                            .values(claimed_at=None, last_error=error))
+        async with self._engine.begin() as conn:
+            await conn.execute(_CALL_FAILED, {"call_id": call_id, "error": error})
 
     async def unposted_events(self) -> list[tuple[int, LineRequest, StatusEventRow]]:
         async with self._sessions() as session:
@@ -551,7 +562,7 @@ async def _queue(conn: Any, request_id: str, messages: list[OutboxMessage] | Non
                  purpose: str | None = None) -> None:
     """Queue ``messages`` (in order) on ``conn``'s transaction."""
     if messages:
-        await conn.execute(insert(OUTBOX), [
+        await conn.execute(_INSERT_OUTBOX, [
             {"request_id": request_id, "method": m.method, "payload": m.args,
              "purpose": purpose} for m in messages])
 
@@ -560,7 +571,7 @@ async def _record(conn: Any, request_id: str, audit: Audit | None, outbox_key: s
                   outbox: list[OutboxMessage] | None) -> None:
     """What a state change's winner records with it, on its transaction."""
     if audit is not None:
-        await conn.execute(insert(AUDIT), _audit_values(request_id, audit))
+        await conn.execute(_INSERT_AUDIT, _audit_values(request_id, audit))
     await _queue(conn, outbox_key or request_id, outbox)
 
 
