@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack_standin.polling import eventually
+
 
 class Killed(Exception):
     """What a process killed at that instant leaves: the change committed, nothing after."""
@@ -23,3 +25,9 @@ def die_right_after(store: Any, method: str, state: Any, kills: list[str]) -> No
         return moved
 
     setattr(store, method, dies)
+
+
+async def crashed(kills: list[str]) -> None:
+    """Wait for the injected crash itself, not only for the change it follows: a change is
+    visible to other connections a moment before the call that made it returns."""
+    await eventually(lambda: kills)

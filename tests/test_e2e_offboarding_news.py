@@ -18,7 +18,7 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, REQUESTER, BotFactory, Clock, DriverFactory
-from tests.crash import die_right_after
+from tests.crash import crashed, die_right_after
 from tests.flow import buttons, submitted_orders
 from tests.offboarding_flow import ALL_THREE, details_for, send_for_approval
 from tests.test_e2e_submission_news import (
@@ -98,9 +98,7 @@ async def test_a_crash_right_after_recording_a_line_loses_none_of_its_news(
         return {o.state for o in lines} == {state}
 
     await eventually(recorded)
-    # The change is visible a moment before the call that made it returns: wait for the
-    # crash itself.
-    await eventually(lambda: kills)
+    await crashed(kills)
     await first.stop()
     second = await start_test_bot()
     await eventually(lambda: told(slack, channel, ts, numbers, news) == Counter(numbers),
@@ -134,9 +132,7 @@ async def test_a_crash_right_after_the_last_line_ended_loses_no_summary(
 
     await eventually(lambda: _request_in(first, offboarding_id, OffboardingState.DONE),
                      within=15)
-    # The change is visible a moment before the call that made it returns: wait for the
-    # crash itself.
-    await eventually(lambda: kills)
+    await crashed(kills)
     await first.stop()
     second = await start_test_bot()
     await eventually(lambda: any("All done" in t for t in replies(slack, channel, ts)),
@@ -155,9 +151,7 @@ async def test_a_crash_right_after_the_request_expired_loses_no_notice(
     kills = die_right_after_the_request_moves_to(first, OffboardingState.EXPIRED)
     clock.advance(3601)
     await eventually(lambda: _request_in(first, offboarding_id, OffboardingState.EXPIRED))
-    # The change is visible a moment before the call that made it returns: wait for the
-    # crash itself.
-    await eventually(lambda: kills)
+    await crashed(kills)
     await first.stop()
     second = await start_test_bot(APPROVAL_TTL_HOURS=1)
     await eventually(lambda: any("expired" in t for t in replies(slack, channel, ts)),

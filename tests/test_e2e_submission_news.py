@@ -16,7 +16,7 @@ from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from bot.submission import order_request
 from tests.conftest import APPROVER, BotFactory, DriverFactory
-from tests.crash import die_right_after
+from tests.crash import crashed, die_right_after
 from tests.flow import buttons, pending_order, submitted_orders
 
 
@@ -93,9 +93,7 @@ async def test_a_crash_right_after_recording_a_decision_loses_no_news(
         return request if request is not None and request.state is state else None
 
     await eventually(recorded)
-    # The change is visible a moment before the call that made it returns: wait for the
-    # crash itself.
-    await eventually(lambda: kills)
+    await crashed(kills)
     await first.stop()
     second = await start_test_bot()
     await eventually(lambda: replies(slack, channel, ts), within=15)
@@ -124,9 +122,7 @@ async def test_a_crash_right_after_the_follower_records_a_resumed_order_loses_no
     second = await start_test_bot(SUBMIT_LEASE_SECONDS=2.0)
     kills = die_right_after_moving_to(second, RequestState.SUBMITTED)
     await eventually(lambda: _in_state(second, request.id, RequestState.SUBMITTED), within=15)
-    # The change is visible a moment before the call that made it returns: wait for the
-    # crash itself.
-    await eventually(lambda: kills)
+    await crashed(kills)
     assert looked_up(simulator), "the follower resumed it"
     await second.stop()
     third = await start_test_bot()
