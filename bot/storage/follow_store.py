@@ -23,15 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.domain import LineRequest, RequestState
 from bot.storage.database import sessionmaker
 from bot.storage.repository import (
-    AUDIT,
     LINE_REQUESTS,
     LR,
     STATUS_EVENTS,
     Audit,
     OutboxMessage,
-    _audit_values,
-    _queue,
     _request,
+    insert_audit,
+    queue_calls,
 )
 from bot.storage.tables import FollowerCursorRow, LineRequestRow, utcnow
 
@@ -93,11 +92,11 @@ class FollowStore:
                 {"request_id": request.id, "subject": c.subject, "old_status": c.old_status,
                  "new_status": c.new_status, "vendor": c.vendor, "seen_at": now,
                  "posted_at": now} for c in changes])
-            await conn.execute(insert(AUDIT), [_audit_values(request.id, Audit(
+            await insert_audit(conn, request.id, *(Audit(
                 "mobproc", "status_change",
-                {"subject": c.subject, "from": c.old_status, "to": c.new_status}))
-                for c in changes])
-            await _queue(conn, request.outbox_key, [m for c in changes for m in c.messages])
+                {"subject": c.subject, "from": c.old_status, "to": c.new_status})
+                for c in changes))
+            await queue_calls(conn, request.outbox_key, [m for c in changes for m in c.messages])
             return True
 
     # --- what is followed -----------------------------------------------------------

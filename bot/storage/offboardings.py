@@ -14,7 +14,13 @@ from bot.domain import LineRequest, RequestState
 from bot.mobproc.models import ServiceAsset
 from bot.offboarding_models import Offboarding, OffboardingState
 from bot.storage.database import sessionmaker
-from bot.storage.repository import Audit, OutboxMessage, _queue, _record, request_from_row
+from bot.storage.repository import (
+    Audit,
+    OutboxMessage,
+    queue_calls,
+    record_change,
+    request_from_row,
+)
 from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, OutboxRow, utcnow
 
 
@@ -78,10 +84,10 @@ class OffboardingRepository:
                 .values(state=new.value, updated_at=utcnow(), **values))
             moved = bool(result.rowcount)
             if moved:
-                await _record(conn, offboarding_id, audit, None, outbox)
+                await record_change(conn, offboarding_id, audit, None, outbox)
                 if queue_once is not None:
                     purpose, call = queue_once
-                    await _queue(conn, offboarding_id, [call], purpose)
+                    await queue_calls(conn, offboarding_id, [call], purpose)
             return moved
 
     async def queue_while(self, offboarding_id: str, state: OffboardingState,
@@ -96,7 +102,7 @@ class OffboardingRepository:
                 .values(updated_at=utcnow()))
             held = bool(result.rowcount)
             if held:
-                await _queue(conn, offboarding_id, outbox)
+                await queue_calls(conn, offboarding_id, outbox)
             return held
 
     async def save_choices(self, offboarding_id: str, choices: dict[str, str]) -> bool:

@@ -168,10 +168,10 @@ class RequestRepository:
         )
         async with self._engine.begin() as conn:
             await conn.execute(insert(LINE_REQUESTS), row)
-            await conn.execute(_INSERT_AUDIT, _audit_values(request_id, Audit(
+            await insert_audit(conn, request_id, Audit(
                 entered_by or requester_id, "requested",
                 {"transactionType": transaction_type.value,
-                 "serviceNumber": service.serviceNumber})))
+                 "serviceNumber": service.serviceNumber}))
         # The form as given, kept: parsing back what was just written cost as much as the
         # rest of the command's storage work.
         return self._parsed.keep(OrderForm(
@@ -273,9 +273,9 @@ class RequestRepository:
                 .values(reminders_sent=sent_before + 1))
             moved = bool(result.rowcount)
             if moved:
-                await conn.execute(_INSERT_AUDIT, _audit_values(request_id, Audit(
-                    "bot", "reminded", {"number": sent_before + 1})))
-                await _queue(conn, outbox_key or request_id, outbox)
+                await insert_audit(conn, request_id, Audit(
+                    "bot", "reminded", {"number": sent_before + 1}))
+                await queue_calls(conn, outbox_key or request_id, outbox)
             return moved
 
     async def get_by_message(self, channel: str, ts: str) -> LineRequest | None:
@@ -310,7 +310,7 @@ class RequestRepository:
                 .values(state=new.value, updated_at=utcnow(), **values))
             moved = bool(result.rowcount)
             if moved:
-                await _record(conn, request_id, audit, outbox_key, outbox)
+                await record_change(conn, request_id, audit, outbox_key, outbox)
             return moved
 
     async def move(self, request_id: str, expected: Iterable[RequestState],
@@ -328,12 +328,12 @@ class RequestRepository:
                 .returning(LINE_REQUESTS))).first()
             if row is None:
                 return None
-            await _record(conn, request_id, audit, outbox_key, outbox)
+            await record_change(conn, request_id, audit, outbox_key, outbox)
             return self._request(row)
 
     async def audit(self, request_id: str | None, entry: Audit) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(_INSERT_AUDIT, _audit_values(request_id, entry))
+            await insert_audit(conn, request_id, entry)
 
     async def audit_since(self, since: datetime) -> list[AuditEventRow]:
         async with self._sessions() as session:
@@ -357,10 +357,11 @@ class RequestRepository:
             update(LINE_REQUESTS).where(LR.id == request_id, LR.approval_ts.is_(None))
             .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
 
-    async def _changed(self, statement: Executable) -> bool:
+    async def _changed(self, statement: Executable,
+                       parameters: dict[str, Any] | None = None) -> bool:
         """One statement in its own transaction; True if it changed a row."""
         async with self._engine.begin() as conn:
-            return bool((await conn.execute(statement)).rowcount)
+            return bool((await conn.execute(statement, parameters)).rowcount)
 
     async def note_unconfirmed(self, request_id: str, message: str, *,
                                outbox: list[OutboxMessage] | None = None,
@@ -376,7 +377,7 @@ class RequestRepository:
                 .values(error=message, updated_at=utcnow()))
             noted = bool(result.rowcount)
             if noted:
-                await _record(conn, request_id, Audit("mobproc", "error", {
+                await record_change(conn, request_id, Audit("mobproc", "error", {
                     "step": "lookup by externalOrderNumber", "message": message}),
                     outbox_key, outbox)
             return noted
@@ -452,7 +453,7 @@ class RequestRepository:
                                             .values(posted_at=utcnow()))
                 if not marked.rowcount:
                     return
-            await _queue(conn, request_id, messages)
+            await queue_calls(conn, request_id, messages)
 
     async def enqueue_once(self, request_id: str, message: OutboxMessage, purpose: str
                            ) -> bool:
@@ -460,7 +461,7 @@ class RequestRepository:
         queued before (by this process, another one, or an earlier run)."""
         try:
             async with self._engine.begin() as conn:
-                await _queue(conn, request_id, [message], purpose)
+                await queue_calls(conn, request_id, [message], purpose)
             return True
         except IntegrityError:
             return False
@@ -489,9 +490,9 @@ class RequestRepository:
                         decided_at=utcnow(), updated_at=utcnow()))
             cancelled = bool(result.rowcount)
             if cancelled:
-                await conn.execute(_INSERT_AUDIT, _audit_values(request_id, Audit(
+                await insert_audit(conn, request_id, Audit(
                     "slack", "cancelled", {"reason": "approval message refused",
-                                           "error": error})))
+                                           "error": error}))
             return cancelled
 
     async def pending_without_approval_post(self, purpose: str, stale_before: datetime
@@ -538,14 +539,11 @@ class RequestRepository:
 
     async def call_done(self, call_id: int, *, error: str | None = None) -> None:
         """Sent, or given up on for good (``error``): either way it leaves the queue."""
-        async with self._engine.begin() as conn:
-            await conn.execute(_CALL_DONE, {"call_id": call_id, "now": utcnow(),
-                                            "error": error})
+        await self._changed(_CALL_DONE, {"call_id": call_id, "now": utcnow(), "error": error})
 
     async def call_failed(self, call_id: int, error: str) -> None:
         """A passing failure: release the claim so the next round retries it."""
-        async with self._engine.begin() as conn:
-            await conn.execute(_CALL_FAILED, {"call_id": call_id, "error": error})
+        await self._changed(_CALL_FAILED, {"call_id": call_id, "error": error})
 
     async def unposted_events(self) -> list[tuple[int, LineRequest, StatusEventRow]]:
         async with self._sessions() as session:
@@ -558,7 +556,7 @@ class RequestRepository:
             return [(event.id, self._request(req), event) for event, req in rows]
 
 
-async def _queue(conn: Any, request_id: str, messages: list[OutboxMessage] | None,
+async def queue_calls(conn: Any, request_id: str, messages: list[OutboxMessage] | None,
                  purpose: str | None = None) -> None:
     """Queue ``messages`` (in order) on ``conn``'s transaction."""
     if messages:
@@ -567,17 +565,20 @@ async def _queue(conn: Any, request_id: str, messages: list[OutboxMessage] | Non
              "purpose": purpose} for m in messages])
 
 
-async def _record(conn: Any, request_id: str, audit: Audit | None, outbox_key: str | None,
+async def record_change(conn: Any, request_id: str, audit: Audit | None, outbox_key: str | None,
                   outbox: list[OutboxMessage] | None) -> None:
     """What a state change's winner records with it, on its transaction."""
     if audit is not None:
-        await conn.execute(_INSERT_AUDIT, _audit_values(request_id, audit))
-    await _queue(conn, outbox_key or request_id, outbox)
+        await insert_audit(conn, request_id, audit)
+    await queue_calls(conn, outbox_key or request_id, outbox)
 
 
-def _audit_values(request_id: str | None, entry: Audit) -> dict[str, Any]:
-    return {"request_id": request_id, "actor": entry.actor, "event": entry.event,
-            "detail": entry.detail}
+async def insert_audit(conn: Any, request_id: str | None, *entries: Audit) -> None:
+    """Record audit ``entries`` (in order) on ``conn``'s transaction."""
+    if entries:
+        await conn.execute(_INSERT_AUDIT, [
+            {"request_id": request_id, "actor": e.actor, "event": e.event, "detail": e.detail}
+            for e in entries])
 
 
 def _ticket(row: HelpdeskTicketRow) -> HelpdeskTicket:
