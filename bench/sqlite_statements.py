@@ -61,16 +61,22 @@ def _read(engine: AsyncEngine) -> Callable[[int], Awaitable[None]]:
     return read
 
 
-async def _measure(step: Callable[[int], Awaitable[None]], transactions: int,
-                   in_flight: int) -> tuple[float, float]:
-    """(CPU µs, wall µs) per transaction."""
+async def _run(step: Callable[[int], Awaitable[None]], transactions: int,
+               in_flight: int) -> None:
+    """``transactions`` steps, ``in_flight`` at a time."""
     async def worker(start: int) -> None:
         for n in range(start, transactions, in_flight):
             await step(n)
 
-    await asyncio.gather(*(worker(w) for w in range(min(in_flight, 50))))  # warm-up
-    cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(in_flight)))
+
+
+async def _measure(step: Callable[[int], Awaitable[None]], transactions: int,
+                   in_flight: int) -> tuple[float, float]:
+    """(CPU µs, wall µs) per transaction, after a warm-up of at most 100."""
+    await _run(step, min(transactions, 100), in_flight)
+    cpu, wall = time.process_time(), time.perf_counter()
+    await _run(step, transactions, in_flight)
     return ((time.process_time() - cpu) / transactions * 1e6,
             (time.perf_counter() - wall) / transactions * 1e6)
 
@@ -84,7 +90,7 @@ async def _row(mode: str, kind: str, transactions: int, in_flight: int) -> str:
             engine = create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
             try:
                 await migrate(engine)
-                await _measure(_write(engine), 100, 1)  # rows to read
+                await _run(_write(engine), 100, 1)  # rows to read
                 step = _write(engine) if kind == "write" else _read(engine)
                 cpu, wall = await _measure(step, transactions, in_flight)
             finally:
