@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import handlers
+from bot.ack_runner import wait_on_acks
 from bot.context import BotContext
 from bot.kept_ack import keep_acks
 from bot.metrics import CONTENT_TYPE, BotMetrics
@@ -88,6 +89,7 @@ def create_app(ctx: BotContext, client: AsyncWebClient) -> AsyncApp:
         )
     finally:
         bolt_logger.removeFilter(notice)
+    wait_on_acks(app)
     app.use(keep_acks)
     handlers.register(app, ctx)
     return app

@@ -10,6 +10,7 @@ can fail and is retried by the outbox and the follower; the ack must stand.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -18,7 +19,11 @@ from slack_bolt.response import BoltResponse
 
 
 class KeptAck(AsyncAck):
-    """``AsyncAck`` whose response, once set, is not cleared again."""
+    """``AsyncAck`` whose response, once set, is not cleared again; ``given`` is set then."""
+
+    def __init__(self) -> None:
+        self.given = asyncio.Event()
+        super().__init__()
 
     @property  # type: ignore[override]
     def response(self) -> BoltResponse | None:
@@ -29,6 +34,8 @@ class KeptAck(AsyncAck):
         if value is None and getattr(self, "_kept", None) is not None:
             return  # Bolt clearing an ack already given, after a later failure
         self._kept = value
+        if value is not None:
+            self.given.set()
 
 
 async def keep_acks(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:

@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.ack_runner import LISTENER_CODE
 from bot.app import create_app, create_slack_client, create_slack_session, create_web_app
 from bot.approval_lookups import LONGEST_GAP_SECONDS, LookupSchedule
 from bot.approval_posts import ApprovalPosts
@@ -117,10 +118,15 @@ class RunningBot:
 
 
 def _bolt_listeners() -> list[asyncio.Task[Any]]:
+    """Listener tasks still running: Bolt's own, and those the ack-waiting runner started."""
     current = asyncio.current_task()
-    return [t for t in asyncio.all_tasks() if t is not current and not t.done()
-            and "slack_bolt" in getattr(getattr(t.get_coro(), "cr_code", None),
-                                        "co_filename", "")]
+    running = []
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        if task is not current and not task.done() and code is not None and (
+                code is LISTENER_CODE or "slack_bolt" in code.co_filename):
+            running.append(task)
+    return running
 
 
 async def _finish_listeners(grace_seconds: float) -> None:
