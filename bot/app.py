@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
@@ -27,7 +26,7 @@ from bot.context import BotContext
 from bot.kept_ack import keep_acks
 from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.settings import Settings
-from bot.slack_endpoint import PARSED_FORM, events_handler
+from bot.slack_endpoint import PARSED_FORM, events_handler, form_fields
 from bot.slack_metering import SlackCallMeter
 from handlers.guards import problem
 
@@ -104,7 +103,8 @@ def payload_guard(signing_secret: str) -> Any:
         if request.method != "POST" or request.path != SLACK_EVENTS_PATH:
             return await handler(request)
         body = await request.read()  # aiohttp caches it for Bolt's own read
-        payload = parse_qs(body.decode("utf-8", "replace")).get("payload")
+        payload = [value for name, value in form_fields(body.decode("utf-8", "replace"))
+                   if name == "payload"]
         if not payload:
             return await handler(request)
         try:

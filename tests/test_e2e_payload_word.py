@@ -7,11 +7,12 @@ answers 404; the bot's endpoint reads form bodies by their keys.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
 from bot.runtime import RunningBot
-from bot.slack_endpoint import parse_form
+from bot.slack_endpoint import form_fields, parse_form
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from tests.conftest import REQUESTER
@@ -36,6 +37,15 @@ def test_form_bodies_are_read_by_their_keys() -> None:
         "type": "block_actions"}
 
 
+@pytest.mark.parametrize("body", [
+    "command=%2Fsuspend-line&text=415+555+0199+ask+the+payload+team&user_id=U1",
+    "payload=%7B%22a%22%3A+%22100%25+sure%22%7D", "text=a+b%2Bc&x=&y", "a=1;b=2", "a=1&&b=2",
+    "=x&a", "a=%ZZ&b=%e2%82%ac", "a=%C3%28", "x=%2526", "a=1#b&c=2", "a=x y", "a=%", "",
+    "payload=1&payload=2"])
+def test_form_fields_are_what_the_standard_library_reads(body: str) -> None:
+    assert form_fields(body) == parse_qsl(body, keep_blank_values=True)
+
+
 async def test_an_interaction_body_is_parsed_once(driver: SlackDriver, slack: FakeSlackWebAPI,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import slack_bolt.request.async_request as bolt_request
@@ -43,17 +53,17 @@ async def test_an_interaction_body_is_parsed_once(driver: SlackDriver, slack: Fa
     import bot.app
 
     parses: list[str] = []
-    real_parse_qs, real_parse_body = bot.app.parse_qs, bolt_request.parse_body
+    real_form_fields, real_parse_body = bot.app.form_fields, bolt_request.parse_body
 
-    def counting_parse_qs(text: str, *args: Any, **kwargs: Any) -> Any:
+    def counting_form_fields(text: str) -> Any:
         parses.append("guard")
-        return real_parse_qs(text, *args, **kwargs)
+        return real_form_fields(text)
 
     def counting_parse_body(body: str, content_type: Any) -> Any:
         parses.append("bolt")
         return real_parse_body(body, content_type)
 
-    monkeypatch.setattr(bot.app, "parse_qs", counting_parse_qs)
+    monkeypatch.setattr(bot.app, "form_fields", counting_form_fields)
     monkeypatch.setattr(bolt_request, "parse_body", counting_parse_body)
     view = await open_form(driver, slack, "/suspend-line", "404-555-3104")
     parses.clear()
