@@ -81,5 +81,6 @@ def wait_on_acks(app: AsyncApp) -> None:
     gives those to the runner it has then."""
     app._async_listener_runner = AckWaitingRunner(app.listener_runner)
 
+
 # The code of a listener task this runner started (shutdown waits for those to finish).
 LISTENER_CODE = AckWaitingRunner._listen.__code__
