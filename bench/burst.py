@@ -324,6 +324,25 @@ async def _settled(stats: ProcessStats, within: float = 15.0) -> float:
     return last
 
 
+def bot_env(api: FakeSlackWebAPI, simulator: RunningSimulator, tmp: str, port: int
+            ) -> dict[str, str]:
+    """The environment of a bot process using ``api`` as Slack and ``simulator`` as
+    MobProc, its database in ``tmp``, serving on ``port``."""
+    c = simulator.config
+    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN,
+           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api.base_url,
+           "PORT": str(port), "MOBPROC_BASE_URL": simulator.base_url,
+           "MOBPROC_TOKEN_URL": simulator.token_url, "MOBPROC_CLIENT_ID": c.client_id,
+           "MOBPROC_CLIENT_SECRET": c.client_secret, "MOBPROC_USERNAME": c.username,
+           "MOBPROC_PASSWORD": c.password, "MOBPROC_TENANT": c.tenant,
+           "DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+           "APPROVERS": APPROVER, "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
+           "HELPDESK_CHANNELS": HELPDESK, "LOG_LEVEL": "WARNING",
+           "PYTHONPATH": str(ROOT)}
+    env.pop("SLACK_APP_TOKEN", None)
+    return env
+
+
 async def run_row(people: int, latency: float, limit: float, rate_limits: bool) -> Row:
     users = [*DEFAULT_USERS, *(FakeUser(user_id(n), f"bench{n}", f"Bench Person {n}",
                                         bench_email(n)) for n in range(people + 1))]
@@ -337,20 +356,7 @@ async def run_row(people: int, latency: float, limit: float, rate_limits: bool) 
     with tempfile.TemporaryDirectory(prefix="mobproc-bench-") as tmp:
         floor_acks, floor_late, floor_cpu = await floor_burst(people, api, tmp)
         port = free_port()
-        c = simulator.config
-        env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN,
-               "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api.base_url,
-               "PORT": str(port), "MOBPROC_BASE_URL": simulator.base_url,
-               "MOBPROC_TOKEN_URL": simulator.token_url, "MOBPROC_CLIENT_ID": c.client_id,
-               "MOBPROC_CLIENT_SECRET": c.client_secret, "MOBPROC_USERNAME": c.username,
-               "MOBPROC_PASSWORD": c.password, "MOBPROC_TENANT": c.tenant,
-               "DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
-               "APPROVERS": APPROVER, "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
-               "HELPDESK_CHANNELS": HELPDESK, "LOG_LEVEL": "WARNING",
-               "PYTHONPATH": str(ROOT)}
-        for name in ("SLACK_APP_TOKEN",):
-            env.pop(name, None)
-        bot = _spawn("bot", env, tmp, Path(tmp) / "bot.log")
+        bot = _spawn("bot", bot_env(api, simulator, tmp, port), tmp, Path(tmp) / "bot.log")
         driver = SlackDriver(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, api,
                              max_connections=people + 10)
         watcher = Watcher(api)
