@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import tempfile
 import time
@@ -30,15 +29,13 @@ from pathlib import Path
 import httpx
 
 from bench.burst import (
-    APPROVAL_CHANNEL,
     APPROVER,
     BOT_TOKEN,
-    ROOT,
-    SIGNING_SECRET,
     ProcessStats,
     _spawn,
     _stop,
     _wait_healthy,
+    bot_env,
     free_port,
     percentile,
 )
@@ -176,19 +173,10 @@ async def run_row(label: str, mode: str, replicas: int, open_orders: int, changi
     with tempfile.TemporaryDirectory(prefix="mobproc-follow-") as tmp:
         database_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         threads = await seed(database_url, simulator, api, change_at, step)
-        c = simulator.config
         for n in range(replicas):
             port = free_port()
-            env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN,
-                   "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api.base_url,
-                   "PORT": str(port), "MOBPROC_BASE_URL": simulator.base_url,
-                   "MOBPROC_TOKEN_URL": simulator.token_url, "MOBPROC_CLIENT_ID": c.client_id,
-                   "MOBPROC_CLIENT_SECRET": c.client_secret, "MOBPROC_USERNAME": c.username,
-                   "MOBPROC_PASSWORD": c.password, "MOBPROC_TENANT": c.tenant,
-                   "DATABASE_URL": database_url, "APPROVERS": APPROVER,
-                   "APPROVAL_CHANNEL": APPROVAL_CHANNEL, "STATUS_POLL_SECONDS": str(interval),
-                   "APPROVAL_TTL_HOURS": "10000", "LOG_LEVEL": "WARNING",
-                   "PYTHONPATH": str(ROOT)}
+            env = {**bot_env(api, simulator, tmp, port), "DATABASE_URL": database_url,
+                   "STATUS_POLL_SECONDS": str(interval), "APPROVAL_TTL_HOURS": "10000"}
             process = _spawn("bot", env, tmp, Path(tmp) / f"bot{n}.log")
             await _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
             processes.append(process)
