@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -9,7 +10,7 @@ from bot.approval_posts import ApprovalPosts
 from bot.coalesce import Coalescer
 from bot.helpdesk import HelpdeskService
 from bot.offboarding import OffboardingService
-from bot.orders import OrderService
+from bot.orders import OrderService, Requester
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.storage.home_visitors import HomeVisitors
@@ -32,6 +33,9 @@ class BotContext:
     homes: Coalescer
     approvals: ApprovalPosts
     offboarding: OffboardingService
+    # A Slack user's name and e-mail, for orders placed for them (read again when it has no
+    # e-mail, as they are refused until it has one).
+    profiles: Callable[[str], Awaitable[Requester]]
     # MobProc's own approval queue (set at start-up, after the context exists).
     mobproc_approvals: MobProcApprovals | None = None
     approval_watcher: ApprovalWatcher | None = None

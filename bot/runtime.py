@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +54,7 @@ from handlers.notify import (
 from handlers.offboarding import follower_round as offboarding_round
 from handlers.offboarding_post import approval_call as bundle_approval_call
 from handlers.offboarding_post import wire as wire_bundle_posts
-from handlers.slack_io import company_employee_id, requester_profile
+from handlers.slack_io import Profiles, company_employee_id
 
 log = logging.getLogger(__name__)
 
@@ -239,9 +238,11 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                                        lambda view: bundle_approval_call(ctx, view),
                                        lease_seconds=settings.SUBMIT_LEASE_SECONDS)
     offboarding = OffboardingService(orders, offboardings, bundle_posts, **clock_kw)
+    profiles = Profiles(client)
     ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox,
                      helpdesk=helpdesk, visitors=HomeVisitors(engine), homes=homes,
-                     approvals=approvals, offboarding=offboarding)
+                     approvals=approvals, offboarding=offboarding,
+                     profiles=profiles.profile_with_email)
     wire_approval_posts(ctx, client)
     wire_bundle_posts(ctx, client)
     app = create_app(ctx, client)
@@ -251,7 +252,7 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                        reminder=lambda r: reminder_messages(ctx, r))
     ctx.mobproc_approvals = MobProcApprovals(
         mobproc, MobProcApprovalStore(engine), repo, ctx.visitors,
-        _employee_ids(client, settings.EMPLOYEE_ID_FROM),
+        _employee_ids(profiles, settings.EMPLOYEE_ID_FROM),
         lease_seconds=settings.SUBMIT_LEASE_SECONDS,
         schedule=LookupSchedule(settings.MOBPROC_APPROVALS_POLL_SECONDS, LONGEST_GAP_SECONDS))
     watcher = ApprovalWatcher(ctx.mobproc_approvals, lambda found: deliver_round(ctx, client,
@@ -297,22 +298,11 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                       approval_watcher=watcher)
 
 
-# A person's employee id is read from Slack at most this often.
-EMPLOYEE_ID_TTL_SECONDS = 300.0
-
-
-def _employee_ids(client: AsyncWebClient, source: str
-                  ) -> Callable[[str], Awaitable[str | None]]:
-    """Slack user → company employee id (EMPLOYEE_ID_FROM), cached for a few minutes."""
-    cache: dict[str, tuple[float, str | None]] = {}
+def _employee_ids(profiles: Profiles, source: str) -> Callable[[str], Awaitable[str | None]]:
+    """Slack user → company employee id (EMPLOYEE_ID_FROM), from the profiles the order
+    forms read too."""
 
     async def employee_id_of(user_id: str) -> str | None:
-        now = time.monotonic()
-        cached = cache.get(user_id)
-        if cached is not None and now - cached[0] < EMPLOYEE_ID_TTL_SECONDS:
-            return cached[1]
-        found = company_employee_id(await requester_profile(client, user_id), source)
-        cache[user_id] = (now, found)
-        return found
+        return company_employee_id(await profiles.profile(user_id), source)
 
     return employee_id_of

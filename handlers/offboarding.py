@@ -30,7 +30,7 @@ from bot.orders import DecisionOutcome, OrderRefused
 from bot.slack_endpoint import answered
 from handlers.offboarding_news import expiry_messages, reminder_messages, settle, tellers
 from handlers.offboarding_post import approval_channel
-from handlers.slack_io import is_slack_retry, requester_profile, slack_error, tell_user
+from handlers.slack_io import is_slack_retry, slack_error, tell_user
 from handlers.view_state import block_errors, form_input
 
 log = logging.getLogger(__name__)
@@ -221,12 +221,12 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
 async def _first_view(ctx: BotContext, client: AsyncWebClient, command: OffboardCommand,
                       slack_user: str | None, employee_id: str | None) -> dict[str, Any]:
     """The lines to choose from, or why there are none."""
-    requester = await requester_profile(client, command.user_id)
+    requester = await ctx.profiles(command.user_id)
     if not requester.email:
         return blocks.error_view("Your Slack profile has no e-mail address, and MobProc needs "
                                  "it to place orders. Please add one, or ask an admin.")
     if slack_user is not None:
-        person = await requester_profile(client, slack_user)
+        person = await ctx.profiles(slack_user)
         if not person.email:
             return blocks.error_view(f"<@{slack_user}>'s Slack profile has no e-mail address "
                                      "to look them up in MobProc by. Use their company "

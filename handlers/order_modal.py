@@ -13,7 +13,7 @@ from bot.context import BotContext
 from bot.domain import FormInput, OrderForm, OrderKind
 from bot.orders import OrderRefused
 from bot.phone import ServiceNumber
-from handlers.slack_io import requester_profile, slack_error, tell_user
+from handlers.slack_io import slack_error, tell_user
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ async def fill_order_modal(ctx: BotContext, client: AsyncWebClient, *, view_id: 
                            helpdesk: tuple[str, str] | None = None,
                            prefill: Callable[[OrderForm], FormInput] | None = None) -> None:
     """Find the line and put its order form (or why there is none) into an open modal."""
-    requester = await requester_profile(client, requester_id or user_id)
+    requester = await ctx.profiles(requester_id or user_id)
     try:
         if not requester.email:
             who = "Your Slack profile has" if requester.user_id == user_id else \
