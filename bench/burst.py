@@ -170,6 +170,8 @@ class Row:
     floor_cpu_per_ack: float
     wall_seconds: float
     problems: Counter[str] = field(default_factory=Counter)
+    # Slack Web API calls the bot made during the burst, by method.
+    slack_calls: Counter[str] = field(default_factory=Counter)
 
 
 async def _timed(request: Any) -> tuple[float, httpx.Response]:
@@ -370,6 +372,7 @@ async def run_row(people: int, latency: float, limit: float, rate_limits: bool) 
                 print(f"  the warm-up flow did not finish: {warm.problem}", file=sys.stderr)
             start = asyncio.Event()
             cpu_before = await _settled(stats)
+            calls_before = len(api.calls)
             began = time.monotonic()
             tasks = [asyncio.create_task(one_flow(n, driver, api, watcher, simulator, start,
                                                   limit)) for n in range(people)]
@@ -377,6 +380,7 @@ async def run_row(people: int, latency: float, limit: float, rate_limits: bool) 
             flows = await asyncio.gather(*tasks)
             wall = time.monotonic() - began
             cpu = await _settled(stats) - cpu_before
+            slack_calls = Counter(c.method for c in api.calls[calls_before:])
             rss = stats.peak_rss_mb()
         finally:
             orders.cancel()
@@ -396,7 +400,8 @@ async def run_row(people: int, latency: float, limit: float, rate_limits: bool) 
                duplicates=sum(v - 1 for v in placed.values() if v > 1),
                cpu_seconds=cpu, peak_rss_mb=rss, floor_acks=floor_acks,
                floor_late=floor_late, floor_cpu_per_ack=floor_cpu, wall_seconds=wall,
-               problems=Counter(f.problem for f in flows if f.problem))
+               problems=Counter(f.problem for f in flows if f.problem),
+               slack_calls=slack_calls)
 
 
 def _set(event: asyncio.Event) -> asyncio.Event:
@@ -426,6 +431,16 @@ def _ratio(value: float, floor: float) -> str:
 def _pair(values: list[float | None]) -> str:
     present = [v for v in values if v is not None]
     return f"{_ms(percentile(present, 0.5))} / {_ms(percentile(present, 0.99))}"
+
+
+def calls_per_flow(row: Row) -> str:
+    """The Slack Web API calls the bot made per finished flow, by method."""
+    finished = sum(f.finished for f in row.flows)
+    if not finished:
+        return "Slack calls per flow: —"
+    each = ", ".join(f"{method} {n / finished:.2f}"
+                     for method, n in row.slack_calls.most_common())
+    return f"Slack calls per flow: {row.slack_calls.total() / finished:.2f} ({each})"
 
 
 def table(rows: list[Row]) -> str:
@@ -493,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         if row.problems:
             print(f"  unfinished: {dict(row.problems)}", file=sys.stderr)
         print(f"  {row.wall_seconds:.1f} s, bot CPU {row.cpu_seconds:.2f} s", file=sys.stderr)
+        print(f"  {calls_per_flow(row)}", file=sys.stderr)
         rows.append(row)
     print(f"\nBurst benchmark ({os.cpu_count()} CPUs; floor: a bare Bolt app acking the "
           f"same command)\n")
