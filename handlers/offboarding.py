@@ -129,7 +129,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                             message=notices.refusal("Slack took too long to open the form. "
                                                     "Please try again."))
             return
-        view = await _first_view(ctx, client, command, who.slack_user, who.employee_id)
+        view = await _first_view(ctx, command, who.slack_user, who.employee_id)
         await _update(client, opened["view"]["id"], view, command.user_id, command.channel_id)
 
     @app.view(OFFBOARD_CHOOSE_CALLBACK)
@@ -218,7 +218,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
 
 
 
-async def _first_view(ctx: BotContext, client: AsyncWebClient, command: OffboardCommand,
+async def _first_view(ctx: BotContext, command: OffboardCommand,
                       slack_user: str | None, employee_id: str | None) -> dict[str, Any]:
     """The lines to choose from, or why there are none."""
     requester = await ctx.profiles(command.user_id)
