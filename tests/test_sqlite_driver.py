@@ -142,3 +142,25 @@ async def test_connections_use_wal_and_no_sync_per_commit(
         # Nothing waits on the event loop's thread: waiting for a lock is the driver's,
         # on the connection's own (test above).
         assert (await pragma("busy_timeout")).scalar() == 0
+
+
+async def test_one_transaction_after_another_takes_the_connection_just_returned(
+        engine: AsyncEngine) -> None:
+    """SQLite empties a connection's page cache whenever another connection wrote since it
+    last read. Taking the connection returned last (not the one idle longest) keeps one
+    connection, and its cache, for transactions that follow each other."""
+    async def dbapi_connection(connection: Any) -> Any:
+        return (await connection.get_raw_connection()).driver_connection
+
+    # A moment when three transactions were open at once leaves three connections pooled.
+    held = [await engine.connect() for _ in range(3)]
+    for connection in held:
+        await connection.execute(select(things))
+    for connection in held:
+        await connection.close()
+    used = []
+    for n in range(6):
+        async with engine.begin() as connection:
+            await connection.execute(insert(things).values(name=f"thing {n}"))
+            used.append(await dbapi_connection(connection))
+    assert all(c is used[0] for c in used), [id(c) for c in used]

@@ -26,11 +26,15 @@ def create_engine(url: str) -> AsyncEngine:
         # Wait for a lock instead of failing when two processes share one file.
         # A pool as wide as a burst keeps: past SQLAlchemy's default 5, every connection
         # returned was closed and the next one opened again (a thread, a file, pragmas).
+        # Last returned, first taken (LIFO): SQLite empties a connection's page cache when
+        # another connection wrote since, so rotating through the pool (FIFO, the default)
+        # read every page of every transaction again from the file.
         # sqlite_driver: statements run on the loop's thread; a lock is waited for (up to
         # the timeout) on the connection's own.
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
                                                         "async_creator_fn": sqlite_driver.connect},
-                                     pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
+                                     pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE,
+                                     pool_use_lifo=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
