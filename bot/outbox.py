@@ -154,6 +154,9 @@ class OutboxSender:
         async with self._lock:
             sent = 0
             blocked: set[str] = set()
+            # Channels found closed in this round: under a burst hundreds of posts wait for
+            # one channel, and each is passed over without asking its pace again.
+            closed: set[str] = set()
             next_try: float | None = None
             stale = datetime.now(UTC) - timedelta(seconds=self._claim_seconds)
             for call in await self._repo.queued_calls():
@@ -164,8 +167,12 @@ class OutboxSender:
                 # Slack's limit is on new messages per channel.
                 channel = call.posts_to
                 if channel is not None:
+                    if channel in closed:
+                        blocked.add(call.request_id)
+                        continue
                     wait = self._pace(channel).wait(self._clock())
                     if wait > 0:
+                        closed.add(channel)
                         blocked.add(call.request_id)
                         next_try = wait if next_try is None else min(next_try, wait)
                         continue
@@ -182,6 +189,7 @@ class OutboxSender:
                     if channel is not None:
                         wait = self._pace(channel).wait(self._clock())
                         if wait > 0:
+                            closed.add(channel)
                             next_try = wait if next_try is None else min(next_try, wait)
             if next_try is not None:
                 self._deliver_after(next_try)
