@@ -2,6 +2,10 @@
 event loop's thread (the driver as it is) or each handed to the connection's thread (as
 aiosqlite does), N transactions in flight; prints one table.
 
+On the loop, a transaction is written either with SQLAlchemy's asyncio API (each step, from
+taking the connection to giving it back, in a greenlet of its own) or as one function run
+whole in one greenlet (``bot.storage.transactions``, as the bot's busiest paths are).
+
     .venv/bin/python -m bench.sqlite_statements
     .venv/bin/python -m bench.sqlite_statements --transactions 4000 --in-flight 1 8
 
@@ -22,11 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import sqlite_driver
 from bot.storage.database import create_engine, migrate
 from bot.storage.tables import AuditEventRow, utcnow
+from bot.storage.transactions import in_transaction, reading
 
 AUDIT = AuditEventRow.__table__
 BY_ID = select(AUDIT).where(AUDIT.c.id == bindparam("id"))
@@ -45,17 +51,37 @@ class HandedOff(sqlite_driver.InlineConnection):
         return await self._execute(fn, self._conn, *args)
 
 
-def _write(engine: AsyncEngine) -> Callable[[int], Awaitable[None]]:
+ONE_GREENLET = "on the loop, one greenlet"
+
+
+def _audit_row() -> dict[str, Any]:
+    return {"at": utcnow(), "request_id": None, "actor": "bench", "event": "bench",
+            "detail": None}
+
+
+def _insert(conn: Connection) -> None:
+    conn.execute(insert(AUDIT), _audit_row())
+
+
+def _select(conn: Connection, n: int) -> None:
+    conn.execute(BY_ID, {"id": n % 100 + 1}).first()
+
+
+def _write(engine: AsyncEngine, mode: str = "") -> Callable[[int], Awaitable[None]]:
     async def write(_: int) -> None:
+        if mode == ONE_GREENLET:
+            await in_transaction(engine, _insert)
+            return
         async with engine.begin() as conn:
-            await conn.execute(insert(AUDIT), {"at": utcnow(), "request_id": None,
-                                               "actor": "bench", "event": "bench",
-                                               "detail": None})
+            await conn.execute(insert(AUDIT), _audit_row())
     return write
 
 
-def _read(engine: AsyncEngine) -> Callable[[int], Awaitable[None]]:
+def _read(engine: AsyncEngine, mode: str = "") -> Callable[[int], Awaitable[None]]:
     async def read(n: int) -> None:
+        if mode == ONE_GREENLET:
+            await reading(engine, _select, n)
+            return
         async with engine.connect() as conn:
             (await conn.execute(BY_ID, {"id": n % 100 + 1})).first()
     return read
@@ -91,7 +117,7 @@ async def _row(mode: str, kind: str, transactions: int, in_flight: int) -> str:
             try:
                 await migrate(engine)
                 await _run(_write(engine), 100, 1)  # rows to read
-                step = _write(engine) if kind == "write" else _read(engine)
+                step = _write(engine, mode) if kind == "write" else _read(engine, mode)
                 cpu, wall = await _measure(step, transactions, in_flight)
             finally:
                 await engine.dispose()
@@ -106,7 +132,7 @@ async def run(transactions: int, in_flight: list[int]) -> None:
     print("|---|---|---|---|---|")
     for kind in ("write", "read"):
         for flight in in_flight:
-            for mode in ("on the loop", "handed off"):
+            for mode in ("on the loop", ONE_GREENLET, "handed off"):
                 print(await _row(mode, kind, transactions, flight), flush=True)
 
 

@@ -1,5 +1,5 @@
-"""The benches added for the endpoint and the collector still run and print their tables
-(their figures are for people to read, not for tests to judge)."""
+"""The benches added for the endpoint, the collector and SQLite transactions still run and
+print their tables (their figures are for people to read, not for tests to judge)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bench import endpoint_costs, gc_freeze
+from bench import endpoint_costs, gc_freeze, sqlite_statements
 from bot.slack_endpoint import form_fields
 
 
@@ -33,3 +33,12 @@ async def test_gc_freeze_prints_both_rows(capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert re.search(r"^\| not frozen \| [\d,]+ \| [\d.]+ ms \|$", out, re.M)
     assert re.search(r"^\| frozen \([\d,]+ objects\) \| — \| [\d.]+ ms \|$", out, re.M)
+
+
+async def test_sqlite_statements_prints_each_way_of_running_a_transaction(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    await sqlite_statements.run(transactions=20, in_flight=[2])
+    rows = [line.split(" | ")[:3] for line in capsys.readouterr().out.splitlines()
+            if re.search(r"\d µs \|$", line)]
+    assert rows == [[f"| {mode}", kind, "2"] for kind in ("write", "read")
+                    for mode in ("on the loop", "on the loop, one greenlet", "handed off")]

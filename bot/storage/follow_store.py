@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -33,6 +34,7 @@ from bot.storage.repository import (
     queue_calls,
 )
 from bot.storage.tables import FollowerCursorRow, LineRequestRow, utcnow
+from bot.storage.transactions import in_transaction
 
 CURSOR = "orders"
 FOLLOWED = RequestState.SUBMITTED.value
@@ -77,8 +79,8 @@ class FollowStore:
         if final:
             values["state"] = RequestState.COMPLETED.value
         # Core statements, not the ORM session: see bot/storage/repository.py.
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
+        def record(conn: Connection) -> bool:
+            result = conn.execute(
                 update(LINE_REQUESTS)
                 .where(LR.id == request.id, LR.status_version == request.status_version)
                 .values(**values))
@@ -88,16 +90,18 @@ class FollowStore:
                 return True
             now = utcnow()
             # Queued here, with the change: marked posted as its replies enter the outbox.
-            await conn.execute(insert(STATUS_EVENTS), [
+            conn.execute(insert(STATUS_EVENTS), [
                 {"request_id": request.id, "subject": c.subject, "old_status": c.old_status,
                  "new_status": c.new_status, "vendor": c.vendor, "seen_at": now,
                  "posted_at": now} for c in changes])
-            await insert_audit(conn, request.id, *(Audit(
+            insert_audit(conn, request.id, *(Audit(
                 "mobproc", "status_change",
                 {"subject": c.subject, "from": c.old_status, "to": c.new_status})
                 for c in changes))
-            await queue_calls(conn, request.outbox_key, [m for c in changes for m in c.messages])
+            queue_calls(conn, request.outbox_key, [m for c in changes for m in c.messages])
             return True
+
+        return await in_transaction(self._engine, record)
 
     # --- what is followed -----------------------------------------------------------
 

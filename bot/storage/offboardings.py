@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.domain import LineRequest, RequestState
@@ -22,6 +23,7 @@ from bot.storage.repository import (
     request_from_row,
 )
 from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, OutboxRow, utcnow
+from bot.storage.transactions import in_transaction
 
 
 class OffboardingRepository:
@@ -76,34 +78,38 @@ class OffboardingRepository:
         the request's id, at most once per purpose (the outbox's unique key); ``outbox``, the
         news of the move, likewise by that caller alone, so a crash can't split the two."""
         # Core statements, recording with the repository's own helpers.
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
+        def change(conn: Connection) -> bool:
+            result = conn.execute(
                 update(OffboardingRow)
                 .where(OffboardingRow.id == offboarding_id,
                        OffboardingRow.state.in_([s.value for s in expected]))
                 .values(state=new.value, updated_at=utcnow(), **values))
             moved = bool(result.rowcount)
             if moved:
-                await record_change(conn, offboarding_id, audit, None, outbox)
+                record_change(conn, offboarding_id, audit, None, outbox)
                 if queue_once is not None:
                     purpose, call = queue_once
-                    await queue_calls(conn, offboarding_id, [call], purpose)
+                    queue_calls(conn, offboarding_id, [call], purpose)
             return moved
+
+        return await in_transaction(self._engine, change)
 
     async def queue_while(self, offboarding_id: str, state: OffboardingState,
                           outbox: list[OutboxMessage]) -> bool:
         """Queue ``outbox`` only while the request is in ``state``. The row is touched to
         lock it, so a concurrent move out of ``state`` (and what it queues) comes after."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
+        def queue(conn: Connection) -> bool:
+            result = conn.execute(
                 update(OffboardingRow)
                 .where(OffboardingRow.id == offboarding_id,
                        OffboardingRow.state == state.value)
                 .values(updated_at=utcnow()))
             held = bool(result.rowcount)
             if held:
-                await queue_calls(conn, offboarding_id, outbox)
+                queue_calls(conn, offboarding_id, outbox)
             return held
+
+        return await in_transaction(self._engine, queue)
 
     async def save_choices(self, offboarding_id: str, choices: dict[str, str]) -> bool:
         """Merge one page of choices; only while lines are still being chosen."""

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, case, insert, literal, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.sql import Executable
@@ -42,6 +42,7 @@ from bot.storage.tables import (
     StatusEventRow,
     utcnow,
 )
+from bot.storage.transactions import in_transaction, reading
 
 T = TypeVar("T")
 
@@ -166,12 +167,10 @@ class RequestRepository:
             reminders_sent=0,
             offboarding_id=offboarding_id,
         )
-        async with self._engine.begin() as conn:
-            await conn.execute(insert(LINE_REQUESTS), row)
-            await insert_audit(conn, request_id, Audit(
-                entered_by or requester_id, "requested",
-                {"transactionType": transaction_type.value,
-                 "serviceNumber": service.serviceNumber}))
+        await in_transaction(self._engine, _create_draft, row, Audit(
+            entered_by or requester_id, "requested",
+            {"transactionType": transaction_type.value,
+             "serviceNumber": service.serviceNumber}))
         # The form as given, kept: parsing back what was just written cost as much as the
         # rest of the command's storage work.
         return self._parsed.keep(OrderForm(
@@ -182,12 +181,10 @@ class RequestRepository:
         return _request(row, self._parsed)
 
     async def _rows(self, statement: Executable) -> list[Row[Any]]:
-        async with self._engine.connect() as conn:
-            return list(await conn.execute(statement))
+        return await reading(self._engine, _all_rows, statement)
 
     async def _row(self, request_id: str) -> Row[Any] | None:
-        async with self._engine.connect() as conn:
-            return (await conn.execute(_REQUEST_BY_ID, {"request_id": request_id})).first()
+        return await reading(self._engine, _request_row, request_id)
 
     async def _requests(self, statement: Executable) -> list[LineRequest]:
         return [self._request(r) for r in await self._rows(statement)]
@@ -265,18 +262,20 @@ class RequestRepository:
                              outbox_key: str | None = None) -> bool:
         """Record reminder number ``sent_before + 1`` and queue ``outbox`` with it; False if
         another process did."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
+        def count(conn: Connection) -> bool:
+            result = conn.execute(
                 update(LINE_REQUESTS)
                 .where(LR.id == request_id, LR.state == RequestState.PENDING.value,
                        LR.reminders_sent == sent_before)
                 .values(reminders_sent=sent_before + 1))
             moved = bool(result.rowcount)
             if moved:
-                await insert_audit(conn, request_id, Audit(
+                insert_audit(conn, request_id, Audit(
                     "bot", "reminded", {"number": sent_before + 1}))
-                await queue_calls(conn, outbox_key or request_id, outbox)
+                queue_calls(conn, outbox_key or request_id, outbox)
             return moved
+
+        return await in_transaction(self._engine, count)
 
     async def get_by_message(self, channel: str, ts: str) -> LineRequest | None:
         found = await self._requests(select(LINE_REQUESTS).where(
@@ -303,15 +302,17 @@ class RequestRepository:
         One conditional UPDATE: the database decides who wins a race. ``audit`` is recorded
         and ``outbox`` queued only by the winner, in the same transaction.
         """
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
+        def change(conn: Connection) -> bool:
+            result = conn.execute(
                 update(LINE_REQUESTS)
                 .where(LR.id == request_id, LR.state.in_([s.value for s in expected]))
                 .values(state=new.value, updated_at=utcnow(), **values))
             moved = bool(result.rowcount)
             if moved:
-                await record_change(conn, request_id, audit, outbox_key, outbox)
+                record_change(conn, request_id, audit, outbox_key, outbox)
             return moved
+
+        return await in_transaction(self._engine, change)
 
     async def move(self, request_id: str, expected: Iterable[RequestState],
                    new: RequestState, *, audit: Audit | None = None,
@@ -320,20 +321,21 @@ class RequestRepository:
         """``transition``, returning the request as it now is when it moved (None when it
         did not): the same conditional UPDATE, with RETURNING instead of a second read, and
         ``outbox`` queued only by the winner, in the same transaction."""
-        async with self._engine.begin() as conn:
-            row = (await conn.execute(
+        def change(conn: Connection) -> Row[Any] | None:
+            row = conn.execute(
                 update(LINE_REQUESTS)
                 .where(LR.id == request_id, LR.state.in_([s.value for s in expected]))
                 .values(state=new.value, updated_at=utcnow(), **values)
-                .returning(LINE_REQUESTS))).first()
-            if row is None:
-                return None
-            await record_change(conn, request_id, audit, outbox_key, outbox)
-            return self._request(row)
+                .returning(LINE_REQUESTS)).first()
+            if row is not None:
+                record_change(conn, request_id, audit, outbox_key, outbox)
+            return row
+
+        moved = await in_transaction(self._engine, change)
+        return None if moved is None else self._request(moved)
 
     async def audit(self, request_id: str | None, entry: Audit) -> None:
-        async with self._engine.begin() as conn:
-            await insert_audit(conn, request_id, entry)
+        await in_transaction(self._engine, insert_audit, request_id, entry)
 
     async def audit_since(self, since: datetime) -> list[AuditEventRow]:
         async with self._sessions() as session:
@@ -360,8 +362,7 @@ class RequestRepository:
     async def _changed(self, statement: Executable,
                        parameters: dict[str, Any] | None = None) -> bool:
         """One statement in its own transaction; True if it changed a row."""
-        async with self._engine.begin() as conn:
-            return bool((await conn.execute(statement, parameters)).rowcount)
+        return await in_transaction(self._engine, _changes_rows, statement, parameters)
 
     async def note_unconfirmed(self, request_id: str, message: str, *,
                                outbox: list[OutboxMessage] | None = None,
@@ -369,18 +370,20 @@ class RequestRepository:
         """Record, once, why a submission whose answer was lost can't be checked; True only
         for the caller that recorded it, which alone queues ``outbox`` (in the same
         transaction), so people are told once."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
+        def note(conn: Connection) -> bool:
+            result = conn.execute(
                 update(LINE_REQUESTS)
                 .where(LR.id == request_id, LR.state == RequestState.SUBMITTING.value,
                        LR.error.is_(None))
                 .values(error=message, updated_at=utcnow()))
             noted = bool(result.rowcount)
             if noted:
-                await record_change(conn, request_id, Audit("mobproc", "error", {
+                record_change(conn, request_id, Audit("mobproc", "error", {
                     "step": "lookup by externalOrderNumber", "message": message}),
                     outbox_key, outbox)
             return noted
+
+        return await in_transaction(self._engine, note)
 
     async def note_mobproc_decision(self, request_id: str, decision: MobProcDecision) -> None:
         """Record who decided in MobProc's own workflow; what MobProc says wins over what
@@ -444,24 +447,25 @@ class RequestRepository:
                       event_id: int | None = None) -> None:
         """Queue Slack calls; with ``event_id``, mark that status event handled in the same
         transaction, so a change is queued exactly once."""
-        async with self._engine.begin() as conn:
+        def queue(conn: Connection) -> None:
             if event_id is not None:
                 # Keyed on "not yet queued": of two replicas queuing it, one does.
-                marked = await conn.execute(update(STATUS_EVENTS)
-                                            .where(STATUS_EVENTS.c.id == event_id,
-                                                   STATUS_EVENTS.c.posted_at.is_(None))
-                                            .values(posted_at=utcnow()))
+                marked = conn.execute(update(STATUS_EVENTS)
+                                      .where(STATUS_EVENTS.c.id == event_id,
+                                             STATUS_EVENTS.c.posted_at.is_(None))
+                                      .values(posted_at=utcnow()))
                 if not marked.rowcount:
                     return
-            await queue_calls(conn, request_id, messages)
+            queue_calls(conn, request_id, messages)
+
+        await in_transaction(self._engine, queue)
 
     async def enqueue_once(self, request_id: str, message: OutboxMessage, purpose: str
                            ) -> bool:
         """Queue a call that may exist only once per request and ``purpose``; False if it was
         queued before (by this process, another one, or an earlier run)."""
         try:
-            async with self._engine.begin() as conn:
-                await queue_calls(conn, request_id, [message], purpose)
+            await in_transaction(self._engine, queue_calls, request_id, [message], purpose)
             return True
         except IntegrityError:
             return False
@@ -470,19 +474,21 @@ class RequestRepository:
                               ts: str) -> None:
         """The approval call went out: it leaves the queue and the request records its
         message, in one transaction."""
-        async with self._engine.begin() as conn:
-            await conn.execute(_CALL_DONE, {"call_id": call_id, "now": utcnow(), "error": None})
-            await conn.execute(
+        def record(conn: Connection) -> None:
+            conn.execute(_CALL_DONE, {"call_id": call_id, "now": utcnow(), "error": None})
+            conn.execute(
                 update(LINE_REQUESTS).where(LR.id == request_id, LR.approval_ts.is_(None))
                 .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
+
+        await in_transaction(self._engine, record)
 
     async def approval_refused(self, call_id: int, request_id: str, error: str) -> bool:
         """Slack refused the approval message for good: the call leaves the queue and the
         pending request is cancelled, in one transaction; True if it was cancelled here."""
-        async with self._engine.begin() as conn:
-            await conn.execute(update(OUTBOX).where(OB.id == call_id)
-                               .values(sent_at=utcnow(), last_error=error))
-            result = await conn.execute(
+        def record(conn: Connection) -> bool:
+            conn.execute(update(OUTBOX).where(OB.id == call_id)
+                         .values(sent_at=utcnow(), last_error=error))
+            result = conn.execute(
                 update(LINE_REQUESTS)
                 .where(LR.id == request_id, LR.state == RequestState.PENDING.value)
                 # Cancelled on the requester's behalf, as if they had withdrawn it.
@@ -490,10 +496,12 @@ class RequestRepository:
                         decided_at=utcnow(), updated_at=utcnow()))
             cancelled = bool(result.rowcount)
             if cancelled:
-                await insert_audit(conn, request_id, Audit(
+                insert_audit(conn, request_id, Audit(
                     "slack", "cancelled", {"reason": "approval message refused",
                                            "error": error}))
             return cancelled
+
+        return await in_transaction(self._engine, record)
 
     async def pending_without_approval_post(self, purpose: str, stale_before: datetime
                                             ) -> list[LineRequest]:
@@ -515,26 +523,29 @@ class RequestRepository:
         same object as before stands for it. Its ``args`` are shared, so they are
         read-only.
         """
-        async with self._engine.connect() as conn:
-            waiting = list((await conn.execute(_WAITING_CALLS)).scalars())
-            missing = [i for i in waiting if i not in self._calls]
-            for start in range(0, len(missing), 500):
-                found = await conn.execute(
-                    select(OB.id, OB.request_id, OB.method, OB.purpose, OB.payload)
-                    .where(OB.id.in_(missing[start:start + 500])))
-                for f in found:
-                    self._calls[f.id] = QueuedCall(f.id, f.request_id, f.method,
-                                                   MappingProxyType(f.payload), f.purpose)
+        waiting = await reading(self._engine, self._look_at_queue)
         calls = {i: self._calls[i] for i in waiting}
         self._calls = calls  # what left the queue is forgotten
         return list(calls.values())
 
+    def _look_at_queue(self, conn: Connection) -> list[int]:
+        """The ids of the calls still waiting, reading the calls not known yet."""
+        waiting = list(conn.execute(_WAITING_CALLS).scalars())
+        missing = [i for i in waiting if i not in self._calls]
+        for start in range(0, len(missing), 500):
+            found = conn.execute(
+                select(OB.id, OB.request_id, OB.method, OB.purpose, OB.payload)
+                .where(OB.id.in_(missing[start:start + 500])))
+            for f in found:
+                self._calls[f.id] = QueuedCall(f.id, f.request_id, f.method,
+                                               MappingProxyType(f.payload), f.purpose)
+        return waiting
+
     async def claim_call(self, call_id: int, stale_before: datetime) -> Claim | None:
         """Take a queued call to send it; None if it is sent or another sender holds a fresh
         claim. A claim older than ``stale_before`` was abandoned and is taken over."""
-        async with self._engine.begin() as conn:
-            row = (await conn.execute(_CLAIM_CALL, {"call_id": call_id, "now": utcnow(),
-                                                    "stale_before": stale_before})).first()
+        row = await in_transaction(self._engine, _first_row, _CLAIM_CALL, {
+            "call_id": call_id, "now": utcnow(), "stale_before": stale_before})
         return None if row is None else Claim(row.attempts - 1, row.last_error)
 
     async def call_done(self, call_id: int, *, error: str | None = None) -> None:
@@ -556,29 +567,52 @@ class RequestRepository:
             return [(event.id, self._request(req), event) for event, req in rows]
 
 
-async def queue_calls(conn: Any, request_id: str, messages: list[OutboxMessage] | None,
-                 purpose: str | None = None) -> None:
+def queue_calls(conn: Connection, request_id: str, messages: list[OutboxMessage] | None,
+                purpose: str | None = None) -> None:
     """Queue ``messages`` (in order) on ``conn``'s transaction."""
     if messages:
-        await conn.execute(_INSERT_OUTBOX, [
+        conn.execute(_INSERT_OUTBOX, [
             {"request_id": request_id, "method": m.method, "payload": m.args,
              "purpose": purpose} for m in messages])
 
 
-async def record_change(conn: Any, request_id: str, audit: Audit | None, outbox_key: str | None,
-                  outbox: list[OutboxMessage] | None) -> None:
+def record_change(conn: Connection, request_id: str, audit: Audit | None,
+                  outbox_key: str | None, outbox: list[OutboxMessage] | None) -> None:
     """What a state change's winner records with it, on its transaction."""
     if audit is not None:
-        await insert_audit(conn, request_id, audit)
-    await queue_calls(conn, outbox_key or request_id, outbox)
+        insert_audit(conn, request_id, audit)
+    queue_calls(conn, outbox_key or request_id, outbox)
 
 
-async def insert_audit(conn: Any, request_id: str | None, *entries: Audit) -> None:
+def insert_audit(conn: Connection, request_id: str | None, *entries: Audit) -> None:
     """Record audit ``entries`` (in order) on ``conn``'s transaction."""
     if entries:
-        await conn.execute(_INSERT_AUDIT, [
+        conn.execute(_INSERT_AUDIT, [
             {"request_id": request_id, "actor": e.actor, "event": e.event, "detail": e.detail}
             for e in entries])
+
+
+def _create_draft(conn: Connection, row: dict[str, Any], audit: Audit) -> None:
+    conn.execute(insert(LINE_REQUESTS), row)
+    insert_audit(conn, row["id"], audit)
+
+
+def _all_rows(conn: Connection, statement: Executable) -> list[Row[Any]]:
+    return list(conn.execute(statement))
+
+
+def _request_row(conn: Connection, request_id: str) -> Row[Any] | None:
+    return conn.execute(_REQUEST_BY_ID, {"request_id": request_id}).first()
+
+
+def _first_row(conn: Connection, statement: Executable,
+               parameters: dict[str, Any]) -> Row[Any] | None:
+    return conn.execute(statement, parameters).first()
+
+
+def _changes_rows(conn: Connection, statement: Executable,
+                  parameters: dict[str, Any] | None) -> bool:
+    return bool(conn.execute(statement, parameters).rowcount)
 
 
 def _ticket(row: HelpdeskTicketRow) -> HelpdeskTicket:
