@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.storage import sqlite_driver
 from bot.storage.database import create_engine
+from bot.storage.transactions import in_transaction, reading
 
 metadata = MetaData()
 things = Table("things", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
@@ -68,14 +70,25 @@ def other_writer(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     connection.close()
 
 
+def _insert_ours(connection: Connection) -> None:
+    connection.execute(insert(things).values(name="ours"))
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["asyncio API", "one greenlet"])
 async def test_a_write_waits_for_another_writers_lock_without_holding_up_the_loop(
-        engine: AsyncEngine, other_writer: sqlite3.Connection, hand_offs: list[str]) -> None:
+        engine: AsyncEngine, other_writer: sqlite3.Connection, hand_offs: list[str],
+        whole: bool) -> None:
+    """Written with SQLAlchemy's asyncio API, or as one function run whole in a greenlet
+    (``bot.storage.transactions``): either way the wait leaves the loop free."""
     async with engine.connect():
         pass
     other_writer.execute("BEGIN IMMEDIATE")  # holds the write lock
     other_writer.execute("INSERT INTO things (name) VALUES ('theirs')")
 
     async def write() -> None:
+        if whole:
+            await in_transaction(engine, _insert_ours)
+            return
         async with engine.begin() as connection:
             await connection.execute(insert(things).values(name="ours"))
 
@@ -164,3 +177,19 @@ async def test_one_transaction_after_another_takes_the_connection_just_returned(
             await connection.execute(insert(things).values(name=f"thing {n}"))
             used.append(await dbapi_connection(connection))
     assert all(c is used[0] for c in used), [id(c) for c in used]
+
+
+async def test_a_transaction_run_whole_commits_what_returns_and_keeps_nothing_that_raises(
+        engine: AsyncEngine) -> None:
+    def two(connection: Connection, first: str, second: str) -> int:
+        connection.execute(insert(things).values(name=first))
+        return int(connection.execute(insert(things).values(name=second)).rowcount)
+
+    assert await in_transaction(engine, two, "a", "b") == 1
+    with pytest.raises(IntegrityError):
+        await in_transaction(engine, two, "c", "a")  # "a" is taken: "c" goes too
+
+    def names(connection: Connection) -> list[str]:
+        return list(connection.execute(select(things.c.name).order_by(things.c.id)).scalars())
+
+    assert await reading(engine, names) == ["a", "b"]
