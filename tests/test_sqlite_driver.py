@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -193,3 +194,33 @@ async def test_a_transaction_run_whole_commits_what_returns_and_keeps_nothing_th
         return list(connection.execute(select(things.c.name).order_by(things.c.id)).scalars())
 
     assert await reading(engine, names) == ["a", "b"]
+
+
+def test_a_lock_wait_that_outlives_its_event_loop_ends_quietly(
+        tmp_path: Path, other_writer: sqlite3.Connection, hand_offs: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test or a process can end while a statement waits for a lock on the connection's
+    thread. When the wait ends there is no loop to answer; the thread must neither raise
+    (aiosqlite's own answer raises "Event loop is closed" there) nor stop serving."""
+    crashes: list[Any] = []
+    monkeypatch.setattr("threading.excepthook", crashes.append)
+    other_writer.execute("CREATE TABLE things (name TEXT)")
+    loop = asyncio.new_event_loop()
+    try:
+        connection = loop.run_until_complete(sqlite_driver.connect(tmp_path / "driver.db"))
+        other_writer.execute("BEGIN IMMEDIATE")
+        waiting = loop.create_task(connection.run(
+            sqlite_driver._execute, "INSERT INTO things VALUES ('late')", ()))
+        while not hand_offs:  # until the statement is on the thread, waiting for the lock
+            loop.run_until_complete(asyncio.sleep(0))
+        waiting.cancel()
+        loop.run_until_complete(asyncio.gather(waiting, return_exceptions=True))
+    finally:
+        loop.close()
+    other_writer.execute("COMMIT")  # the wait ends, with its loop gone
+    served = threading.Event()
+    connection._tx.put_nowait((None, served.set))  # behind it on the thread's queue
+    assert served.wait(10), "the connection's thread stopped"
+    assert crashes == []
+    connection.stop()
+    connection._thread.join(10)

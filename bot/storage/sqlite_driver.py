@@ -19,6 +19,7 @@ aiosqlite's own.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import partial
@@ -102,6 +103,30 @@ def _waiting(wait_ms: int, fn: Any, connection: sqlite3.Connection, *args: Any) 
         connection.execute("PRAGMA busy_timeout=0")
 
 
+def _answered(future: asyncio.Future[Any], function: Any) -> None:
+    """``function()`` on the connection's thread, its outcome passed to ``future``'s loop.
+    aiosqlite's own hand-back raises in the thread, and ends it, when that loop has closed
+    meanwhile (a lock waited for outlived the test or process that asked)."""
+    try:
+        outcome, deliver = function(), _set_result
+    except BaseException as error:  # as aiosqlite's thread: everything goes back
+        outcome, deliver = error, _set_exception
+    try:
+        future.get_loop().call_soon_threadsafe(deliver, future, outcome)
+    except RuntimeError:  # that loop is closed: nobody is left waiting
+        pass
+
+
+def _set_result(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
 class InlineConnection(aiosqlite.Connection):
     """``aiosqlite.Connection`` whose statements, commits and rollbacks run on the calling
     thread, fetching a statement's rows with it, and go to its own thread only to wait for
@@ -120,6 +145,14 @@ class InlineConnection(aiosqlite.Connection):
             if not _busy(error):
                 raise
         return await self._execute(_waiting, self.wait_ms, fn, connection, *args)
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """As aiosqlite's, but answered by ``_answered`` (a closed loop ends nothing)."""
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        future = asyncio.get_running_loop().create_future()
+        self._tx.put_nowait((None, partial(_answered, future, partial(fn, *args, **kwargs))))
+        return await future
 
     def cursor(self) -> _Cursor:  # type: ignore[override]
         return _Cursor(self)
