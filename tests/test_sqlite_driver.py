@@ -4,6 +4,7 @@ results as SQLite's."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -224,3 +225,26 @@ def test_a_lock_wait_that_outlives_its_event_loop_ends_quietly(
     assert crashes == []
     connection.stop()
     connection._thread.join(10)
+
+
+def test_a_connection_collected_unclosed_after_its_loop_closed_stops_quietly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiosqlite stops a connection's thread when it is collected unclosed, handing the
+    answer to the thread's current loop, which may be closed by then (as pytest-asyncio
+    leaves it): the thread must stop without raising."""
+    crashes: list[Any] = []
+    monkeypatch.setattr("threading.excepthook", crashes.append)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        connection = loop.run_until_complete(sqlite_driver.connect(tmp_path / "left.db"))
+        thread = connection._thread
+        loop.close()
+        with pytest.warns(ResourceWarning, match="deleted before being closed"):
+            del connection
+            gc.collect()
+        thread.join(10)
+    finally:
+        asyncio.set_event_loop(None)
+    assert not thread.is_alive()
+    assert crashes == []

@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any
 
 import aiosqlite
+from aiosqlite.core import _STOP_RUNNING_SENTINEL  # what ends aiosqlite's thread loop
 
 _Rows = list[Any]
 
@@ -146,13 +147,49 @@ class InlineConnection(aiosqlite.Connection):
                 raise
         return await self._execute(_waiting, self.wait_ms, fn, connection, *args)
 
+    # aiosqlite's thread hands every answer back with ``call_soon_threadsafe``, which raises
+    # in the thread, and ends it, when the loop that asked has closed meanwhile. Every trip
+    # to the thread goes through ``_answered`` instead.
+
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """As aiosqlite's, but answered by ``_answered`` (a closed loop ends nothing)."""
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
+        return await self._hand_off(partial(fn, *args, **kwargs))
+
+    async def _hand_off(self, function: Any) -> Any:
         future = asyncio.get_running_loop().create_future()
-        self._tx.put_nowait((None, partial(_answered, future, partial(fn, *args, **kwargs))))
+        self._tx.put_nowait((None, partial(_answered, future, function)))
         return await future
+
+    async def _connect(self) -> InlineConnection:
+        if self._connection is None:
+            try:
+                self._connection = await self._hand_off(self._connector)
+            except BaseException:
+                self.stop()
+                self._connection = None
+                raise
+        return self
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """Close and end the thread. Also what aiosqlite's ``__del__`` calls on a connection
+        collected unclosed, perhaps after its loop closed: then nobody is answered."""
+        self._running = False
+        try:
+            future: asyncio.Future[Any] | None = asyncio.get_running_loop().create_future()
+        except RuntimeError:  # collected outside a running loop
+            future = None
+
+        def close_and_stop() -> object:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            if future is not None:
+                _answered(future, lambda: None)
+            return _STOP_RUNNING_SENTINEL
+
+        self._tx.put_nowait((None, close_and_stop))
+        return future
 
     def cursor(self) -> _Cursor:  # type: ignore[override]
         return _Cursor(self)
