@@ -26,7 +26,11 @@ from functools import partial
 from typing import Any
 
 import aiosqlite
-from aiosqlite.core import _STOP_RUNNING_SENTINEL  # what ends aiosqlite's thread loop
+from aiosqlite.core import (
+    _STOP_RUNNING_SENTINEL,  # what ends aiosqlite's thread loop
+    set_exception,
+    set_result,
+)
 
 _Rows = list[Any]
 
@@ -105,27 +109,16 @@ def _waiting(wait_ms: int, fn: Any, connection: sqlite3.Connection, *args: Any) 
 
 
 def _answered(future: asyncio.Future[Any], function: Any) -> None:
-    """``function()`` on the connection's thread, its outcome passed to ``future``'s loop.
-    aiosqlite's own hand-back raises in the thread, and ends it, when that loop has closed
-    meanwhile (a lock waited for outlived the test or process that asked)."""
+    """``function()`` on the connection's thread, its outcome passed to ``future``'s loop,
+    or dropped if that loop has closed (see ``InlineConnection._execute``)."""
     try:
-        outcome, deliver = function(), _set_result
+        outcome, deliver = function(), set_result
     except BaseException as error:  # as aiosqlite's thread: everything goes back
-        outcome, deliver = error, _set_exception
+        outcome, deliver = error, set_exception
     try:
         future.get_loop().call_soon_threadsafe(deliver, future, outcome)
     except RuntimeError:  # that loop is closed: nobody is left waiting
         pass
-
-
-def _set_result(future: asyncio.Future[Any], result: Any) -> None:
-    if not future.done():
-        future.set_result(result)
-
-
-def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)
 
 
 class InlineConnection(aiosqlite.Connection):
