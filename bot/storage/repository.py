@@ -22,7 +22,7 @@ from sqlalchemy import Table, bindparam, case, insert, literal, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Update
 
 from bot.domain import HelpdeskTicket, LineRequest, MobProcDecision, OrderForm, RequestState
 from bot.mobproc.models import (
@@ -184,7 +184,8 @@ class RequestRepository:
         return await reading(self._engine, _all_rows, statement)
 
     async def _row(self, request_id: str) -> Row[Any] | None:
-        return await reading(self._engine, _request_row, request_id)
+        return await reading(self._engine, _first_row, _REQUEST_BY_ID,
+                             {"request_id": request_id})
 
     async def _requests(self, statement: Executable) -> list[LineRequest]:
         return [self._request(r) for r in await self._rows(statement)]
@@ -262,20 +263,13 @@ class RequestRepository:
                              outbox_key: str | None = None) -> bool:
         """Record reminder number ``sent_before + 1`` and queue ``outbox`` with it; False if
         another process did."""
-        def count(conn: Connection) -> bool:
-            result = conn.execute(
-                update(LINE_REQUESTS)
-                .where(LR.id == request_id, LR.state == RequestState.PENDING.value,
-                       LR.reminders_sent == sent_before)
-                .values(reminders_sent=sent_before + 1))
-            moved = bool(result.rowcount)
-            if moved:
-                insert_audit(conn, request_id, Audit(
-                    "bot", "reminded", {"number": sent_before + 1}))
-                queue_calls(conn, outbox_key or request_id, outbox)
-            return moved
-
-        return await in_transaction(self._engine, count)
+        return await self._won(
+            update(LINE_REQUESTS)
+            .where(LR.id == request_id, LR.state == RequestState.PENDING.value,
+                   LR.reminders_sent == sent_before)
+            .values(reminders_sent=sent_before + 1).returning(LR.id),
+            request_id, Audit("bot", "reminded", {"number": sent_before + 1}),
+            outbox_key, outbox) is not None
 
     async def get_by_message(self, channel: str, ts: str) -> LineRequest | None:
         found = await self._requests(select(LINE_REQUESTS).where(
@@ -302,17 +296,9 @@ class RequestRepository:
         One conditional UPDATE: the database decides who wins a race. ``audit`` is recorded
         and ``outbox`` queued only by the winner, in the same transaction.
         """
-        def change(conn: Connection) -> bool:
-            result = conn.execute(
-                update(LINE_REQUESTS)
-                .where(LR.id == request_id, LR.state.in_([s.value for s in expected]))
-                .values(state=new.value, updated_at=utcnow(), **values))
-            moved = bool(result.rowcount)
-            if moved:
-                record_change(conn, request_id, audit, outbox_key, outbox)
-            return moved
-
-        return await in_transaction(self._engine, change)
+        return await self._won(_state_change(request_id, expected, new, values)
+                               .returning(LR.id),
+                               request_id, audit, outbox_key, outbox) is not None
 
     async def move(self, request_id: str, expected: Iterable[RequestState],
                    new: RequestState, *, audit: Audit | None = None,
@@ -321,18 +307,18 @@ class RequestRepository:
         """``transition``, returning the request as it now is when it moved (None when it
         did not): the same conditional UPDATE, with RETURNING instead of a second read, and
         ``outbox`` queued only by the winner, in the same transaction."""
-        def change(conn: Connection) -> Row[Any] | None:
-            row = conn.execute(
-                update(LINE_REQUESTS)
-                .where(LR.id == request_id, LR.state.in_([s.value for s in expected]))
-                .values(state=new.value, updated_at=utcnow(), **values)
-                .returning(LINE_REQUESTS)).first()
-            if row is not None:
-                record_change(conn, request_id, audit, outbox_key, outbox)
-            return row
-
-        moved = await in_transaction(self._engine, change)
+        moved = await self._won(_state_change(request_id, expected, new, values)
+                                .returning(LINE_REQUESTS),
+                                request_id, audit, outbox_key, outbox)
         return None if moved is None else self._request(moved)
+
+    async def _won(self, statement: Executable, request_id: str, audit: Audit | None,
+                   outbox_key: str | None, outbox: list[OutboxMessage] | None
+                   ) -> Row[Any] | None:
+        """Run a conditional UPDATE … RETURNING; if it changed the row (this caller won),
+        record ``audit`` and queue ``outbox`` in the same transaction. The returned row."""
+        return await in_transaction(self._engine, _won_then_record, statement, request_id,
+                                    audit, outbox_key, outbox)
 
     async def audit(self, request_id: str | None, entry: Audit) -> None:
         await in_transaction(self._engine, insert_audit, request_id, entry)
@@ -370,20 +356,14 @@ class RequestRepository:
         """Record, once, why a submission whose answer was lost can't be checked; True only
         for the caller that recorded it, which alone queues ``outbox`` (in the same
         transaction), so people are told once."""
-        def note(conn: Connection) -> bool:
-            result = conn.execute(
-                update(LINE_REQUESTS)
-                .where(LR.id == request_id, LR.state == RequestState.SUBMITTING.value,
-                       LR.error.is_(None))
-                .values(error=message, updated_at=utcnow()))
-            noted = bool(result.rowcount)
-            if noted:
-                record_change(conn, request_id, Audit("mobproc", "error", {
-                    "step": "lookup by externalOrderNumber", "message": message}),
-                    outbox_key, outbox)
-            return noted
-
-        return await in_transaction(self._engine, note)
+        return await self._won(
+            update(LINE_REQUESTS)
+            .where(LR.id == request_id, LR.state == RequestState.SUBMITTING.value,
+                   LR.error.is_(None))
+            .values(error=message, updated_at=utcnow()).returning(LR.id),
+            request_id, Audit("mobproc", "error", {
+                "step": "lookup by externalOrderNumber", "message": message}),
+            outbox_key, outbox) is not None
 
     async def note_mobproc_decision(self, request_id: str, decision: MobProcDecision) -> None:
         """Record who decided in MobProc's own workflow; what MobProc says wins over what
@@ -592,6 +572,23 @@ def insert_audit(conn: Connection, request_id: str | None, *entries: Audit) -> N
             for e in entries])
 
 
+def _state_change(request_id: str, expected: Iterable[RequestState], new: RequestState,
+                  values: dict[str, Any]) -> Update:
+    """The UPDATE that moves a request to ``new`` only from one of ``expected``."""
+    return (update(LINE_REQUESTS)
+            .where(LR.id == request_id, LR.state.in_([s.value for s in expected]))
+            .values(state=new.value, updated_at=utcnow(), **values))
+
+
+def _won_then_record(conn: Connection, statement: Executable, request_id: str,
+                     audit: Audit | None, outbox_key: str | None,
+                     outbox: list[OutboxMessage] | None) -> Row[Any] | None:
+    row = conn.execute(statement).first()
+    if row is not None:
+        record_change(conn, request_id, audit, outbox_key, outbox)
+    return row
+
+
 def _create_draft(conn: Connection, row: dict[str, Any], audit: Audit) -> None:
     conn.execute(insert(LINE_REQUESTS), row)
     insert_audit(conn, row["id"], audit)
@@ -599,10 +596,6 @@ def _create_draft(conn: Connection, row: dict[str, Any], audit: Audit) -> None:
 
 def _all_rows(conn: Connection, statement: Executable) -> list[Row[Any]]:
     return list(conn.execute(statement))
-
-
-def _request_row(conn: Connection, request_id: str) -> Row[Any] | None:
-    return conn.execute(_REQUEST_BY_ID, {"request_id": request_id}).first()
 
 
 def _first_row(conn: Connection, statement: Executable,
