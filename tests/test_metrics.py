@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.domain import RequestState
 from bot.metrics import BotMetrics
@@ -18,6 +17,7 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
+from bot.storage.database import create_engine
 from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory, bot_settings
 from tests.flow import approved_order, open_form, pending_order
 
@@ -211,7 +211,9 @@ async def test_the_readme_documents_exactly_the_metrics_served(bot: RunningBot) 
 async def test_a_database_outage_still_serves_the_replicas_own_counters(tmp_path: Path) -> None:
     metrics = BotMetrics()
     metrics.follower_round(0.5, ok=True)
-    broken = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'bot.db'}")
+    # The bot's own engine: a plain aiosqlite connection that fails to open stops its thread
+    # without waiting, and its answer could reach this test's loop after it closed.
+    broken = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'bot.db'}")
     try:
         text = (await metrics.scrape(broken)).decode()
     finally:
