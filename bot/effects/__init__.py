@@ -1,0 +1,1 @@
+"""How the bot causes effects on Slack and MobProc: each one held by a fenced claim."""

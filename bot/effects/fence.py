@@ -1,0 +1,58 @@
+"""Fenced claims: whoever sends an effect (a Slack call, a MobProc order or approval answer)
+holds a claim with an attempt number and a lease. A sender taking over after the lease
+raises the attempt number. Right before a request leaves, the sender checks in the database
+that its attempt is still the current one, and that the request can end (answer or time
+out) before the lease lapses; if not, it is dropped, never sent late.
+
+So a send held back past the lease (the limiter's queue, a 429 pause, a retry, a slow
+connect) can't leave after another sender has taken over and looked for it on the far side.
+The lease is derived from the longest a send may take (``lease_seconds``), not a number of
+its own that could fall out of step with the timeouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+
+class SendDropped(Exception):
+    """The attempt may not leave: its claim is gone (taken over, or the effect is done) or it
+    would lapse before the request could end. Nothing was sent by this attempt."""
+
+
+def lease_seconds(timeout_seconds: float, tries: int, queue_seconds: float) -> float:
+    """How long a claim lasts: every try waiting its turn (``queue_seconds``: the limiter,
+    a pause) and then running to its timeout."""
+    return max(tries, 1) * (queue_seconds + timeout_seconds)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Is ``attempt`` still the current claim on the effect, and the effect not done yet?
+Holds = Callable[[int], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Fence:
+    """One sender's claim on one effect."""
+
+    attempt: int
+    lease_until: datetime
+    holds: Holds
+    clock: Callable[[], datetime] = _now
+
+    async def before_send(self, send_seconds: float) -> None:
+        """Call right before the request leaves. Raises ``SendDropped`` when the claim would
+        lapse before a request of up to ``send_seconds`` ends, or another sender holds the
+        effect now."""
+        if self.clock() + timedelta(seconds=send_seconds) > self.lease_until:
+            raise SendDropped(f"attempt {self.attempt}'s claim lapses before a send could end")
+        if not await self.holds(self.attempt):
+            raise SendDropped(f"attempt {self.attempt}'s claim was taken over or is done")
+
+
+__all__ = ["Fence", "Holds", "SendDropped", "lease_seconds"]
