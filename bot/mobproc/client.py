@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from bot.effects.fence import Fence, lease_seconds
 from bot.metrics import BotMetrics
 from bot.mobproc import assumed
 from bot.mobproc.errors import (
@@ -69,6 +70,13 @@ class MobProcConfig:
     retry_base_seconds: float = 0.25
     max_rps: float = 10.0
     max_concurrency: int = 8
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claim on a MobProc effect lasts: each try may wait up to one timeout
+        for its turn (limiter, 429 pause, backoff) and then run to its timeout. A try that
+        can't start in time is dropped by its fence (``bot.effects.fence``)."""
+        return lease_seconds(self.timeout_seconds, self.retry_attempts, self.timeout_seconds)
 
 
 class TokenManager:
@@ -228,11 +236,13 @@ class MobProcClient:
                                    json=order.to_body(), on_behalf_of=on_behalf_of)
         return _parse(ConfirmationResponse, data).orderConfirmation
 
-    async def submit_order(self, order: OrderRequest, *, on_behalf_of: str | None) -> Order:
+    async def submit_order(self, order: OrderRequest, *, on_behalf_of: str | None,
+                           fence: Fence | None = None) -> Order:
         """``POST /orders``: places the order. Raises ``MobProcOutcomeUnknown`` when it was
-        sent but no answer came, so the caller looks it up before sending again."""
+        sent but no answer came, so the caller looks it up before sending again, and
+        ``SendDropped`` when ``fence`` no longer lets it leave (nothing was sent)."""
         data = await self._request("POST", "/orders", json=order.to_body(),
-                                   on_behalf_of=on_behalf_of, unsafe=True)
+                                   on_behalf_of=on_behalf_of, unsafe=True, fence=fence)
         return _parse(OrderResponse, data).order
 
     async def get_order(self, order_id: str) -> Order:
@@ -279,13 +289,13 @@ class MobProcClient:
         return orders
 
     async def answer_approval(self, order_id: str, answer: ApprovalRequest, *,
-                              on_behalf_of: str) -> str:
+                              on_behalf_of: str, fence: Fence | None = None) -> str:
         """``POST /orders/{id}/approval`` for the person deciding; MobProc's status
         (APPROVAL_QUEUED, REJECTION_QUEUED, APPROVAL_NOT_NEEDED, NOT_READY_FOR_APPROVAL).
         A lost answer is ``MobProcOutcomeUnknown``: the decision may have been taken."""
         data = await self._request("POST", f"/orders/{order_id}/approval",
                                    json=answer.model_dump(exclude_none=True),
-                                   on_behalf_of=on_behalf_of, unsafe=True)
+                                   on_behalf_of=on_behalf_of, unsafe=True, fence=fence)
         return _parse(ApprovalResponse, data).status
 
     # --- plumbing ------------------------------------------------------------------
@@ -305,7 +315,7 @@ class MobProcClient:
 
     async def _request(self, method: str, path: str, *, params: dict[str, str] | None = None,
                        json: dict[str, Any] | None = None, on_behalf_of: str | None = None,
-                       unsafe: bool = False) -> Any:
+                       unsafe: bool = False, fence: Fence | None = None) -> Any:
         """One call, retried with bounded, jittered backoff while MobProc is unavailable.
 
         ``unsafe`` calls (placing an order) are retried only when the request never reached
@@ -316,7 +326,7 @@ class MobProcClient:
         for attempt in range(1, attempts + 1):
             try:
                 return await self._send(method, path, params=params, json=json,
-                                        on_behalf_of=on_behalf_of, unsafe=unsafe)
+                                        on_behalf_of=on_behalf_of, unsafe=unsafe, fence=fence)
             except MobProcOutcomeUnknown:
                 raise
             except MobProcUnavailable as exc:
@@ -331,7 +341,8 @@ class MobProcClient:
         raise AssertionError("unreachable")
 
     async def _send(self, method: str, path: str, *, params: dict[str, str] | None,
-                    json: dict[str, Any] | None, on_behalf_of: str | None, unsafe: bool) -> Any:
+                    json: dict[str, Any] | None, on_behalf_of: str | None, unsafe: bool,
+                    fence: Fence | None = None) -> Any:
         url = path if path.startswith("http") else f"{self._base}{path}"
         token = await self._tokens.token()
         for attempt in (1, 2):
@@ -346,6 +357,8 @@ class MobProcClient:
                 headers["X-TNGO-CONTEXT-COMPANYEMPLOYEEID"] = on_behalf_of
             try:
                 async with self.limiter.slot():
+                    if fence is not None:  # last thing before it leaves: past every wait
+                        await fence.before_send(self.config.timeout_seconds)
                     response = await self._http.request(method, url, params=params, json=json,
                                                         headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
