@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from bot.domain import FormInput, LineRequest, OrderForm, RequestState
 from bot.mobproc.errors import MobProcError, MobProcUnavailable
@@ -494,7 +494,7 @@ class OffboardingService:
         the requests that just ended."""
         placed: list[LineRequest] = []
         ended: list[OffboardingView] = []
-        stale = self.clock() - timedelta(seconds=self.orders.submission.lease_seconds)
+        stale = self.clock() - self.orders.submission.lease
         for offboarding in await self.repo.in_states([OffboardingState.APPROVED]):
             orders = await self.repo.orders(offboarding.id)
             if offboarding.decided_at is not None and offboarding.decided_at < stale:

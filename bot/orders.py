@@ -94,7 +94,7 @@ def _now() -> datetime:
 class OrderService:
     def __init__(self, mobproc: MobProcClient, repo: RequestRepository,
                  approvers: ApproverDirectory, *, region: str = "US",
-                 allow_self_approval: bool = False, submit_lease_seconds: float = 60.0,
+                 allow_self_approval: bool = False,
                  approval_ttl_hours: float = 72.0, reminder_hours: float = 24.0,
                  clock: Callable[[], datetime] = _now,
                  metrics: BotMetrics | None = None) -> None:
@@ -104,7 +104,7 @@ class OrderService:
         self.approvers = approvers
         self.region = region
         self.allow_self_approval = allow_self_approval
-        self.submission = Submission(mobproc, repo, lease_seconds=submit_lease_seconds)
+        self.submission = Submission(mobproc, repo)
         self.approval_ttl = timedelta(hours=approval_ttl_hours)
         self.reminder_interval = timedelta(hours=reminder_hours)
         self.clock = clock

@@ -224,7 +224,6 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
         log.warning("APPROVERS is empty: nobody can approve line orders until it is set")
     orders = OrderService(mobproc, repo, approvers, region=settings.DEFAULT_REGION,
                           allow_self_approval=settings.ALLOW_SELF_APPROVAL,
-                          submit_lease_seconds=settings.SUBMIT_LEASE_SECONDS,
                           approval_ttl_hours=settings.APPROVAL_TTL_HOURS,
                           reminder_hours=settings.REMINDER_HOURS, metrics=metrics, **clock_kw)
     outbox = OutboxSender(repo, client, claim_seconds=settings.SUBMIT_LEASE_SECONDS)

@@ -4,6 +4,12 @@ The request is marked SUBMITTING (its externalOrderNumber already stored) before
 when MobProc's answer is lost, the order is looked up by that number before anything is
 sent again: on the spot, and by the follower after a crash or restart.
 
+Whoever submits holds a fenced claim (bot/effects/fence.py): the follower takes a
+submission over only once its lease has lapsed, raising the attempt number, and the POST
+leaves only if its attempt is still the claim and can end before the lease does. So a POST
+held back past the lease (the limiter's queue, a 429 pause, a slow connect) is dropped, not
+sent after the taker-over looked for it and found nothing.
+
 A click and the follower may both be at one submission (MobProc slower than the lease): only
 the path whose conditional move wins (placed, failed, unconfirmable) tells it, and it queues
 that news in the same transaction as the move, so a crash can neither lose nor double it.
@@ -17,11 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import LineRequest, RequestState
+from bot.effects.fence import Fence, SendDropped
 from bot.log_context import bind, log_context
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError, MobProcOutcomeUnknown, MobProcUnavailable
 from bot.mobproc.models import AcknowledgementValue, Order, OrderRequest, PropertyValueGroup
-from bot.storage.repository import Audit, OutboxMessage, RequestRepository
+from bot.storage.repository import Audit, OutboxMessage, RequestRepository, SubmissionClaim
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +57,11 @@ def order_request(request: LineRequest, properties: list[PropertyValueGroup],
 
 
 class Submission:
-    def __init__(self, mobproc: MobProcClient, repo: RequestRepository, *,
-                 lease_seconds: float) -> None:
+    def __init__(self, mobproc: MobProcClient, repo: RequestRepository) -> None:
         self.mobproc = mobproc
         self.repo = repo
-        self.lease_seconds = lease_seconds
+        # Derived from the longest a send may take, never set on its own.
+        self.lease = timedelta(seconds=mobproc.config.lease_seconds)
 
     async def submit(self, request_id: str) -> LineRequest:
         """Place an approved order with MobProc, once (queuing no news)."""
@@ -64,22 +71,22 @@ class Submission:
         """Place an approved order with MobProc, once. With ``tell``, its news is queued: in
         the transaction of the move that placed or failed it, or (MobProc not answering) as
         soon as that is known, by the call that began submitting."""
-        request = await self.repo.move(request_id, [RequestState.APPROVED],
-                                       RequestState.SUBMITTING,
-                                       audit=Audit("bot", "submitting"))
-        if request is None:  # someone else is submitting it, or it is already placed
+        claim = await self.repo.start_submission(request_id, self.lease,
+                                                 audit=Audit("bot", "submitting"))
+        if claim is None:  # someone else is submitting it, or it is already placed
             current = await self.repo.get(request_id)
             assert current is not None
             return Placement(current)
         # This call made it SUBMITTING, so nothing can have been sent for it yet: no lookup,
         # which also keeps the first submission independent of the assumed lookup endpoint.
-        placement = await self._place(request, tell, may_exist=False)
+        placement = await self._place(claim, tell, may_exist=False)
         now = placement.request
         if tell is not None and not placement.won and now.state is RequestState.SUBMITTING \
-                and now.error is None:
-            # Approved, not placed yet: said once (only this call moved it to SUBMITTING).
-            # The placement, whoever records it, is told with its own move.
-            await self.repo.enqueue(now.outbox_key, tell(now))
+                and now.error is None and await self.repo.enqueue_while(
+                    now.id, [RequestState.SUBMITTING], tell(now), outbox_key=now.outbox_key):
+            # Approved, not placed yet: said once (only this call moved it to SUBMITTING),
+            # and only while nobody has recorded the placement since, which its own move
+            # tells.
             return Placement(now, won=True)
         return placement
 
@@ -88,32 +95,43 @@ class Submission:
         renders; returns those with news (placed, failed, or newly known unconfirmable)."""
         done: list[LineRequest] = []
         # Leases run on wall-clock time, as updated_at does.
-        stale_before = datetime.now(UTC) - timedelta(seconds=self.lease_seconds)
+        stale_before = datetime.now(UTC) - self.lease
         for request in await self.repo.in_states([RequestState.APPROVED,
                                                   RequestState.SUBMITTING]):
-            # Only requests nobody has touched for a lease period: one being submitted
-            # right now by a click handler (here or in another process) is left alone.
-            if not await self.repo.claim(request.id, request.state, stale_before):
-                continue
+            # Only requests whose claim has lapsed: one being submitted right now by a click
+            # handler (here or in another process) is left alone, and taking it over raises
+            # the attempt, so that handler's send, if still held back, can no longer leave.
             with log_context(request_id=request.id, order_id=request.order_id):
                 if request.state is RequestState.APPROVED:
+                    if not await self.repo.claim(request.id, request.state, stale_before):
+                        continue
                     placement = await self.place(request.id, tell)
                 else:
-                    placement = await self._place(request, tell)
+                    claim = await self.repo.take_over_submission(request.id, self.lease)
+                    if claim is None:
+                        continue
+                    placement = await self._place(claim, tell)
             if placement.won:
                 done.append(placement.request)
         return done
 
-    async def _place(self, request: LineRequest, tell: Render | None, *,
+    async def _place(self, claim: SubmissionClaim, tell: Render | None, *,
                      may_exist: bool = True) -> Placement:
+        request = claim.request
         if may_exist and (known := await self._look_up(request, tell)) is not None:
             return known
         body = order_request(
             request, request.properties,
             [AcknowledgementValue(id=a, boolean=True) for a in request.acknowledged])
+        fence = Fence(claim.attempt, claim.lease_until,
+                      lambda attempt: self.repo.holds_submission(request.id, attempt))
         try:
-            order = await self.mobproc.submit_order(body,
-                                                    on_behalf_of=request.requester_email)
+            order = await self.mobproc.submit_order(body, on_behalf_of=request.requester_email,
+                                                    fence=fence)
+        except SendDropped as exc:
+            log.warning("Submission of %s not sent (%s); whoever takes its claim over looks "
+                        "it up and sends it", request.id, exc)
+            return Placement(request)
         except MobProcOutcomeUnknown:
             log.warning("Submission of %s: answer lost; looking it up", request.id)
             return await self._look_up(request, tell) or Placement(request)

@@ -106,6 +106,9 @@ def bot_settings(simulator: RunningSimulator, slack: FakeSlackWebAPI, database_u
         "HELPDESK_CHANNELS": HELPDESK,
         "STATUS_POLL_SECONDS": 0.05,
         "SUBMIT_LEASE_SECONDS": 0.5,
+        # MobProc's claims last what a send may take (3 tries × (queue + timeout) = 3 s):
+        # short, so tests see a lapsed claim taken over soon.
+        "MOBPROC_TIMEOUT_SECONDS": 0.5,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -132,8 +135,15 @@ async def start_test_bot(simulator: RunningSimulator, slack: FakeSlackWebAPI,
 
 
 @pytest.fixture
-async def bot(start_test_bot: BotFactory) -> RunningBot:
-    return await start_test_bot()
+async def bot(start_test_bot: BotFactory, request: pytest.FixtureRequest) -> RunningBot:
+    """The bot, with the settings of the test's ``bot_settings`` mark, if any."""
+    mark = request.node.get_closest_marker("bot_settings")
+    return await start_test_bot(**(mark.kwargs if mark else {}))
+
+
+# MobProc as slow as a test needs, answering within the bot's timeout (and so with claims on
+# its effects lasting as long as that allows): 10 s, as in production.
+SLOW_MOBPROC = {"MOBPROC_TIMEOUT_SECONDS": 10.0}
 
 
 class HasEventsUrl(Protocol):

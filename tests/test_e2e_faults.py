@@ -24,6 +24,7 @@ from tests.conftest import (
     BOT_TOKEN,
     REQUESTER,
     SIGNING_SECRET,
+    SLOW_MOBPROC,
     BotFactory,
     Clock,
     DriverFactory,
@@ -100,6 +101,7 @@ async def test_a_failing_submission_is_resumed_once_mobproc_is_back(
     assert len(submitted_orders(simulator)) == 1
 
 
+@pytest.mark.bot_settings(**SLOW_MOBPROC)
 async def test_slow_mobproc_during_the_modal_keeps_the_input(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:

@@ -120,7 +120,7 @@ async def test_crash_after_the_decision_before_any_line_moved(
         offboarding_id, [OffboardingState.PENDING], OffboardingState.APPROVED,
         decided_by=APPROVER, decided_at=clock())
     await first.stop()
-    clock.advance(1)  # the decision is older than a submission lease
+    clock.advance(_past_a_lease(first))  # the decision is older than a submission lease
     second = await start_test_bot()
     await eventually(lambda: _placed_once(simulator), within=15)
     await eventually(lambda: len([r for r in slack.thread_replies(channel, ts)
@@ -153,7 +153,7 @@ async def test_crash_after_some_lines_were_placed(
     simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
     await first.ctx.orders.submission.submit(orders[1].id)
     await first.stop()
-    clock.advance(1)
+    clock.advance(_past_a_lease(first))
     second = await start_test_bot()
     await eventually(lambda: _placed_once(simulator), within=15)
     untouched = format_service_number(orders[2].service.serviceNumber)
@@ -360,3 +360,8 @@ async def test_an_undecided_request_expires_and_orders_nothing(
     assert submitted_orders(simulator) == []
     states = {o.state for o in await bot.ctx.offboarding.repo.orders(offboarding_id)}
     assert states == {RequestState.EXPIRED}
+
+
+def _past_a_lease(bot: RunningBot) -> float:
+    """Seconds that make a decision older than a submission's lease."""
+    return bot.ctx.orders.submission.lease.total_seconds() + 1

@@ -29,10 +29,11 @@ async def approval_in_flight(start_test_bot: BotFactory, driver_for: DriverFacto
     first = await start_test_bot()
     _, channel, ts = await pending_order(driver_for(first), slack)
     await first.stop()  # from here on only the process acts on the request
-    # As in production, the submission lease outlasts MobProc's answer, so the process's own
-    # follower leaves the click's submission alone.
-    settings = bot_settings(simulator, slack, database_url, SUBMIT_LEASE_SECONDS=hold * 10,
-                            **overrides)
+    # As in production, MobProc answers within the timeout, so the click's claim on the
+    # submission (derived from it) outlasts the answer and the process's own follower leaves
+    # the click's submission alone.
+    settings = bot_settings(simulator, slack, database_url,
+                            MOBPROC_TIMEOUT_SECONDS=hold + 0.5, **overrides)
     process = await start_bot_process(settings, tmp_path)
     simulator.state.add_fault("POST", r"/orders$", hold_after_processing=hold)
     answer = await driver_for(process).click_button(
@@ -87,7 +88,7 @@ async def test_sigterm_past_the_grace_period_loses_nothing(
         start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
         simulator: RunningSimulator, database_url: str, tmp_path: Path) -> None:
     process, channel, ts = await approval_in_flight(
-        start_test_bot, driver_for, slack, simulator, database_url, tmp_path, hold=6.0,
+        start_test_bot, driver_for, slack, simulator, database_url, tmp_path, hold=1.5,
         SHUTDOWN_GRACE_SECONDS=0.5)
     try:
         process.sigterm()
@@ -96,9 +97,10 @@ async def test_sigterm_past_the_grace_period_loses_nothing(
         await process.kill()
     assert replies(slack, channel, ts) == [], "MobProc had not answered within the grace"
 
-    # The next start resumes the interrupted submission: found by its number, not resent.
+    # The next start resumes the interrupted submission once the dead process's claim has
+    # lapsed: found by its number, not resent.
     second = await start_test_bot()
-    request = await eventually(lambda: _submitted(second, channel, ts))
+    request = await eventually(lambda: _submitted(second, channel, ts), within=20)
     assert request.order_id in simulator.state.orders
     await eventually(lambda: replies(slack, channel, ts))
     await settled(second, channel, ts)
@@ -123,7 +125,7 @@ async def test_stopping_in_socket_mode_closes_the_socket_first_and_finishes_the_
     _, channel, ts = await pending_order(driver_for(first), slack)
     await first.stop()
     bot = await start_test_bot(SLACK_APP_TOKEN=slack.app_token, SLACK_SIGNING_SECRET=None,
-                               SUBMIT_LEASE_SECONDS=30)
+                               MOBPROC_TIMEOUT_SECONDS=3)
     await eventually(lambda: slack.socket_connected)
     simulator.state.add_fault("POST", r"/orders$", hold_after_processing=2.0)
     message = slack.messages[(channel, ts)]

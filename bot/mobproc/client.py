@@ -72,11 +72,18 @@ class MobProcConfig:
     max_concurrency: int = 8
 
     @property
+    def send_seconds(self) -> float:
+        """The longest one call may take: the transport bounds the whole call by its four
+        phases' timeouts (pool, connect, write, read: ``client_timeout``)."""
+        return 4 * self.timeout_seconds
+
+    @property
     def lease_seconds(self) -> float:
-        """How long a claim on a MobProc effect lasts: each try may wait up to one timeout
-        for its turn (limiter, 429 pause, backoff) and then run to its timeout. A try that
-        can't start in time is dropped by its fence (``bot.effects.fence``)."""
-        return lease_seconds(self.timeout_seconds, self.retry_attempts, self.timeout_seconds)
+        """How long a claim on a MobProc effect lasts: one try waiting up to a timeout for its
+        turn (limiter, 429 pause, backoff), then running as long as a call may. Later tries
+        go only while they still fit; one that doesn't is dropped by its fence
+        (``bot.effects.fence``)."""
+        return lease_seconds(self.send_seconds, 1, self.timeout_seconds)
 
 
 class TokenManager:
@@ -358,7 +365,7 @@ class MobProcClient:
             try:
                 async with self.limiter.slot():
                     if fence is not None:  # last thing before it leaves: past every wait
-                        await fence.before_send(self.config.timeout_seconds)
+                        await fence.before_send(self.config.send_seconds)
                     response = await self._http.request(method, url, params=params, json=json,
                                                         headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -114,6 +114,15 @@ class QueuedCall:
             return None
         channel = self.args.get("channel")
         return str(channel) if channel else None
+
+
+@dataclass(frozen=True)
+class SubmissionClaim:
+    """A request's submission as one path holds it: its fence's attempt and lease."""
+
+    request: LineRequest
+    attempt: int
+    lease_until: datetime
 
 
 @dataclass(frozen=True)
@@ -339,6 +348,55 @@ class RequestRepository:
             update(LINE_REQUESTS)
             .where(LR.id == request_id, LR.state == state.value, LR.updated_at < stale_before)
             .values(updated_at=utcnow()))
+
+    async def start_submission(self, request_id: str, lease: timedelta, *,
+                               audit: Audit | None = None) -> SubmissionClaim | None:
+        """APPROVED → SUBMITTING, taking the submission's first claim; None if another path
+        moved it first."""
+        now = utcnow()
+        row = await self._won(
+            _state_change(request_id, [RequestState.APPROVED], RequestState.SUBMITTING,
+                          {"submit_attempt": LR.submit_attempt + 1,
+                           "submit_lease_until": now + lease}).returning(LINE_REQUESTS),
+            request_id, audit, None, None)
+        return None if row is None else \
+            SubmissionClaim(self._request(row), row.submit_attempt, row.submit_lease_until)
+
+    async def take_over_submission(self, request_id: str, lease: timedelta
+                                   ) -> SubmissionClaim | None:
+        """Take a SUBMITTING request whose claim has lapsed (one from before claims: untouched
+        for a lease), raising its attempt so the earlier holder's send can't leave."""
+        now = utcnow()
+        lapsed = (LR.submit_lease_until < now) | \
+            (LR.submit_lease_until.is_(None) & (LR.updated_at < now - lease))
+        row = await in_transaction(self._engine, _first_row, (
+            update(LINE_REQUESTS)
+            .where(LR.id == request_id, LR.state == RequestState.SUBMITTING.value, lapsed)
+            .values(submit_attempt=LR.submit_attempt + 1, submit_lease_until=now + lease,
+                    updated_at=now)
+            .returning(LINE_REQUESTS)), {})
+        return None if row is None else \
+            SubmissionClaim(self._request(row), row.submit_attempt, row.submit_lease_until)
+
+    async def holds_submission(self, request_id: str, attempt: int) -> bool:
+        """Whether ``attempt`` is still the submission's claim, with nothing recorded yet."""
+        row = await reading(self._engine, _first_row, select(LR.id).where(
+            LR.id == request_id, LR.state == RequestState.SUBMITTING.value,
+            LR.submit_attempt == attempt), {})
+        return row is not None
+
+    async def enqueue_while(self, request_id: str, states: Iterable[RequestState],
+                            messages: list[OutboxMessage], *, outbox_key: str | None = None
+                            ) -> bool:
+        """Queue ``messages`` only while the request is in one of ``states`` and has no
+        order recorded, deciding and queueing in one transaction: news of a step can't be
+        queued after news of a later one that another path recorded meanwhile."""
+        return await self._won(
+            update(LINE_REQUESTS)
+            .where(LR.id == request_id, LR.state.in_([s.value for s in states]),
+                   LR.order_id.is_(None))
+            .values(state=LR.state).returning(LR.id),
+            request_id, None, outbox_key, messages) is not None
 
     async def set_message_if_unset(self, request_id: str, channel: str, ts: str) -> bool:
         return await self._changed(

@@ -95,6 +95,10 @@ class LineRequestRow(Base):
     status_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Row lease of the per-order fallback: not read again (by any replica) before this.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The submission's fenced claim (bot/effects/fence.py): raised by every path that takes
+    # it, and checked right before the order is sent; nobody takes it over before the lease.
+    submit_attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    submit_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StatusEventRow(Base):

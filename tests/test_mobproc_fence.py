@@ -1,0 +1,98 @@
+"""An order or approval answer leaves only while its sender's fenced claim holds: checked
+after every wait (the limiter, a 429 pause, a retry after a slow connect), right before the
+request goes out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.effects.fence import Fence, SendDropped
+from bot.mobproc.client import MobProcClient, MobProcConfig
+from bot.mobproc.models import ApprovalRequest, OrderRequest
+from tests.conftest import FIXTURES
+
+TOKEN = json.loads((FIXTURES / "mobproc" / "token.json").read_text())
+ORDER = json.loads((FIXTURES / "mobproc" / "suspend.order.json").read_text())
+CONFIG = MobProcConfig(base_url="http://mobproc.test/v1", token_url="http://mobproc.test/token",
+                       client_id="c", client_secret=SecretStr("s"), username="u",
+                       password=SecretStr("p"), tenant="T", timeout_seconds=0.2,
+                       retry_base_seconds=0.0)
+BODY = OrderRequest(externalOrderNumber="T-1", transactionType="SUSPEND", serviceId="1")
+
+
+class SlowConnectThenAnswer:
+    """MobProc's side: the first order attempt's connect hangs past the claim, then fails."""
+
+    def __init__(self) -> None:
+        self.order_posts = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, json=TOKEN)
+        self.order_posts += 1
+        if self.order_posts == 1:
+            await asyncio.sleep(3 * CONFIG.timeout_seconds)
+            raise httpx.ConnectTimeout("connect took too long", request=request)
+        return httpx.Response(201, json=ORDER)
+
+
+async def _holds(attempt: int) -> bool:
+    return True
+
+
+def fence(seconds: float, holds: object = _holds) -> Fence:
+    return Fence(1, datetime.now(UTC) + timedelta(seconds=seconds), holds)  # type: ignore[arg-type]
+
+
+async def test_a_retry_that_would_outlast_the_claim_is_dropped() -> None:
+    mobproc = SlowConnectThenAnswer()
+    client = MobProcClient(CONFIG, transport=httpx.MockTransport(mobproc))
+    try:
+        # Room for one try, not two: the retry after the failed connect must not leave.
+        with pytest.raises(SendDropped):
+            await client.submit_order(BODY, on_behalf_of=None,
+                                      fence=fence(CONFIG.send_seconds + 0.5))
+    finally:
+        await client.aclose()
+    assert mobproc.order_posts == 1
+
+
+async def test_a_claim_taken_over_sends_nothing() -> None:
+    mobproc = SlowConnectThenAnswer()
+    mobproc.order_posts = 1  # the next order would be answered
+    client = MobProcClient(CONFIG, transport=httpx.MockTransport(mobproc))
+
+    async def taken_over(attempt: int) -> bool:
+        return False
+
+    try:
+        with pytest.raises(SendDropped):
+            await client.submit_order(BODY, on_behalf_of=None,
+                                      fence=fence(CONFIG.lease_seconds, taken_over))
+        with pytest.raises(SendDropped):
+            await client.answer_approval("1", ApprovalRequest(action="APPROVE"),
+                                         on_behalf_of="e", fence=fence(60, taken_over))
+    finally:
+        await client.aclose()
+    assert mobproc.order_posts == 1
+
+
+async def test_a_held_claim_sends_the_order() -> None:
+    mobproc = SlowConnectThenAnswer()
+    client = MobProcClient(CONFIG, transport=httpx.MockTransport(mobproc))
+    try:
+        order = await client.submit_order(BODY, on_behalf_of=None,
+                                          fence=fence(CONFIG.lease_seconds * 3))
+    finally:
+        await client.aclose()
+    assert order.orderId and mobproc.order_posts == 2
+
+
+def test_the_lease_covers_a_wait_for_a_turn_and_the_longest_call() -> None:
+    assert CONFIG.lease_seconds >= CONFIG.send_seconds + CONFIG.timeout_seconds
