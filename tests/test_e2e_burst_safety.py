@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo import fill_form
@@ -19,7 +20,13 @@ from bot.slack_standin.fake_web_api import FakeSlackWebAPI, RateLimits
 from bot.slack_standin.polling import eventually
 from bot.storage.database import create_engine
 from bot.storage.repository import QueuedCall, RequestRepository
-from tests.conftest import APPROVAL_CHANNEL, REQUESTER, BotFactory, DriverFactory
+from tests.conftest import (
+    APPROVAL_CHANNEL,
+    REQUESTER,
+    SLOW_MOBPROC,
+    BotFactory,
+    DriverFactory,
+)
 from tests.flow import all_text, open_form, pending_order, submitted_orders
 
 
@@ -49,6 +56,7 @@ def slow_mobproc(simulator: RunningSimulator, seconds: float) -> None:
         simulator.state.add_fault(method, path, delay=seconds, times=10_000)
 
 
+@pytest.mark.bot_settings(**SLOW_MOBPROC)
 async def test_a_listener_that_starts_late_still_answers_in_time(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
@@ -70,6 +78,7 @@ async def test_a_listener_that_starts_late_still_answers_in_time(
     await posted_once(bot, slack, view["private_metadata"])
 
 
+@pytest.mark.bot_settings(**SLOW_MOBPROC)
 async def test_mobproc_slower_than_slack_waits_loses_nobody(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
@@ -111,6 +120,7 @@ async def _permalinked(bot: RunningBot, request_id: str):  # type: ignore[no-unt
     return request if request is not None and request.approval_permalink else None
 
 
+@pytest.mark.bot_settings(**SLOW_MOBPROC)
 async def test_a_submit_repeated_while_mobproc_checks_posts_one_message(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:

@@ -274,6 +274,10 @@ class FakeSlackWebAPI:
                   retry_after: int | None = 1, times: int = 1) -> None:
         self._failures.append(_Failure(method, error, status, retry_after, times))
 
+    def clear_failures(self) -> None:
+        """Slack is back: no more injected failures."""
+        self._failures.clear()
+
     async def wait_for(self, predicate: Callable[[], T | None], within: float = 10.0) -> T:
         """``eventually``, failing with the last calls listed to show what did happen."""
         try:
