@@ -55,7 +55,8 @@ def parse_service_number(text: str, region: str = "US") -> ServiceNumber:
         return _build(number, region, " ".join(rest.split()))
     raise NumberNotFound(
         f"I couldn't find a phone number in “{_clip(cleaned)}”. "
-        "Please give the line's number, e.g. 415-555-0199 or +1 415 555 0199."
+        "Please give the line's number, e.g. 415-555-0199 or +1 415 555 0199; a number "
+        "from another country with its country code, e.g. +44 20 7946 0958."
     )
 
 
@@ -66,14 +67,6 @@ def format_service_number(digits: str, region: str = "US") -> str:
     if e164 is None:
         return digits
     return _display(phonenumbers.parse(e164, None), region)
-
-
-def service_number_from_mobproc(digits: str, region: str = "US") -> ServiceNumber | None:
-    """The number MobProc's digits-only ``serviceNumber`` names, or None if it names none."""
-    e164 = assumed.service_number_e164(digits, region)
-    if e164 is None:
-        return None
-    return _build(phonenumbers.parse(e164, None), region, "")
 
 
 def _at_home(number: phonenumbers.PhoneNumber, region: str) -> bool:

@@ -160,3 +160,13 @@ async def test_a_loose_serviceNumber_filter_still_gives_only_the_exact_line(
     view = await open_form(driver, slack, "/suspend-line", UK_TYPED)
     assert REFUSAL in all_text(view) and "Dana Maine" not in all_text(view)
     assert not await bot.ctx.repo.in_states(list(RequestState))
+
+
+async def test_line_status_of_a_uk_number_mobproc_lacks_says_what_was_read(
+        driver: SlackDriver, slack: FakeSlackWebAPI, simulator: RunningSimulator) -> None:
+    del simulator.state.services[UK_LINE]
+    answer = await driver.slash_command(OTHER, "/line-status", UK_TYPED, channel_id="CGENERAL")
+    assert answer.status_code == 200
+    notice = await eventually(lambda: next((c for c in slack.calls_to("chat.postEphemeral")
+                                            if c.args.get("user") == OTHER), None))
+    assert REFUSAL in all_text(notice.args) and "Dana Maine" not in all_text(notice.args)
