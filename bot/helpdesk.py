@@ -20,8 +20,8 @@ from bot.domain import (
 from bot.intent import DEFAULT_KEYWORDS, read_intent
 from bot.mobproc.errors import MobProcError
 from bot.mobproc.models import ServiceAsset, TransactionType
-from bot.orders import UNAVAILABLE, OrderService
-from bot.phone import ServiceNumber
+from bot.orders import UNAVAILABLE, OrderService, no_line_message
+from bot.phone import NumberNotFound, ServiceNumber, parse_service_number
 from bot.storage.repository import RequestRepository
 
 # A property that carries free text gets the help-desk message, so nothing said is lost.
@@ -56,15 +56,17 @@ class HelpdeskService:
             return None
         ticket, first_time = await self._repo.add_ticket(HelpdeskTicket(
             id=uuid.uuid4().hex, channel=channel, message_ts=message_ts, poster_id=poster_id,
-            text=text[:4000], service_number=intent.number.digits))
+            # In full (E.164): the button reads it back, and national digits would lose the
+            # country (a UK number re-read as a US one).
+            text=text[:4000], service_number=intent.number.e164))
         found = Understanding(ticket=ticket, number=intent.number, first_time=first_time)
         try:
-            service = await self._orders.mobproc.find_service(intent.number.digits)
+            service = await self._orders.mobproc.find_service(intent.number)
         except MobProcError:
             found.problem = UNAVAILABLE
             return found
         if service is None:
-            found.problem = f"MobProc has no line {intent.number.display}."
+            found.problem = no_line_message(intent.number)
             return found
         found.service = service
         found.allowed = [t for t in TransactionType if t.value in service.orderActions]
@@ -81,6 +83,20 @@ class HelpdeskService:
 
     async def ticket(self, ticket_id: str) -> HelpdeskTicket | None:
         return await self._repo.get_ticket(ticket_id)
+
+
+def ticket_number(ticket: HelpdeskTicket, region: str) -> ServiceNumber:
+    """The line a ticket names. Tickets store it in E.164; one stored before that holds
+    national digits only, so its country is read again from the message it came from."""
+    stored = ticket.service_number
+    if not stored.startswith("+"):
+        try:
+            again = parse_service_number(ticket.text, region)
+        except NumberNotFound:
+            again = None
+        if again is not None and again.e164.endswith(stored):
+            return again
+    return parse_service_number(stored, region)
 
 
 def prefill(form: OrderForm, ticket: HelpdeskTicket) -> FormInput:

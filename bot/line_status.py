@@ -9,7 +9,8 @@ from pydantic import Field
 from bot.domain import DomainModel, LineRequest
 from bot.mobproc.errors import MobProcError, MobProcNotFound
 from bot.mobproc.models import ServiceAsset
-from bot.orders import UNAVAILABLE, OrderRefused, OrderService
+from bot.orders import UNAVAILABLE, OrderRefused, OrderService, no_line_message
+from bot.phone import ServiceNumber
 from bot.storage.repository import RequestRepository
 
 ORDER_ID = re.compile(r"^\s*#?(\d{4,12})\s*$")
@@ -48,18 +49,29 @@ async def line_status(orders: OrderService, repo: RequestRepository, text: str) 
                 pass
             except MobProcError:
                 raise OrderRefused(UNAVAILABLE) from None
-    if digits is None:
+    # A typed number is matched in full (E.164); an order's serviceNumber is MobProc's own
+    # digits, read with the assumed rule for the tenant's region.
+    number: ServiceNumber | str
+    if digits is not None:
+        number = digits
+    else:
         try:
-            digits = orders.parse_number(text).digits
+            number = orders.parse_number(text)
         except OrderRefused:
             raise OrderRefused(f"I found neither a line number nor a MobProc order "
                                f"“{text.strip()[:40]}”.") from None
     try:
-        service = await mobproc.find_service(digits)
+        service = await mobproc.find_service(number, region=orders.region)
     except MobProcError:
         raise OrderRefused(UNAVAILABLE) from None
     if service is None:
-        raise OrderRefused(f"MobProc has no line {orders.display_digits(digits)}.")
+        if isinstance(number, str):
+            raise OrderRefused(f"MobProc has no line {orders.display_digits(number)}.")
+        if number.country is None:
+            raise OrderRefused(f"MobProc has no line {number.display}.")
+        raise OrderRefused(no_line_message(number))
+    # MobProc's own serviceNumber of the line found: one string per line (the assumed rule
+    # writes the UK and US lines apart), as stored with each request.
     requests = await repo.for_line(service.serviceNumber)
     history: dict[str, list[StatusStep]] = {}
     for request in requests:

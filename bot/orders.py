@@ -123,10 +123,9 @@ class OrderService:
         """Find the line, check the order is allowed on it, and fetch what MobProc wants."""
         tt = kind.transaction_type
         try:
-            service = await self.mobproc.find_service(number.digits)
+            service = await self.mobproc.find_service(number)
             if service is None:
-                raise OrderRefused(
-                    f"MobProc has no line {number.display}. Please check the number.")
+                raise OrderRefused(no_line_message(number))
             if tt.value not in service.orderActions:
                 raise OrderRefused(self._not_allowed_message(kind, number.display,
                                                              service.status,
@@ -139,7 +138,7 @@ class OrderService:
         except MobProcUnavailable:
             raise OrderRefused(UNAVAILABLE) from None
         except MobProcNotFound:
-            raise OrderRefused(f"MobProc has no line {number.display}.") from None
+            raise OrderRefused(no_line_message(number)) from None
         except MobProcError as exc:
             raise OrderRefused(f"MobProc couldn't prepare this order: {exc.message}") from None
         request_id = uuid.uuid4().hex
@@ -343,6 +342,14 @@ class OrderService:
 
     def display_digits(self, digits: str) -> str:
         return format_service_number(digits, self.region)
+
+
+def no_line_message(number: ServiceNumber) -> str:
+    """MobProc has no line with this number: said with what was read, so a number from
+    abroad is seen to have been kept as one (never re-read as a number at home)."""
+    if number.country is None:
+        return f"MobProc has no line {number.display}. Please check the number."
+    return f"I read {number.understood}; MobProc has no line with that number."
 
 
 def _external_number() -> str:

@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
+from phonenumbers import geocoder
+
+from bot.mobproc import assumed
 
 # Slack may auto-link numbers as <tel:+14155550199|415-555-0199>; keep what the person typed.
 _SLACK_LINK = re.compile(r"<(?:tel:)?[^|<>]*\|([^<>]*)>|<tel:([^<>|]*)>")
@@ -17,10 +20,22 @@ class NumberNotFound(ValueError):
 
 @dataclass(frozen=True)
 class ServiceNumber:
-    digits: str  # national number, digits only: MobProc's serviceNumber
-    e164: str
-    display: str  # national format, e.g. (415) 555-0199
+    """A line number as a person gave it, always in full: ``e164`` says which line it is."""
+
+    digits: str  # how MobProc writes this line's serviceNumber (bot/mobproc/assumed.py)
+    e164: str  # the number itself, e.g. +442079460958: what lines are matched by
+    display: str  # national format at home, e.g. (415) 555-0199; else +44 20 7946 0958
     rest: str  # the free text around the number
+    region: str = "US"  # the tenant's default region it was read in
+    country: str | None = None  # the country's name when it is not ``region``'s
+
+    @property
+    def understood(self) -> str:
+        """What the bot read, said so the person can tell a foreign number was kept as one:
+        "+44 20 7946 0958 as a United Kingdom number"."""
+        if self.country is None:
+            return self.display
+        return f"{self.display} as {_article(self.country)} {self.country} number"
 
 
 def parse_service_number(text: str, region: str = "US") -> ServiceNumber:
@@ -40,31 +55,45 @@ def parse_service_number(text: str, region: str = "US") -> ServiceNumber:
         return _build(number, region, " ".join(rest.split()))
     raise NumberNotFound(
         f"I couldn't find a phone number in “{_clip(cleaned)}”. "
-        "Please give the line's number, e.g. 415-555-0199 or +1 415 555 0199."
+        "Please give the line's number, e.g. 415-555-0199 or +1 415 555 0199; a number "
+        "from another country with its country code, e.g. +44 20 7946 0958."
     )
 
 
 def format_service_number(digits: str, region: str = "US") -> str:
-    """MobProc's digits-only number, written the way people in ``region`` read it."""
-    try:
-        number = phonenumbers.parse(digits, region)
-    except phonenumbers.NumberParseException:
+    """MobProc's digits-only number, read with the assumed rule and written the way people
+    in ``region`` read it: (415) 555-0199 at home, +44 20 7946 0958 from abroad."""
+    e164 = assumed.service_number_e164(digits, region)
+    if e164 is None:
         return digits
-    if not phonenumbers.is_possible_number(number):
-        return digits
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return _display(phonenumbers.parse(e164, None), region)
+
+
+def _at_home(number: phonenumbers.PhoneNumber, region: str) -> bool:
+    # A possible but unassigned number (no region) of the tenant's own country code counts as
+    # at home: test and fictional ranges.
+    return phonenumbers.region_code_for_number(number) in (region, None) and \
+        number.country_code == phonenumbers.country_code_for_region(region)
+
+
+def _display(number: phonenumbers.PhoneNumber, region: str) -> str:
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if _at_home(number, region) \
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)
 
 
 def _build(number: phonenumbers.PhoneNumber, region: str, rest: str) -> ServiceNumber:
-    digits = phonenumbers.national_significant_number(number)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if phonenumbers.region_code_for_number(number) == region:
-        display = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    else:
-        display = phonenumbers.format_number(
-            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    return ServiceNumber(digits=digits, e164=e164, display=display, rest=rest)
+    country = None if _at_home(number, region) else (
+        geocoder.country_name_for_number(number, "en") or f"+{number.country_code}")
+    return ServiceNumber(digits=assumed.service_number_digits(e164, region), e164=e164,
+                         display=_display(number, region), rest=rest, region=region,
+                         country=country)
+
+
+def _article(word: str) -> str:
+    # "a United Kingdom number", "an Irish…": U usually sounds like "you" in country names.
+    return "an" if word[:1].upper() in "AEIO" else "a"
 
 
 def _clip(text: str, limit: int = 80) -> str:

@@ -12,9 +12,8 @@ from blocks import notices
 from blocks.ids import START_ORDER_ACTION
 from bot.context import BotContext
 from bot.domain import ORDER_KINDS
-from bot.helpdesk import prefill
+from bot.helpdesk import prefill, ticket_number
 from bot.mobproc.models import TransactionType
-from bot.phone import parse_service_number
 from handlers.order_modal import open_order_modal
 from handlers.slack_io import tell_user
 
@@ -33,7 +32,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                 "I can't find the help-desk request behind this button; nothing was started."))
             return
         kind = ORDER_KINDS[TransactionType(type_name)]
-        number = parse_service_number(ticket.service_number, ctx.settings.DEFAULT_REGION)
+        number = ticket_number(ticket, ctx.settings.DEFAULT_REGION)
         await open_order_modal(ctx, client, kind=kind, number=number,
                                trigger_id=body["trigger_id"], user_id=user_id,
                                channel=ticket.channel, requester_id=ticket.poster_id,

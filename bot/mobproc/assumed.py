@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import phonenumbers
 from pydantic import Field
 
 from bot.mobproc.models import (
@@ -23,6 +24,55 @@ from bot.mobproc.models import (
 
 # GET /assets/services?serviceNumber=<digits>: the filter name is assumed.
 SERVICE_NUMBER_FILTER = "serviceNumber"
+
+
+# serviceNumber is digits only (documented; Tangoe's example is "4045553104"). How a line of
+# another country is written is not published. Assumed: a line whose country calling code is
+# the tenant's default region's (DEFAULT_REGION) is written as its national significant
+# digits ("4045553104" for +1 404-555-3104 in a US tenant); any other line as its country
+# calling code followed by its national significant digits ("442079460958" for
+# +44 20 7946 0958). So digits alone never say which line: they are only read with this rule,
+# and a line is matched by the E.164 number the rule gives (MobProcClient.find_service).
+
+
+def service_number_digits(e164: str, region: str) -> str:
+    """How MobProc writes the line ``e164`` (e.g. "+442079460958") for a ``region`` tenant."""
+    number = phonenumbers.parse(e164, None)
+    national = phonenumbers.national_significant_number(number)
+    if number.country_code == phonenumbers.country_code_for_region(region):
+        return national
+    return f"{number.country_code}{national}"
+
+
+def service_number_candidates(e164: str, region: str) -> list[str]:
+    """The digit strings to ask MobProc for when looking for the line ``e164``. Whatever
+    comes back is accepted only if ``service_number_e164`` reads it as ``e164``."""
+    return [service_number_digits(e164, region)]
+
+
+def service_number_e164(digits: str, region: str) -> str | None:
+    """The E.164 number MobProc's ``serviceNumber`` names in a ``region`` tenant, by the rule
+    above; None when it names no number. Read as national digits of the tenant's country
+    first, as country code and national digits if that is no valid number; when neither
+    reading is a valid number, a possible one is taken in the same order (test and
+    fictional ranges)."""
+    clean = "".join(ch for ch in digits or "" if ch.isdigit())
+    if not clean or len(clean) > 17:  # E.164 allows 15 digits; beyond that it is no number
+        return None
+    home = phonenumbers.country_code_for_region(region)
+    readings: list[phonenumbers.PhoneNumber] = []
+    for text, hint in ((clean, region), ("+" + clean, None)):
+        try:
+            readings.append(phonenumbers.parse(text, hint))
+        except phonenumbers.NumberParseException:
+            continue
+    domestic = [n for n in readings if n.country_code == home]
+    foreign = [n for n in readings if n.country_code != home]
+    for check in (phonenumbers.is_valid_number, phonenumbers.is_possible_number):
+        for number in (*domestic[:1], *foreign[:1]):
+            if check(number):
+                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
 # GET /orders?externalOrderNumber=<n>: the filter is assumed.
 EXTERNAL_ORDER_NUMBER_FILTER = "externalOrderNumber"
 

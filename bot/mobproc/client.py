@@ -45,6 +45,7 @@ from bot.mobproc.models import (
     TokenResponse,
 )
 from bot.mobproc.transport import AiohttpTransport
+from bot.phone import ServiceNumber
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -204,12 +205,36 @@ class MobProcClient:
 
     # --- lines ------------------------------------------------------------------
 
-    async def find_service(self, digits: str) -> ServiceAsset | None:
-        """The service asset with this number, or None when MobProc does not know it."""
+    async def find_service(self, number: ServiceNumber | str, *, region: str = "US"
+                           ) -> ServiceAsset | None:
+        """The line whose number is ``number``, or None when MobProc has no such line.
+
+        ``number`` is a number as a person gave it (its own region says how MobProc writes
+        it) or MobProc's own digits-only form for a ``region`` tenant. MobProc is asked for
+        each candidate digit string, but an asset is accepted only when its ``serviceNumber``,
+        read with the assumed rule (``bot/mobproc/assumed.py``), is the same E.164 number:
+        digits alone never decide (2079460958 is a US line, 442079460958 a UK one)."""
+        if isinstance(number, str):
+            wanted = assumed.service_number_e164(number, region)
+            if wanted is None:
+                # Not a number at all: only MobProc's identical string can be meant.
+                return await self._find_exact(_digits(number))
+        else:
+            wanted, region = number.e164, number.region
+        for candidate in assumed.service_number_candidates(wanted, region):
+            params = {assumed.SERVICE_NUMBER_FILTER: candidate}
+            for page in await self._pages("/assets/services", params,
+                                          assumed.ServicesCollection):
+                for item in page.services.items:
+                    if assumed.service_number_e164(item.serviceNumber, region) == wanted:
+                        return item
+        return None
+
+    async def _find_exact(self, digits: str) -> ServiceAsset | None:
         params = {assumed.SERVICE_NUMBER_FILTER: digits}
         for page in await self._pages("/assets/services", params, assumed.ServicesCollection):
             for item in page.services.items:
-                if _digits(item.serviceNumber) == digits:
+                if digits and _digits(item.serviceNumber) == digits:
                     return item
         return None
 

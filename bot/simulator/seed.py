@@ -41,6 +41,14 @@ EMPLOYEES: list[dict[str, Any]] = [
     {"id": "28691782", "companyEmployeeId": "sam.supervisor.acme", "firstName": "Sam",
      "lastName": "Supervisor", "email": "sam@acme.com", "officePhone": "4155550104",
      "status": "ACTIVE", "department": {"id": "11569020335", "name": "IT Help Desk"}},
+    # Two holders of lines with the same national digits in two countries: the US line
+    # (207) 946-0958 and the UK line +44 20 7946 0958 (see the lines below).
+    {"id": "28691783", "companyEmployeeId": "dana.maine.acme", "firstName": "Dana",
+     "lastName": "Maine", "email": "dana@acme.com", "officePhone": "2075550100",
+     "status": "ACTIVE", "department": {"id": "11569020333", "name": "Sales"}},
+    {"id": "28691784", "companyEmployeeId": "hugh.london.acme", "firstName": "Hugh",
+     "lastName": "London", "email": "hugh@acme.com", "officePhone": "442079460000",
+     "status": "ACTIVE", "department": {"id": "11569020333", "name": "Sales"}},
     # Leavers for /offboard-lines: one holding a few lines, one holding many.
     {"id": "28691790", "companyEmployeeId": "lena.leaver.acme", "firstName": "Lena",
      "lastName": "Leaver", "email": "lena@acme.com", "officePhone": "3125550100",
@@ -100,6 +108,17 @@ SERVICES: list[dict[str, Any]] = [
      "employee": "28691779", "plan": "AT&T Business Unlimited Starter",
      "device": _device("37948777", "Apple", "iPhone 12 (64GB) - White", "353918100000004"),
      "orderActions": []},
+    # The same national digits in two countries. serviceNumber follows the assumed rule
+    # (bot/mobproc/assumed.py): a US line (the tenant's region) as its national digits, a
+    # line abroad as country code and national digits.
+    {"id": "38382207", "serviceNumber": "2079460958", "status": "ACTIVE", "vendor": "verizon",
+     "employee": "28691783", "plan": "Verizon Business Unlimited",
+     "device": _device("37948207", "Apple", "iPhone 15 (128GB) - Pink", "353918100000207"),
+     "orderActions": ACTIVE_ACTIONS},
+    {"id": "38382044", "serviceNumber": "442079460958", "status": "ACTIVE", "vendor": "att",
+     "employee": "28691784", "plan": "AT&T International Business Unlimited",
+     "device": _device("37948044", "Apple", "iPhone 15 (128GB) - Black", "353918100000044"),
+     "orderActions": ACTIVE_ACTIONS},
     # Lena Leaver's lines: an active one on a vendor that allows transfers, a suspended one,
     # and an active one whose vendor refuses transfers.
     {"id": "41000101", "serviceNumber": "3125550101", "status": "ACTIVE", "vendor": "verizon",
