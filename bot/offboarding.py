@@ -42,7 +42,7 @@ from bot.offboarding_posts import BundleApprovalPosts
 from bot.order_form import FormErrors
 from bot.orders import UNAVAILABLE, DecisionOutcome, OrderRefused, OrderService, Requester
 from bot.phone import format_service_number
-from bot.storage.offboardings import OffboardingRepository
+from bot.storage.offboardings import LinesMove, OffboardingRepository
 from bot.storage.repository import Audit, OutboxMessage
 from bot.submission import Render, order_request
 
@@ -193,10 +193,8 @@ class OffboardingService:
                 await self._draft(offboarding, requester, line, kind.transaction_type, region)
         except OrderRefused:
             await self.repo.transition(offboarding_id, [OffboardingState.PREPARING],
-                                       OffboardingState.CANCELLED)
-            for order in await self.repo.orders(offboarding_id):
-                await self.orders.repo.transition(order.id, [RequestState.DRAFT],
-                                                  RequestState.CANCELLED)
+                                       OffboardingState.CANCELLED,
+                                       lines=LinesMove(RequestState.CANCELLED))
             raise
         await self.repo.transition(offboarding_id, [OffboardingState.PREPARING],
                                    OffboardingState.DETAILS)
@@ -425,16 +423,14 @@ class OffboardingService:
                 orders=[o.model_copy(update={"state": RequestState.CANCELLED})
                         if o.state is RequestState.DRAFT else o
                         for o in await self.repo.orders(offboarding_id)]))
+        # The lines move with the request, in its transaction: no crash between the two.
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.PENDING], OffboardingState.CANCELLED,
             decided_by=user_id, decided_at=decided_at, audit=Audit(user_id, "cancelled"),
-            outbox=news)
+            outbox=news, lines=LinesMove(RequestState.CANCELLED, values={
+                "decided_by": user_id, "decided_at": decided_at}))
         if not moved:
             return await self._already_decided(offboarding_id, user_id, "cancel")
-        for order in await self.repo.orders(offboarding_id):
-            await self.orders.repo.transition(order.id, [RequestState.DRAFT],
-                                              RequestState.CANCELLED, decided_by=user_id,
-                                              decided_at=self.clock())
         return BundleDecision(DecisionOutcome.DONE, await self.view(offboarding_id))
 
     # --- the follower's round ---------------------------------------------------------------
@@ -456,11 +452,9 @@ class OffboardingService:
                         for o in await self.repo.orders(offboarding.id)])
             if await self.repo.transition(offboarding.id, [OffboardingState.PENDING],
                                           OffboardingState.EXPIRED, decided_at=decided_at,
-                                          audit=Audit("bot", "expired"), outbox=tell(view)):
-                for order in view.orders:
-                    await self.orders.repo.transition(order.id, [RequestState.DRAFT],
-                                                      RequestState.EXPIRED,
-                                                      decided_at=decided_at)
+                                          audit=Audit("bot", "expired"), outbox=tell(view),
+                                          lines=LinesMove(RequestState.EXPIRED, values={
+                                              "decided_at": decided_at})):
                 expired.append(view)
         return expired
 

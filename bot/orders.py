@@ -38,6 +38,7 @@ from bot.mobproc.models import (
     TransactionType,
 )
 from bot.order_form import FormErrors, read_form
+from bot.outbox import APPROVAL
 from bot.phone import NumberNotFound, ServiceNumber, format_service_number, parse_service_number
 from bot.storage.repository import Audit, RequestRepository
 from bot.submission import Render, Submission, order_request
@@ -46,6 +47,12 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE = ("MobProc isn't answering right now, so nothing was ordered. "
                "Please try again in a few minutes.")
+# A line of a leaver's request (/offboard-lines) is confirmed, approved and cancelled only
+# with the whole request: never as an order of its own (a crafted form or button).
+BUNDLE_LINE = ("This line is part of an /offboard-lines request: it is sent, approved and "
+               "cancelled only with that whole request, on its own approval message.")
+NEVER_SENT = ("It was never sent for approval, so there is nothing to cancel: close its "
+              "form instead.")
 
 
 class OrderRefused(Exception):
@@ -173,6 +180,10 @@ class OrderService:
         request, form = found
         if request.enterer != user_id:
             return ConfirmResult(refusal="Only the person who opened this form can submit it.")
+        if request.offboarding_id is not None:
+            await self.repo.audit(request_id, Audit(user_id, "refused_submission",
+                                                    {"reason": "line of an offboarding"}))
+            return ConfirmResult(refusal=BUNDLE_LINE + " Nothing was sent.")
         if request.state is not RequestState.DRAFT:
             return ConfirmResult(request=request)  # a repeated submit: already confirmed
         result = read_form(form, entered, region=self.region)
@@ -220,6 +231,8 @@ class OrderService:
             await self.repo.get(request_id)
         if request is None:
             return Decision(DecisionOutcome.NOT_FOUND)
+        if request.offboarding_id is not None:
+            return await self._refused(request, user_id, "approve", BUNDLE_LINE)
         reason = await self._approval_refusal(request, user_id)
         if reason:
             return await self._refused(request, user_id, "approve", reason)
@@ -259,22 +272,31 @@ class OrderService:
 
     async def cancel(self, request_id: str, user_id: str, *,
                      tell: Render | None = None) -> Decision:
-        """What ``tell`` renders is queued with the cancellation, by the click that made it."""
+        """What ``tell`` renders is queued with the cancellation, by the click that made it.
+
+        Only a request waiting for approval can be cancelled here (a draft was never sent;
+        a line of a leaver's request goes with its whole request). Its approval message,
+        if still queued, leaves the queue unsent in the same transaction: a manager never
+        gets live buttons for a request already withdrawn."""
         bind(request_id=request_id)
         request = await self.repo.get(request_id)
         if request is None:
             return Decision(DecisionOutcome.NOT_FOUND)
+        if request.offboarding_id is not None:
+            return await self._refused(request, user_id, "cancel", BUNDLE_LINE)
         if user_id != request.requester_id and not await self.approvers.is_approver(user_id):
             return await self._refused(request, user_id, "cancel",
                                        "Only the requester or an approver can cancel it.")
+        if request.state is RequestState.DRAFT:
+            return await self._refused(request, user_id, "cancel", NEVER_SENT)
         decided_at = self.clock()
         after = request.model_copy(update={"state": RequestState.CANCELLED,
                                            "decided_by": user_id, "decided_at": decided_at})
-        moved = await self.repo.move(request_id, [RequestState.PENDING, RequestState.DRAFT],
+        moved = await self.repo.move(request_id, [RequestState.PENDING],
                                      RequestState.CANCELLED, decided_by=user_id,
                                      decided_at=decided_at, audit=Audit(user_id, "cancelled"),
                                      outbox=tell(after) if tell else None,
-                                     outbox_key=request.outbox_key)
+                                     outbox_key=request.outbox_key, unqueue=APPROVAL)
         if moved is None:
             return await self._already_decided(request_id, user_id, "cancel")
         self._decided(request, "cancelled", decided_at)
@@ -305,7 +327,7 @@ class OrderService:
             if await self.repo.transition(request.id, [RequestState.PENDING],
                                           RequestState.EXPIRED, decided_at=now,
                                           audit=Audit("bot", "expired"), outbox=told,
-                                          outbox_key=request.outbox_key):
+                                          outbox_key=request.outbox_key, unqueue=APPROVAL):
                 self._decided(request, "expired", now)
                 refreshed = await self.repo.get(request.id)
                 if refreshed is not None:

@@ -16,6 +16,7 @@ from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
 from bot.orders import Decision, DecisionOutcome
 from handlers.decisions import decide, publish_or_explain
+from handlers.guards import message_names
 from handlers.slack_io import is_slack_retry, slack_error
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,18 @@ async def _stored_request(ctx: BotContext, request_id: str) -> LineRequest | Non
     return stored
 
 
-async def _adopt_message(ctx: BotContext, stored: LineRequest, channel: str, ts: str
-                         ) -> LineRequest | None:
+async def _adopt_message(ctx: BotContext, stored: LineRequest, channel: str, ts: str,
+                         message: Any) -> LineRequest | None:
     """A pending request whose message ts was never stored (the bot stopped right after
     posting it) takes the clicked message as its own, if it is in the channel it was
-    posted to. Only the first such message can: the update is conditional."""
+    posted to and its metadata names this request (not a button carrying this request's id
+    on another message). Only the first such message can: the update is conditional."""
     expected = ctx.settings.APPROVAL_CHANNEL or stored.origin_channel or stored.requester_id
     if stored.state is not RequestState.PENDING or channel != expected:
+        return stored
+    if not message_names(message, stored.id):
+        log.warning("Refused to bind message %s/%s to request %s: its metadata names "
+                    "another request, or none", channel, ts, stored.id)
         return stored
     if await ctx.orders.adopt_approval_message(stored.id, channel, ts):
         log.info("Request %s adopted its approval message %s/%s", stored.id, channel, ts)
@@ -79,7 +85,7 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
     # The stored request decides, not the button: it must be the one this message shows.
     stored = await _stored_request(ctx, request_id)
     if stored is not None and stored.approval_ts is None and channel and message_ts:
-        stored = await _adopt_message(ctx, stored, channel, message_ts)
+        stored = await _adopt_message(ctx, stored, channel, message_ts, body.get("message"))
     if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, message_ts):
         decision = Decision(DecisionOutcome.NOT_FOUND)
     else:

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import approval, helpdesk, notices
 from bot.context import BotContext
-from bot.domain import LineRequest
+from bot.domain import LineRequest, RequestState
 from bot.outbox import APPROVAL, PostOnce
 from bot.storage.repository import OutboxMessage
 from handlers.home_tab import refresh_homes_showing
@@ -47,9 +47,22 @@ def wire(ctx: BotContext, client: AsyncWebClient) -> None:
         lambda *args: ctx.repo.approval_refused(*args), posted, refused))
 
 
+# Decided before its approval message was recorded: its decision could not update it then.
+_GONE = frozenset({RequestState.CANCELLED, RequestState.EXPIRED})
+
+
 async def approval_posted(ctx: BotContext, client: AsyncWebClient, request_id: str) -> None:
     request = await ctx.repo.get(request_id)
     if request is None or not request.approval_channel or not request.approval_ts:
+        return
+    if request.state in _GONE:
+        # Withdrawn (or expired) while the message was already on its way (a still-queued
+        # one is dropped with the withdrawal): it loses its buttons at once and says so,
+        # and nobody is told to wait for an approver.
+        await ctx.repo.enqueue(request.outbox_key, [OutboxMessage("chat.update", {
+            "channel": request.approval_channel, "ts": request.approval_ts,
+            **approval.decided_message(request, region=ctx.settings.DEFAULT_REGION)})])
+        await refresh_homes_showing(ctx, request)
         return
     link = await permalink(client, request.approval_channel, request.approval_ts)
     if link:

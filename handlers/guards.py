@@ -1,11 +1,14 @@
-"""What makes an interaction payload malformed.
+"""What makes an interaction payload malformed, and what a click's message must say before
+the bot takes it as a request's own.
 
-Slack never sends these; a crafted or truncated payload is refused with a 400 naming what
-is missing, before Bolt (which would fail on it with a 500) sees it."""
+Slack never sends malformed payloads; a crafted or truncated one is refused with a 400
+naming what is missing, before Bolt (which would fail on it with a 500) sees it."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from bot.outbox import APPROVAL_EVENT
 
 
 def problem(body: dict[str, Any]) -> str | None:
@@ -24,3 +27,18 @@ def problem(body: dict[str, Any]) -> str | None:
         if not isinstance(view, dict) or not isinstance(view.get("state"), dict):
             return "view.state is missing"
     return None
+
+
+def message_names(message: Any, request_id: str) -> bool:
+    """Whether a clicked message is the approval message of ``request_id``: its Slack message
+    metadata (``bot.outbox.approval_metadata``, set on every approval message the bot posts)
+    names that request. A request whose message was never recorded adopts a clicked one only
+    then, so a button carrying another request's id (or any other message in the channel)
+    can't bind a message to the wrong request."""
+    if not isinstance(message, dict) or not request_id:
+        return False
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != APPROVAL_EVENT:
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and payload.get("request_id") == request_id

@@ -28,6 +28,7 @@ from bot.offboarding import BundleDecision, parse_employee
 from bot.offboarding_models import Offboarding, OffboardingState
 from bot.orders import DecisionOutcome, OrderRefused
 from bot.slack_endpoint import answered
+from handlers.guards import message_names
 from handlers.offboarding_news import expiry_messages, reminder_messages, settle, tellers
 from handlers.offboarding_post import approval_channel
 from handlers.slack_io import is_slack_retry, slack_error, tell_user
@@ -285,8 +286,10 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
     stored = await _stored(ctx, (click.actions[0].value if click.actions else None) or "")
     expected = approval_channel(ctx, stored) if stored is not None else None
     if stored is not None and stored.approval_ts is None and channel == expected and ts and \
-            stored.state is OffboardingState.PENDING:
-        # The bot stopped between posting the message and recording it: adopt it.
+            stored.state is OffboardingState.PENDING and \
+            message_names(body.get("message"), stored.id):
+        # The bot stopped between posting the message and recording it: adopt it, if the
+        # message says it is this request's (its metadata), not another one's.
         await ctx.offboarding.adopt_message(stored.id, channel, ts)
         stored = await ctx.offboarding.get(stored.id)
     if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, ts):

@@ -3,7 +3,8 @@ one conditional UPDATE, so two clicks or two bot processes can't both make it.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,17 @@ from bot.storage.repository import (
 )
 from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, OutboxRow, utcnow
 from bot.storage.transactions import in_transaction
+
+
+@dataclass(frozen=True)
+class LinesMove:
+    """The request's lines still in ``expected`` move to ``new`` (with ``values``) together
+    with the request, in its transaction: a crash can't leave a cancelled or expired request
+    with lines still waiting (nothing would ever move them)."""
+
+    new: RequestState
+    expected: tuple[RequestState, ...] = (RequestState.DRAFT,)
+    values: Mapping[str, Any] = field(default_factory=dict)
 
 
 class OffboardingRepository:
@@ -72,11 +84,12 @@ class OffboardingRepository:
                          new: OffboardingState, *, audit: Audit | None = None,
                          queue_once: tuple[str, OutboxMessage] | None = None,
                          outbox: list[OutboxMessage] | None = None,
-                         **values: Any) -> bool:
+                         lines: LinesMove | None = None, **values: Any) -> bool:
         """Move to ``new`` only from one of ``expected``; True for the one caller that did.
         ``queue_once`` (purpose, call) is queued by that caller in the same transaction, under
         the request's id, at most once per purpose (the outbox's unique key); ``outbox``, the
-        news of the move, likewise by that caller alone, so a crash can't split the two."""
+        news of the move, likewise by that caller alone, so a crash can't split the two;
+        ``lines`` moves the request's lines with it, in that same transaction."""
         # Core statements, recording with the repository's own helpers.
         def change(conn: Connection) -> bool:
             result = conn.execute(
@@ -86,6 +99,12 @@ class OffboardingRepository:
                 .values(state=new.value, updated_at=utcnow(), **values))
             moved = bool(result.rowcount)
             if moved:
+                if lines is not None:
+                    conn.execute(
+                        update(LineRequestRow)
+                        .where(LineRequestRow.offboarding_id == offboarding_id,
+                               LineRequestRow.state.in_([s.value for s in lines.expected]))
+                        .values(state=lines.new.value, updated_at=utcnow(), **lines.values))
                 record_change(conn, offboarding_id, audit, None, outbox)
                 if queue_once is not None:
                     purpose, call = queue_once

@@ -48,6 +48,8 @@ T = TypeVar("T")
 
 # A claim taken over from a sender that never said how its attempt went (it died mid-call).
 ABANDONED = "abandoned"
+# A call taken off the queue unsent because the change it was for was undone first.
+DROPPED = "dropped: no longer wanted"
 
 LINE_REQUESTS: Table = LineRequestRow.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
@@ -299,35 +301,40 @@ class RequestRepository:
     async def transition(self, request_id: str, expected: Iterable[RequestState],
                          new: RequestState, *, audit: Audit | None = None,
                          outbox: list[OutboxMessage] | None = None,
-                         outbox_key: str | None = None, **values: Any) -> bool:
+                         outbox_key: str | None = None, unqueue: str | None = None,
+                         **values: Any) -> bool:
         """Move the request to ``new`` only if it is in one of ``expected``; True if it moved.
 
         One conditional UPDATE: the database decides who wins a race. ``audit`` is recorded
-        and ``outbox`` queued only by the winner, in the same transaction.
+        and ``outbox`` queued only by the winner, in the same transaction; so is
+        ``unqueue`` (a purpose) taken off the queue: see ``drop_unsent``.
         """
         return await self._won(_state_change(request_id, expected, new, values)
                                .returning(LR.id),
-                               request_id, audit, outbox_key, outbox) is not None
+                               request_id, audit, outbox_key, outbox, unqueue) is not None
 
     async def move(self, request_id: str, expected: Iterable[RequestState],
                    new: RequestState, *, audit: Audit | None = None,
                    outbox: list[OutboxMessage] | None = None,
-                   outbox_key: str | None = None, **values: Any) -> LineRequest | None:
+                   outbox_key: str | None = None, unqueue: str | None = None,
+                   **values: Any) -> LineRequest | None:
         """``transition``, returning the request as it now is when it moved (None when it
         did not): the same conditional UPDATE, with RETURNING instead of a second read, and
-        ``outbox`` queued only by the winner, in the same transaction."""
+        ``outbox`` queued (``unqueue`` dropped) only by the winner, in the same
+        transaction."""
         moved = await self._won(_state_change(request_id, expected, new, values)
                                 .returning(LINE_REQUESTS),
-                                request_id, audit, outbox_key, outbox)
+                                request_id, audit, outbox_key, outbox, unqueue)
         return None if moved is None else self._request(moved)
 
     async def _won(self, statement: Executable, request_id: str, audit: Audit | None,
-                   outbox_key: str | None, outbox: list[OutboxMessage] | None
-                   ) -> Row[Any] | None:
+                   outbox_key: str | None, outbox: list[OutboxMessage] | None,
+                   unqueue: str | None = None) -> Row[Any] | None:
         """Run a conditional UPDATE … RETURNING; if it changed the row (this caller won),
-        record ``audit`` and queue ``outbox`` in the same transaction. The returned row."""
+        record ``audit``, queue ``outbox`` and drop ``unqueue`` in the same transaction. The
+        returned row."""
         return await in_transaction(self._engine, _won_then_record, statement, request_id,
-                                    audit, outbox_key, outbox)
+                                    audit, outbox_key, outbox, unqueue)
 
     async def audit(self, request_id: str | None, entry: Audit) -> None:
         await in_transaction(self._engine, insert_audit, request_id, entry)
@@ -640,11 +647,25 @@ def _state_change(request_id: str, expected: Iterable[RequestState], new: Reques
 
 def _won_then_record(conn: Connection, statement: Executable, request_id: str,
                      audit: Audit | None, outbox_key: str | None,
-                     outbox: list[OutboxMessage] | None) -> Row[Any] | None:
+                     outbox: list[OutboxMessage] | None,
+                     unqueue: str | None = None) -> Row[Any] | None:
     row = conn.execute(statement).first()
     if row is not None:
         record_change(conn, request_id, audit, outbox_key, outbox)
+        if unqueue is not None:
+            drop_unsent(conn, request_id, unqueue)
     return row
+
+
+def drop_unsent(conn: Connection, request_id: str, purpose: str) -> None:
+    """Take the request's call queued under ``purpose`` off the queue unsent, on ``conn``'s
+    transaction (a request withdrawn or expired before its approval message went out: that
+    message would only show a manager live buttons for a request that is gone). Marked as
+    left (``sent_at``) with the reason, as a call Slack refused for good is."""
+    conn.execute(update(OUTBOX)
+                 .where(OB.request_id == request_id, OB.purpose == purpose,
+                        OB.sent_at.is_(None))
+                 .values(sent_at=utcnow(), last_error=DROPPED))
 
 
 def _create_draft(conn: Connection, row: dict[str, Any], audit: Audit) -> None:
