@@ -27,7 +27,7 @@ AVERY_DM = f"D{APPROVER}"
 PORTAL_ORDER = "9000001"  # seeded: a suspension of (212) 555-0123 placed in the portal
 # MobProc's timeout in tests that wait out an answer's lease (six of them: three tries, each
 # waiting up to a timeout for its turn and then running to it).
-SHORT_TIMEOUT = 0.3
+SHORT_TIMEOUT = 0.5
 
 
 @pytest.fixture
@@ -218,7 +218,7 @@ async def test_a_crash_before_sending_is_never_resent_by_the_bot(
     assert "already answered here" in notices(slack)[0]
     # A lease later the order still waits for her: the buttons come back, nothing was sent.
     updated = await eventually(lambda: (m := slack.messages[(AVERY_DM, dm["ts"])]).get(
-        "edited") and m)
+        "edited") and m, within=20)
     assert "did not reach MobProc" in all_text(updated) and buttons(updated)
     assert simulator.state.approval_posts == []
     await click(driver, dm, "mobproc_approve")
