@@ -16,8 +16,8 @@ HOME_LOOKUP_SECONDS = 30.0
 
 
 class ApprovalWatcher(PeriodicTask):
-    """A round cut short by ``stop`` loses nothing: rows are claimed before their DM and
-    resumed by a lease."""
+    """A round cut short by ``stop`` loses nothing: each DM and DM update is queued in the
+    outbox with the row's change, and sent by whichever process's outbox gets to it."""
 
     name = "MobProc approvals"
 

@@ -3,21 +3,35 @@
 Who is looked up: only people who opened the App Home or used the bot (no workspace crawl),
 one after another, so the lookups stay within MobProc's rate limit; those MobProc has had
 nothing for, less and less often (``bot/approval_lookups.py``). Each order found waiting
-for someone becomes one row (and one DM); an answer is sent to MobProc only by the click that
-moved its row from WAITING to SENDING, a conditional update made before the call. A lost
-answer is never resent: the row stays UNKNOWN until MobProc's list shows what became of it.
+for someone becomes one row, and its DM is queued in the outbox in the same transaction
+(``DM_PURPOSE``: posted once, recorded on the row when it goes out, found by its metadata if
+a sender died before recording it). Every later change queues the DM's update (and the
+clicker's notice) in the transaction that makes it.
+
+An answer is sent to MobProc only by the click that moved its row from WAITING to SENDING,
+a conditional update made before the call that takes a fenced claim (an attempt number and
+a lease of ``MobProcConfig.lease_seconds``): the POST leaves only while that attempt holds
+the row and can end within the lease (``bot.effects.fence``), so one held back (limiter,
+429 pause, slow connect) is dropped, never sent late. A row being sent is settled by a
+lookup only with a list read begun after its lease, when no POST of it can be in flight. A
+lost answer is never resent: the row stays UNKNOWN until MobProc's list shows what became
+of it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
+from typing import Any
 
 from bot.approval_lookups import LookupSchedule
 from bot.domain import ApprovalState, MobProcApproval, MobProcDecision
+from bot.effects.fence import Fence, SendDropped
 from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import (
@@ -28,9 +42,10 @@ from bot.mobproc.errors import (
     MobProcUnavailable,
 )
 from bot.mobproc.models import ApprovalRequest
+from bot.outbox import OutboxSender, PostOnce, approval_metadata
 from bot.storage.home_visitors import HomeVisitors
 from bot.storage.mobproc_approvals import MobProcApprovalStore
-from bot.storage.repository import RequestRepository
+from bot.storage.repository import OutboxMessage, RequestRepository
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +54,8 @@ OPEN = (ApprovalState.WAITING, ApprovalState.UNKNOWN)
 DECIDED_ANSWERS = frozenset({"APPROVAL_QUEUED", "REJECTION_QUEUED", "APPROVAL_NOT_NEEDED"})
 NOT_ELIGIBLE = "NOT_ELIGIBLE"
 NOT_READY = "NOT_READY_FOR_APPROVAL"
+# The outbox purpose of an approval's DM: one per row (its id is the outbox key).
+DM_PURPOSE = "mobproc_approval_dm"
 
 
 class Outcome(StrEnum):
@@ -55,6 +72,19 @@ class Answer:
     outcome: Outcome
     approval: MobProcApproval | None = None
     problem: str | None = None  # INVALID: what is wrong with the reason
+    # The clicker's notice was queued with the change that settled the click.
+    told: bool = False
+
+
+@dataclass(frozen=True)
+class SlackSide:
+    """What the Slack side makes of a row (the core speaks no Block Kit): the approver's DM
+    channel (None when Slack can't say now), the DM's message as the row stands, and the
+    notice for the person who clicked."""
+
+    dm_channel: Callable[[str], Awaitable[str | None]]
+    dm: Callable[[MobProcApproval], dict[str, Any]]
+    notice: Callable[[Answer], dict[str, Any]]
 
 
 @dataclass
@@ -84,15 +114,24 @@ class MobProcApprovals:
     def __init__(self, mobproc: MobProcClient, store: MobProcApprovalStore,
                  repo: RequestRepository, visitors: HomeVisitors,
                  employee_id_of: Callable[[str], Awaitable[str | None]], *,
-                 lease_seconds: float, schedule: LookupSchedule | None = None) -> None:
+                 outbox: OutboxSender, slack: SlackSide,
+                 schedule: LookupSchedule | None = None) -> None:
         self.mobproc = mobproc
         self.store = store
         self.repo = repo
         self.visitors = visitors
         self.employee_id_of = employee_id_of
-        self.lease = timedelta(seconds=lease_seconds)
+        self.slack = slack
+        # An answer's claim lasts as long as its POST may take, waits included: derived
+        # from the client's timeout and tries, never a number of its own.
+        self.lease = timedelta(seconds=mobproc.config.lease_seconds)
         # None: everyone, every round.
         self.schedule = schedule
+        # The store is looked up at each call, not captured (tests inject faults there).
+        outbox.post_once(DM_PURPOSE, PostOnce(
+            lambda call_id, key, channel, ts: self.store.dm_posted(
+                call_id, key, channel, ts, self._after_post),
+            lambda *args: self.store.dm_refused(*args)))
 
     async def people(self) -> list[str]:
         """Those who opened the App Home or used the bot: nobody else is looked up."""
@@ -121,8 +160,16 @@ class MobProcApprovals:
             return found
         waiting = {o.orderId for o in orders}
         found.busy = bool(orders)
+        channel: str | None = None
         for order in orders:
-            approval, new = await self.store.add(order, user_id, employee_id)
+            if await self.store.find(order.orderId, user_id) is not None:
+                continue
+            channel = channel or await self.slack.dm_channel(user_id)
+            if channel is None:
+                break  # no DM channel now: the next round adds them (found.busy is set)
+            approval, new = await self.store.add(order, user_id, employee_id,
+                                                 partial(self._post, channel=channel),
+                                                 DM_PURPOSE)
             if new:
                 found.new.append(approval)
         for approval in await self.store.of(user_id, [*OPEN, ApprovalState.SENDING]):
@@ -131,19 +178,21 @@ class MobProcApprovals:
                 # Decided elsewhere, or by this person's lost answer: the buttons go. A row
                 # being sent right now is left to its click unless that click died.
                 sending = approval.state is ApprovalState.SENDING
-                if await self.store.transition(approval.id, [approval.state],
-                                               ApprovalState.GONE, actor="mobproc",
-                                               stale_before=stale if sending else None):
-                    found.changed.append(await self._get(approval.id))
+                if moved := await self.store.transition(
+                        approval.id, [approval.state], ApprovalState.GONE, actor="mobproc",
+                        stale_before=stale if sending else None, then=self._updates):
+                    found.changed.append(moved)
             elif approval.state is not ApprovalState.WAITING and \
-                    await self.store.transition(
+                    (moved := await self.store.transition(
                         approval.id, [ApprovalState.UNKNOWN, ApprovalState.SENDING],
                         ApprovalState.WAITING, actor="mobproc", stale_before=stale,
+                        then=self._updates,
                         message="Your earlier answer did not reach MobProc: the order still "
-                                "waits for you."):
+                                "waits for you.")):
                 # Still waiting a lease after an answer that was lost (or a crash): the
-                # decision did not take, so the person may decide again.
-                found.changed.append(await self._get(approval.id))
+                # decision did not take, so the person may decide again. A POST of a row
+                # being sent can't still leave: its fence lapsed with the lease.
+                found.changed.append(moved)
         return found
 
     async def round(self) -> Round:
@@ -154,10 +203,12 @@ class MobProcApprovals:
             found = await self.look_up(user_id)
             total.new += found.new
             total.changed += found.changed
-        # DMs a stopped process never recorded: posted by whoever claims them.
+        # Rows an older version (which posted DMs directly) left without one: queued now.
         stale = _now() - self.lease
-        for approval in await self.store.unposted():
-            if approval not in total.new and await self.store.claim_dm(approval.id, stale):
+        for approval in await self.store.without_dm(DM_PURPOSE, stale):
+            channel = await self.slack.dm_channel(approval.approver_id)
+            if channel and await self.store.queue_dm(approval.id, self._post(approval, channel),
+                                                     DM_PURPOSE):
                 total.new.append(approval)
         return total
 
@@ -166,9 +217,6 @@ class MobProcApprovals:
 
     async def get(self, approval_id: str) -> MobProcApproval | None:
         return await self.store.get(approval_id)
-
-    async def dm_posted(self, approval_id: str, channel: str, ts: str) -> None:
-        await self.store.set_dm(approval_id, channel, ts)
 
     async def answer(self, approval_id: str, user_id: str, action: str,
                      reason: str | None = None) -> Answer:
@@ -181,49 +229,92 @@ class MobProcApprovals:
             return Answer(Outcome.INVALID, approval, problem)
         text = (reason or "").strip() or None
         now = _now()
-        if not await self.store.transition(approval_id, [ApprovalState.WAITING],
-                                           ApprovalState.SENDING, actor=user_id,
-                                           action=action, reason=text, decided_at=now,
-                                           answer=None, message=None):
+        attempt = await self.store.claim_answer(approval_id, actor=user_id, action=action,
+                                                reason=text, at=now)
+        if attempt is None:
             return Answer(Outcome.ALREADY, await self._get(approval_id))
         sending = approval.model_copy(update={"state": ApprovalState.SENDING, "action": action,
                                               "reason": text, "decided_at": now})
+        fence = Fence(attempt, now + self.lease,
+                      lambda current: self.store.holds(approval_id, current))
+        settle = partial(self._settle, sending, attempt)
         try:
             status = await self.mobproc.answer_approval(
                 approval.order_id, ApprovalRequest(action=action, reason=text),  # type: ignore[arg-type]
-                on_behalf_of=approval.employee_id)
+                on_behalf_of=approval.employee_id, fence=fence)
+        except SendDropped as exc:
+            # Held back past its lease (or taken over): this attempt sent nothing, and the
+            # tries before it were refused unprocessed, so the person may decide again.
+            log.warning("The answer to MobProc approval %s was not sent: %s", approval_id, exc)
+            return await settle(Outcome.UNAVAILABLE, ApprovalState.WAITING)
         except MobProcOutcomeUnknown:
-            return await self._settle(sending, Outcome.UNKNOWN, ApprovalState.UNKNOWN)
+            return await settle(Outcome.UNKNOWN, ApprovalState.UNKNOWN)
         except MobProcUnavailable:
-            return await self._settle(sending, Outcome.UNAVAILABLE, ApprovalState.WAITING)
+            return await settle(Outcome.UNAVAILABLE, ApprovalState.WAITING)
         except MobProcNotFound as exc:
-            return await self._settle(sending, Outcome.SENT, ApprovalState.GONE,
+            return await settle(Outcome.SENT, ApprovalState.GONE,
                                       answer="NOT_FOUND", message=exc.message)
         except MobProcRefused as exc:
             # 403: MobProc says this person may not decide it (any more): the buttons go.
             # Another refusal (e.g. of the reason) leaves the decision to be made again.
             if exc.status == 403:
-                return await self._settle(sending, Outcome.SENT, ApprovalState.ANSWERED,
+                return await settle(Outcome.SENT, ApprovalState.ANSWERED,
                                           answer=NOT_ELIGIBLE, message=exc.message)
-            return await self._settle(sending, Outcome.SENT, ApprovalState.WAITING,
+            return await settle(Outcome.SENT, ApprovalState.WAITING,
                                       answer="REFUSED", message=exc.message)
         except MobProcError as exc:
-            return await self._settle(sending, Outcome.UNKNOWN, ApprovalState.UNKNOWN,
+            return await settle(Outcome.UNKNOWN, ApprovalState.UNKNOWN,
                                       message=exc.message)
         new_state = ApprovalState.WAITING if status == NOT_READY else ApprovalState.ANSWERED
-        settled = await self._settle(sending, Outcome.SENT, new_state, answer=status)
+        settled = await settle(Outcome.SENT, new_state, answer=status)
         if status in ("APPROVAL_QUEUED", "REJECTION_QUEUED"):
             await self._note_on_request(approval, user_id, action, text)
         return settled
 
-    async def _settle(self, sending: MobProcApproval, outcome: Outcome, state: ApprovalState,
-                      *, answer: str | None = None, message: str | None = None) -> Answer:
-        """Record what became of a click. The answer describes this click as it happened,
+    async def _settle(self, sending: MobProcApproval, attempt: int, outcome: Outcome,
+                      state: ApprovalState, *, answer: str | None = None,
+                      message: str | None = None) -> Answer:
+        """Record what became of a click, with the DM's update and the clicker's notice, if
+        its attempt still holds the row. The answer describes this click as it happened,
         even if a lookup has moved the row on since (its DM is rendered from the row)."""
-        await self.store.transition(sending.id, [ApprovalState.SENDING], state,
-                                    actor="mobproc", answer=answer, message=message)
-        return Answer(outcome, sending.model_copy(update={"state": state, "answer": answer,
-                                                          "message": message}))
+        result = Answer(outcome, sending.model_copy(update={"state": state, "answer": answer,
+                                                            "message": message}))
+        moved = await self.store.transition(
+            sending.id, [ApprovalState.SENDING], state, actor="mobproc", attempt=attempt,
+            answer=answer, message=message,
+            then=lambda row: [*self._updates(row), self._notice(result)])
+        result.told = moved is not None
+        return result
+
+    # --- what is queued for Slack ---------------------------------------------------
+
+    def _post(self, approval: MobProcApproval, channel: str) -> OutboxMessage:
+        """The DM: its metadata lets a sender taking over find it if it went out unrecorded."""
+        return OutboxMessage("chat.postMessage", {
+            "channel": channel, **self.slack.dm(approval),
+            "metadata": approval_metadata(approval.id)})
+
+    def _updates(self, approval: MobProcApproval) -> list[OutboxMessage]:
+        """The DM shown as the row now stands (nothing while it has not gone out: it is
+        brought up to date when it does, ``_after_post``)."""
+        if not approval.dm_channel or not approval.dm_ts:
+            return []
+        return [OutboxMessage("chat.update", {"channel": approval.dm_channel,
+                                              "ts": approval.dm_ts, **self.slack.dm(approval)})]
+
+    def _after_post(self, posted: Mapping[str, Any], approval: MobProcApproval
+                    ) -> list[OutboxMessage]:
+        """A change made while the DM waited to go out is shown on it at once."""
+        now = _as_json(self.slack.dm(approval))
+        if now.get("text") == posted.get("text") and now.get("blocks") == posted.get("blocks"):
+            return []
+        return self._updates(approval)
+
+    def _notice(self, answer: Answer) -> OutboxMessage:
+        approval = answer.approval
+        assert approval is not None
+        return OutboxMessage("chat.postMessage", {
+            "channel": approval.dm_channel or approval.approver_id, **self.slack.notice(answer)})
 
     async def _note_on_request(self, approval: MobProcApproval, user_id: str, action: str,
                                reason: str | None) -> None:
@@ -237,3 +328,9 @@ class MobProcApprovals:
         approval = await self.store.get(approval_id)
         assert approval is not None
         return approval
+
+
+def _as_json(message: dict[str, Any]) -> dict[str, Any]:
+    """As it reads back from the outbox's JSON column (tuples become lists)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(message))
+    return loaded

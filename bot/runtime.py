@@ -45,6 +45,7 @@ from handlers.approval_post import approval_call
 from handlers.approval_post import wire as wire_approval_posts
 from handlers.home_tab import people_of, publish_homes, refresh_homes
 from handlers.mobproc_approvals import deliver_round
+from handlers.mobproc_approvals import slack_side as mobproc_approvals_slack
 from handlers.notify import (
     decision_messages,
     expiry_messages,
@@ -252,7 +253,7 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     ctx.mobproc_approvals = MobProcApprovals(
         mobproc, MobProcApprovalStore(engine), repo, ctx.visitors,
         _employee_ids(profiles, settings.EMPLOYEE_ID_FROM),
-        lease_seconds=settings.SUBMIT_LEASE_SECONDS,
+        outbox=outbox, slack=mobproc_approvals_slack(ctx, client),
         schedule=LookupSchedule(settings.MOBPROC_APPROVALS_POLL_SECONDS, LONGEST_GAP_SECONDS))
     watcher = ApprovalWatcher(ctx.mobproc_approvals, lambda found: deliver_round(ctx, client,
                                                                                 found),

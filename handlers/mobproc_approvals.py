@@ -20,8 +20,7 @@ from blocks.ids import (
 )
 from bot.context import BotContext
 from bot.domain import ApprovalState, MobProcApproval
-from bot.mobproc_approvals import Answer, Outcome, Round, reason_problem
-from bot.storage.repository import OutboxMessage
+from bot.mobproc_approvals import Answer, Outcome, Round, SlackSide, reason_problem
 from handlers.home_tab import refresh_homes
 from handlers.slack_io import is_slack_retry, slack_error
 
@@ -141,46 +140,42 @@ async def _tell(client: AsyncWebClient, user_id: str, message: dict[str, Any]) -
         log.warning("Could not tell %s about a MobProc approval: %s", user_id, slack_error(exc))
 
 
-def _dm_update(ctx: BotContext, approval: MobProcApproval) -> list[OutboxMessage]:
-    if not approval.dm_channel or not approval.dm_ts:
-        return []
-    message = mobproc_approval.approval_dm(approval, region=ctx.settings.DEFAULT_REGION)
-    return [OutboxMessage("chat.update", {"channel": approval.dm_channel, "ts": approval.dm_ts,
-                                          **message})]
+def slack_side(ctx: BotContext, client: AsyncWebClient) -> SlackSide:
+    """What the core queues for Slack: the DM (to the approver's DM channel, so a sender
+    taking over can read it back), its updates and the clicker's notice."""
+    channels: dict[str, str] = {}  # an app's DM channel with a person never changes
+
+    async def dm_channel(user_id: str) -> str | None:
+        if user_id not in channels:
+            try:
+                opened = await client.conversations_open(users=user_id)
+            except SlackApiError as exc:
+                log.warning("Could not open a DM with %s: %s", user_id, slack_error(exc))
+                return None
+            channels[user_id] = str((opened.get("channel") or {}).get("id") or "")
+        return channels[user_id] or None
+
+    def dm(approval: MobProcApproval) -> dict[str, Any]:
+        return mobproc_approval.approval_dm(approval, region=ctx.settings.DEFAULT_REGION)
+
+    return SlackSide(dm_channel=dm_channel, dm=dm, notice=mobproc_approval.notice)
 
 
 async def after_answer(ctx: BotContext, client: AsyncWebClient, answer: Answer,
                        user_id: str) -> None:
     """The clicker gets a plain message; the DM shows the outcome (so nobody answers twice)
-    and the Home loses the buttons."""
-    approval = answer.approval
-    if approval is not None and answer.outcome not in (Outcome.NOT_FOUND, Outcome.ALREADY):
-        # The DM shows the row as it is now (a lookup may have moved it on since the click).
-        current = await _service(ctx).get(approval.id) or approval
-        await ctx.repo.enqueue(approval.id, _dm_update(ctx, current))
+    and the Home loses the buttons. A settled click queued both with its change."""
+    if answer.told:
         await ctx.outbox.deliver()
-    await _tell(client, user_id, mobproc_approval.notice(answer))
+    else:
+        await _tell(client, user_id, mobproc_approval.notice(answer))
     refresh_homes(ctx, [user_id])
 
 
-async def post_dm(ctx: BotContext, client: AsyncWebClient, approval: MobProcApproval) -> None:
-    message = mobproc_approval.approval_dm(approval, region=ctx.settings.DEFAULT_REGION)
-    try:
-        posted = await client.chat_postMessage(channel=approval.approver_id, **message)
-    except SlackApiError as exc:
-        log.warning("Could not send MobProc approval %s to %s: %s", approval.id,
-                    approval.approver_id, slack_error(exc))
-        return
-    await _service(ctx).dm_posted(approval.id, posted["channel"], posted["ts"])
-
-
 async def deliver_round(ctx: BotContext, client: AsyncWebClient, found: Round) -> None:
-    """New orders waiting: one DM each. Orders no longer waiting: their DM says so."""
-    for approval in found.new:
-        await post_dm(ctx, client, approval)
-    for approval in found.changed:
-        await ctx.repo.enqueue(approval.id, _dm_update(ctx, approval))
-    if found.changed:
+    """New orders waiting: one DM each. Orders no longer waiting: their DM says so. Both
+    were queued with the rows' changes: this sends them."""
+    if found.new or found.changed:
         await ctx.outbox.deliver()
     refresh_homes(ctx, [a.approver_id for a in [*found.new, *found.changed]])
 

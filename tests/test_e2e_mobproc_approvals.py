@@ -25,6 +25,9 @@ AVERY_EMAIL, SAM_EMAIL = "avery@acme.com", "sam@acme.com"
 SAM = "UAPPROVER2"
 AVERY_DM = f"D{APPROVER}"
 PORTAL_ORDER = "9000001"  # seeded: a suspension of (212) 555-0123 placed in the portal
+# MobProc's timeout in tests that wait out an answer's lease (six of them: three tries, each
+# waiting up to a timeout for its turn and then running to it).
+SHORT_TIMEOUT = 0.5
 
 
 @pytest.fixture
@@ -197,8 +200,12 @@ async def test_a_lost_answer_is_never_sent_again(
 
 
 async def test_a_crash_before_sending_is_never_resent_by_the_bot(
-        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
+    # An answer's lease is MobProc's (its timeout and tries): a short timeout, a short lease.
+    bot = await start_test_bot(MOBPROC_APPROVALS_POLL_SECONDS=0.05,
+                               MOBPROC_TIMEOUT_SECONDS=SHORT_TIMEOUT)
+    driver = driver_for(bot)
     dm = await avery_dm(driver, slack)
     approval_id = buttons(dm)[0]["value"]
     service = bot.ctx.mobproc_approvals
@@ -211,7 +218,7 @@ async def test_a_crash_before_sending_is_never_resent_by_the_bot(
     assert "already answered here" in notices(slack)[0]
     # A lease later the order still waits for her: the buttons come back, nothing was sent.
     updated = await eventually(lambda: (m := slack.messages[(AVERY_DM, dm["ts"])]).get(
-        "edited") and m)
+        "edited") and m, within=20)
     assert "did not reach MobProc" in all_text(updated) and buttons(updated)
     assert simulator.state.approval_posts == []
     await click(driver, dm, "mobproc_approve")

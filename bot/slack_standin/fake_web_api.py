@@ -551,9 +551,15 @@ class FakeSlackWebAPI:
 
     def _conversation_history(self, args: dict[str, Any]) -> dict[str, Any]:
         """A channel's top-level messages, newest first; with ``include_all_metadata``,
-        each message's metadata as it was posted."""
-        c = self._channel(args.get("channel"))
-        self._require("groups:history" if c.private else "channels:history")
+        each message's metadata as it was posted. The app's DM with a person (D + their
+        id) reads with ``im:history``."""
+        channel_id = str(args.get("channel") or "")
+        if channel_id.startswith("D") and channel_id[1:] in self.users:
+            self._require("im:history")
+            c = FakeChannel(channel_id, channel_id)
+        else:
+            c = self._channel(channel_id)
+            self._require("groups:history" if c.private else "channels:history")
         if not c.bot_is_member:
             raise SlackError("not_in_channel")
         oldest = float(args.get("oldest") or 0)

@@ -197,7 +197,10 @@ class MobProcApprovalRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     dm_channel: Mapped[str | None] = mapped_column(String(32))
     dm_ts: Mapped[str | None] = mapped_column(String(32))
+    # When the current attempt to send the answer was claimed, and its number: the answer's
+    # fence (``bot.effects.fence``). The DM itself is the outbox's (queued with the row).
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
