@@ -34,10 +34,16 @@ async def approval_call(ctx: BotContext, request: LineRequest) -> OutboxMessage:
                          {"channel": approval_channel(ctx, request), **message})
 
 
-def notice_call(user_id: str, channel: str | None, message: dict[str, Any]) -> OutboxMessage:
-    """A notice for one person, queued: private in the channel they acted in, or a direct
-    message when that is a DM (the bot can't post there) or unknown."""
-    if channel and not channel.startswith("D"):
+def notice_call(ctx: BotContext, user_id: str, channel: str | None,
+                message: dict[str, Any], *, posted_in: str | None = None,
+                refused_in: str | None = None) -> OutboxMessage:
+    """A notice for one person, queued: private in the channel they acted in when the bot
+    surely can post there (the approval channel, a help-desk channel, ``posted_in`` where it
+    just posted), else a direct message. A queued call can't fall back to a DM when Slack
+    refuses it for good, so a channel the bot may not be in (or ``refused_in``, where Slack
+    just refused it) gets the DM at once."""
+    known = {ctx.settings.APPROVAL_CHANNEL, *ctx.settings.HELPDESK_CHANNELS, posted_in}
+    if channel and channel != refused_in and channel in known:
         return OutboxMessage("chat.postEphemeral", {"channel": channel, "user": user_id,
                                                     **message})
     return OutboxMessage("chat.postMessage", {"channel": user_id, **message})
@@ -71,9 +77,10 @@ def approval_posted(ctx: BotContext, request: LineRequest) -> list[OutboxMessage
         messages.append(OutboxMessage("chat.postMessage", {
             "channel": request.helpdesk_channel, "thread_ts": request.helpdesk_ts,
             **helpdesk.waiting_summary(request, region=ctx.settings.DEFAULT_REGION)}))
-    messages.append(notice_call(request.enterer, request.origin_channel,
+    messages.append(notice_call(ctx, request.enterer, request.origin_channel,
                                 approval.requester_notice(request,
-                                                          request.approval_permalink)))
+                                                          request.approval_permalink),
+                                posted_in=request.approval_channel))
     return messages
 
 
@@ -81,6 +88,7 @@ def approval_refused(ctx: BotContext, request: LineRequest, error: str
                      ) -> list[OutboxMessage]:
     """Slack refused the approval message for good: whoever filled in the form hears the
     request was cancelled, and how to fix it."""
-    return [notice_call(request.enterer, request.origin_channel,
-                        notices.approval_refused(request, approval_channel(ctx, request),
-                                                 error))]
+    refused_in = approval_channel(ctx, request)
+    return [notice_call(ctx, request.enterer, request.origin_channel,
+                        notices.approval_refused(request, refused_in, error),
+                        refused_in=refused_in)]

@@ -38,17 +38,22 @@ def wire(ctx: BotContext, client: AsyncWebClient) -> None:
     async def link(channel: str, ts: str) -> str | None:
         return await permalink(client, channel, ts)
 
-    ctx.offboarding.posts.wire(permalink=link, posted=approval_posted,
-                               refused=lambda view, error: approval_refused(ctx, view, error))
+    ctx.offboarding.posts.wire(posted=lambda view, url: approval_posted(ctx, view, url),
+                               refused=lambda view, error: approval_refused(ctx, view, error),
+                               permalink=link)
 
 
-def approval_posted(view: OffboardingView, link: str | None) -> list[OutboxMessage]:
+def approval_posted(ctx: BotContext, view: OffboardingView, link: str | None
+                    ) -> list[OutboxMessage]:
     o = view.offboarding
-    return [notice_call(o.requester_id, o.origin_channel, blocks.requester_notice(view, link))]
+    return [notice_call(ctx, o.requester_id, o.origin_channel,
+                        blocks.requester_notice(view, link), posted_in=o.approval_channel)]
 
 
 def approval_refused(ctx: BotContext, view: OffboardingView, error: str
                      ) -> list[OutboxMessage]:
     o = view.offboarding
-    return [notice_call(o.requester_id, o.origin_channel,
-                        blocks.approval_refused_notice(view, approval_channel(ctx, o), error))]
+    refused_in = approval_channel(ctx, o)
+    return [notice_call(ctx, o.requester_id, o.origin_channel,
+                        blocks.approval_refused_notice(view, refused_in, error),
+                        refused_in=refused_in)]
