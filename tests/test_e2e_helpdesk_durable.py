@@ -8,9 +8,11 @@ import asyncio
 from typing import Any
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from bot.demo import fill_form
+from bot.domain import HelpdeskTicket
 from bot.runtime import RunningBot
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
@@ -200,6 +202,32 @@ async def test_a_crash_right_after_a_bundle_message_is_recorded_loses_nothing(
     assert stored is not None and stored.approval_ts
     assert len(links()) == 1
     assert f"p{stored.approval_ts.replace('.', '')}" in all_text(links()[0].args)
+
+
+async def test_a_ticket_an_older_version_left_unanswered_gets_its_reply(
+        bot: RunningBot, slack: FakeSlackWebAPI) -> None:
+    """An older version recorded each ticket and then posted its reply directly: for one
+    message Slack failed at that moment, for another the reply went out. The first gets its
+    reply, once; the second is not answered twice."""
+    lost = slack.add_user_message(EMPLOYEE, HELPDESK, TEXT)
+    answered = slack.add_user_message(EMPLOYEE, HELPDESK, "lost my phone 415-555-0199")
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+    await client.chat_postMessage(channel=HELPDESK, thread_ts=answered,
+                                  text="About line (415) 555-0199: start a suspend order?")
+    for ticket_id, ts, text in (("legacy-lost", lost, TEXT),
+                                ("legacy-answered", answered, "lost my phone 415-555-0199")):
+        await bot.ctx.repo.add_ticket(HelpdeskTicket(
+            id=ticket_id, channel=HELPDESK, message_ts=ts, poster_id=EMPLOYEE, text=text,
+            service_number="4045553104" if ticket_id == "legacy-lost" else "4155550199"))
+    reply = (await eventually(lambda: bot_replies(slack, HELPDESK, lost), within=15))[0]
+    assert [b["value"] for b in start_buttons(reply)] == ["legacy-lost:SUSPEND"]
+    await eventually(lambda: len(slack.calls_to("conversations.replies")) >= 2)
+    for _ in range(3):
+        await bot.follower.poll_once()
+    assert len(bot_replies(slack, HELPDESK, lost)) == 1
+    assert len(bot_replies(slack, HELPDESK, answered)) == 1
+    # Each was looked at once: the answered one is recorded as answered.
+    assert len(slack.calls_to("conversations.replies")) == 2
 
 
 async def _failed_attempt(bot: RunningBot, ts: str) -> bool:

@@ -234,12 +234,20 @@ class RequestRepository:
         """Queue a ticket's reply again, only if Slack refused it for good (the bot was not
         in the channel, say); True if it was. Still one reply call per ticket: the refused
         one is put back in the queue with the new payload."""
-        return await self._changed(
+        row = await in_transaction(self._engine, _first_row, (
             update(OUTBOX)
             .where(OB.request_id == ticket_id, OB.purpose == TICKET_REPLY,
                    OB.sent_at.is_not(None), OB.last_error.is_not(None))
-            .values(method=reply.method, payload=reply.args, sent_at=None, claimed_at=None,
-                    attempts=0, last_error=None))
+            .values(method=reply.method, payload=bindparam("payload", type_=OB.payload.type),
+                    sent_at=None, claimed_at=None, attempts=0, last_error=None)
+            .returning(OB.id)), {"payload": reply.args})
+        if row is None:
+            return False
+        # The call's payload changed: this process's queue reads it anew. (Another process
+        # that has not looked at its queue since the call left it may send the old payload:
+        # the same reply to the same thread, a moment older.)
+        self._calls.pop(row.id, None)
+        return True
 
     async def tickets_without_reply(self, since: datetime, stale_before: datetime
                                     ) -> list[HelpdeskTicket]:
