@@ -8,16 +8,20 @@ call off the queue, finds it again by its message metadata when a sender died be
 Slack's answer and that record, and cancels the request (with its lines) only when Slack
 refuses it for good. ``repair`` queues it for a request an older version, which posted it
 directly, left pending without one.
+
+What follows (the requester's link to the message; on Slack's refusal, the notice of it) is
+queued in the transaction that records the post or the refusal, rendered by the Slack side
+(``wire``), so a crash right after the record can't lose it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.offboarding_models import OffboardingView
-from bot.outbox import OutboxSender, Posted, PostOnce, Refused, approval_metadata
+from bot.outbox import OutboxSender, PostOnce, approval_metadata
 from bot.storage.offboardings import OffboardingRepository
 from bot.storage.repository import OutboxMessage, RequestRepository
 
@@ -25,6 +29,13 @@ log = logging.getLogger(__name__)
 
 # The outbox purpose of a leaver's request's approval message (one per request).
 BUNDLE_APPROVAL = "bundle_approval"
+
+# The Slack side's parts, rendered to be queued in the record's transaction: what follows the
+# posted message (given the request as recorded and the message's link, None when Slack
+# won't give it); what tells of Slack's refusal (given Slack's error); the link itself.
+BundleFollowUps = Callable[[OffboardingView, str | None], list[OutboxMessage]]
+BundleRefusalNews = Callable[[OffboardingView, str], list[OutboxMessage]]
+Permalink = Callable[[str, str], Awaitable[str | None]]
 
 
 class BundleApprovalPosts:
@@ -38,12 +49,28 @@ class BundleApprovalPosts:
         self._lease_seconds = lease_seconds
         self.wire()
 
-    def wire(self, posted: Posted | None = None, refused: Refused | None = None) -> None:
-        """Have the outbox record this purpose's posts, then run ``posted`` / ``refused``
-        (the handlers', which speak Slack). The repository is looked up at each call."""
-        self._outbox.post_once(BUNDLE_APPROVAL, PostOnce(
-            lambda *args: self._repo.approval_posted(*args),
-            lambda *args: self._repo.approval_refused(*args), posted, refused))
+    def wire(self, *, permalink: Permalink | None = None,
+             posted: BundleFollowUps | None = None,
+             refused: BundleRefusalNews | None = None) -> None:
+        """Have the outbox record this purpose's posts and refusals, with what ``posted`` /
+        ``refused`` render (the handlers', which speak Slack) queued in the same
+        transaction. The repository is looked up at each call (tests inject faults there)."""
+
+        async def record_posted(call_id: int, key: str, channel: str, ts: str) -> None:
+            if posted is None:
+                await self._repo.approval_posted(call_id, key, channel, ts)
+                return
+            link = await permalink(channel, ts) if permalink is not None else None
+            await self._repo.approval_posted(call_id, key, channel, ts,
+                                             lambda view: posted(view, link))
+
+        async def record_refused(call_id: int, key: str, error: str) -> bool:
+            if refused is None:
+                return await self._repo.approval_refused(call_id, key, error)
+            return await self._repo.approval_refused(call_id, key, error,
+                                                     lambda view: refused(view, error))
+
+        self._outbox.post_once(BUNDLE_APPROVAL, PostOnce(record_posted, record_refused))
 
     def call(self, view: OffboardingView) -> tuple[str, OutboxMessage]:
         """The (purpose, call) to queue for the request's approval message."""

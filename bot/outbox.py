@@ -43,24 +43,17 @@ POST_BURST = 3
 # When Slack says 429 without a Retry-After.
 DEFAULT_RETRY_AFTER = 1.0
 
-Posted = Callable[[str], Awaitable[None]]
-Refused = Callable[[str, str], Awaitable[None]]
-
-
 @dataclass(frozen=True)
 class PostOnce:
     """A message queued at most once per key under its own purpose (an approval message): how
     its fate is recorded on what it is for, each in the transaction that takes the call off
-    the queue, and what follows (beside the queue). Such a message carries
+    the queue and queues what follows (so a crash can't lose it). Such a message carries
     ``approval_metadata(key)``, so a sender taking over from one that died mid-post finds it.
 
-    ``record_posted(call_id, key, channel, ts)``; ``record_refused(call_id, key, error)`` is
-    True when the refusal changed something worth telling (``refused`` then runs)."""
+    ``record_posted(call_id, key, channel, ts)``; ``record_refused(call_id, key, error)``."""
 
     record_posted: Callable[[int, str, str, str], Awaitable[None]]
-    record_refused: Callable[[int, str, str], Awaitable[bool]]
-    posted: Posted | None = None
-    refused: Refused | None = None
+    record_refused: Callable[[int, str, str], Awaitable[object]]
 
 
 class _Pace:
@@ -96,7 +89,6 @@ class OutboxSender:
         self._wake: asyncio.TimerHandle | None = None
         self._wake_task: asyncio.Task[Any] | None = None
         self._closed = False
-        self._follow_ups: set[asyncio.Future[None]] = set()
         # Messages posted once per key, by purpose. A request's approval message is recorded
         # even before the handlers add what follows (``post_once``).
         self._once: dict[str, PostOnce] = {}
@@ -109,8 +101,6 @@ class OutboxSender:
         self._once[purpose] = hooks
 
     async def aclose(self, grace_seconds: float = 10.0) -> None:
-        if self._follow_ups:
-            await asyncio.wait(set(self._follow_ups), timeout=grace_seconds)
         self._closed = True
         if self._wake is not None:
             self._wake.cancel()
@@ -203,7 +193,7 @@ class OutboxSender:
             log.warning("Approval message of %s was posted by a sender that stopped before "
                         "recording it; recorded it now", call.request_id)
             await once.record_posted(call.id, call.request_id, *found)
-            await self._after(once.posted, call.request_id)
+            self._deliver_after(0.0)  # what follows was queued with the record
             return True
         try:
             with log_context(request_id=call.request_id):
@@ -225,7 +215,7 @@ class OutboxSender:
         if once is not None:
             await once.record_posted(call.id, call.request_id, str(answer.get("channel")),
                                      str(answer.get("ts")))
-            await self._after(once.posted, call.request_id)
+            self._deliver_after(0.0)  # what follows was queued with the record
         else:
             await self._repo.call_done(call.id)
         return True
@@ -255,27 +245,8 @@ class OutboxSender:
         if once is None:
             await self._repo.call_done(call.id, error=error)
             return
-        if await once.record_refused(call.id, call.request_id, error):
-            await self._after(once.refused, call.request_id, error)
-
-    async def _after(self, hook: Callable[..., Awaitable[None]] | None, *args: str) -> None:
-        """Run what follows an approval message beside the queue, not in it: its own Slack
-        calls must not hold back other channels' posts. It may queue more calls, so a new
-        round follows."""
-        if hook is None:
-            return
-
-        async def follow() -> None:
-            try:
-                await hook(*args)
-            except Exception:  # what follows must not stop the queue
-                log.warning("Follow-up of the approval message of %s failed", args[0],
-                            exc_info=True)
-            self._deliver_after(0.0)
-
-        task = asyncio.ensure_future(follow())
-        self._follow_ups.add(task)
-        task.add_done_callback(self._follow_ups.discard)
+        await once.record_refused(call.id, call.request_id, error)
+        self._deliver_after(0.0)  # what follows was queued with the record
 
     def _pace(self, channel: str) -> _Pace:
         pace = self._paces.get(channel)

@@ -43,6 +43,7 @@ from bot.storage.offboardings import OffboardingRepository
 from bot.storage.repository import RequestRepository
 from handlers.approval_post import approval_call
 from handlers.approval_post import wire as wire_approval_posts
+from handlers.helpdesk_reply import ticket_repair
 from handlers.home_tab import people_of, publish_homes, refresh_homes
 from handlers.mobproc_approvals import deliver_round
 from handlers.mobproc_approvals import slack_side as mobproc_approvals_slack
@@ -263,12 +264,18 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     async def refresh_views(request: LineRequest) -> None:
         refresh_homes(ctx, people_of(request))
 
+    repair_tickets = ticket_repair(ctx, client)
+
+    async def repair() -> None:
+        await approvals.repair()
+        await repair_tickets()
+
     follower = StatusFollower(orders, mobproc, repo, outbox, render,
                               poll_seconds=settings.STATUS_POLL_SECONDS,
                               store=FollowStore(engine),
                               batch_size=settings.MOBPROC_MAX_CONCURRENCY,
                               on_changed=refresh_views, metrics=metrics,
-                              repair=approvals.repair,
+                              repair=repair,
                               after_changes=lambda: offboarding_round(ctx, client))
     secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET \
         else ""

@@ -1,22 +1,24 @@
 """The approval message: rendered for the outbox, and what follows its posting or refusal.
 
-Posting itself is the core's durable step (``bot.approval_posts``); these are the parts
-that speak Slack: the message, the requester's link, the help-desk thread, the Homes.
+Posting itself is the core's durable step (``bot.approval_posts``), and so is what follows:
+queued in the transaction that records the post. These are the parts that speak Slack: the
+message, the requester's link (read with chat.getPermalink before that transaction, so it
+is kept on the request with the record), the help-desk thread, the Homes.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import approval, helpdesk, notices
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
-from bot.outbox import APPROVAL, PostOnce
 from bot.storage.repository import OutboxMessage
 from handlers.home_tab import refresh_homes_showing
-from handlers.slack_io import permalink, tell_user
+from handlers.slack_io import permalink
 
 log = logging.getLogger(__name__)
 
@@ -32,58 +34,72 @@ async def approval_call(ctx: BotContext, request: LineRequest) -> OutboxMessage:
                          {"channel": approval_channel(ctx, request), **message})
 
 
+def notice_call(ctx: BotContext, user_id: str, channel: str | None,
+                message: dict[str, Any], *, posted_in: str | None = None,
+                refused_in: str | None = None) -> OutboxMessage:
+    """A notice for one person, queued: private in the channel they acted in when the bot
+    surely can post there (the approval channel, a help-desk channel, ``posted_in`` where it
+    just posted), else a direct message. A queued call can't fall back to a DM when Slack
+    refuses it for good, so a channel the bot may not be in (or ``refused_in``, where Slack
+    just refused it) gets the DM at once."""
+    known = {ctx.settings.APPROVAL_CHANNEL, *ctx.settings.HELPDESK_CHANNELS, posted_in}
+    if channel and channel != refused_in and channel in known:
+        return OutboxMessage("chat.postEphemeral", {"channel": channel, "user": user_id,
+                                                    **message})
+    return OutboxMessage("chat.postMessage", {"channel": user_id, **message})
+
+
 def wire(ctx: BotContext, client: AsyncWebClient) -> None:
-    """Tell the outbox what follows an approval message's posting or refusal."""
+    """Tell the core what follows an approval message's posting or refusal: queued with the
+    record of it (``ApprovalPosts.wire``), rendered here."""
 
-    async def posted(request_id: str) -> None:
-        await approval_posted(ctx, client, request_id)
+    async def link(channel: str, ts: str) -> str | None:
+        return await permalink(client, channel, ts)
 
-    async def refused(request_id: str, error: str) -> None:
-        await approval_refused(ctx, client, request_id, error)
+    async def changed(request_id: str) -> None:
+        request = await ctx.repo.get(request_id)
+        if request is not None:
+            await refresh_homes_showing(ctx, request)
 
-    # The repository is looked up at each call, not captured here (tests inject faults there).
-    ctx.outbox.post_once(APPROVAL, PostOnce(
-        lambda *args: ctx.repo.approval_posted(*args),
-        lambda *args: ctx.repo.approval_refused(*args), posted, refused))
+    ctx.approvals.wire(permalink=link, posted=lambda r: approval_posted(ctx, r),
+                       refused=lambda r, error: approval_refused(ctx, r, error),
+                       changed=changed)
 
 
 # Decided before its approval message was recorded: its decision could not update it then.
 _GONE = frozenset({RequestState.CANCELLED, RequestState.EXPIRED})
 
 
-async def approval_posted(ctx: BotContext, client: AsyncWebClient, request_id: str) -> None:
-    request = await ctx.repo.get(request_id)
-    if request is None or not request.approval_channel or not request.approval_ts:
-        return
+def approval_posted(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
+    """What follows the approval message, from the request as recorded with it: the
+    help-desk thread it came from hears it waits (while it does), and whoever filled in
+    the form gets the message's link."""
     if request.state in _GONE:
         # Withdrawn (or expired) while the message was already on its way (a still-queued
         # one is dropped with the withdrawal): it loses its buttons at once and says so,
         # and nobody is told to wait for an approver.
-        await ctx.repo.enqueue(request.outbox_key, [OutboxMessage("chat.update", {
+        return [OutboxMessage("chat.update", {
             "channel": request.approval_channel, "ts": request.approval_ts,
-            **approval.decided_message(request, region=ctx.settings.DEFAULT_REGION)})])
-        await refresh_homes_showing(ctx, request)
-        return
-    link = await permalink(client, request.approval_channel, request.approval_ts)
-    if link:
-        await ctx.repo.update_fields(request.id, approval_permalink=link)
-        request = request.model_copy(update={"approval_permalink": link})
-    if request.helpdesk_channel and request.helpdesk_ts:
+            **approval.decided_message(request, region=ctx.settings.DEFAULT_REGION)})]
+    messages: list[OutboxMessage] = []
+    if request.helpdesk_channel and request.helpdesk_ts and \
+            request.state is RequestState.PENDING:
         # The person who asked in the help desk follows the order in their own thread.
-        await ctx.repo.enqueue(request.id, [OutboxMessage("chat.postMessage", {
+        messages.append(OutboxMessage("chat.postMessage", {
             "channel": request.helpdesk_channel, "thread_ts": request.helpdesk_ts,
-            **helpdesk.waiting_summary(request, region=ctx.settings.DEFAULT_REGION)})])
-    await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
-                    message=approval.requester_notice(request, link))
-    await refresh_homes_showing(ctx, request)
+            **helpdesk.waiting_summary(request, region=ctx.settings.DEFAULT_REGION)}))
+    messages.append(notice_call(ctx, request.enterer, request.origin_channel,
+                                approval.requester_notice(request,
+                                                          request.approval_permalink),
+                                posted_in=request.approval_channel))
+    return messages
 
 
-async def approval_refused(ctx: BotContext, client: AsyncWebClient, request_id: str,
-                           error: str) -> None:
-    request = await ctx.repo.get(request_id)
-    if request is None:
-        return
-    await tell_user(client, user_id=request.enterer, channel=request.origin_channel,
-                    message=notices.approval_refused(request, approval_channel(ctx, request),
-                                                     error))
-    await refresh_homes_showing(ctx, request)
+def approval_refused(ctx: BotContext, request: LineRequest, error: str
+                     ) -> list[OutboxMessage]:
+    """Slack refused the approval message for good: whoever filled in the form hears the
+    request was cancelled, and how to fix it."""
+    refused_in = approval_channel(ctx, request)
+    return [notice_call(ctx, request.enterer, request.origin_channel,
+                        notices.approval_refused(request, refused_in, error),
+                        refused_in=refused_in)]

@@ -1,7 +1,8 @@
 """A leaver's request's approval message: rendered for the outbox, and what follows its
 posting (the requester's link) or Slack's refusal for good (the requester is told the fix).
 
-Posting itself is the core's durable step (``bot.offboarding_posts``)."""
+Posting itself is the core's durable step (``bot.offboarding_posts``), and so is what
+follows: queued in the transaction that records the post or the refusal."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from blocks import offboarding as blocks
 from bot.context import BotContext
 from bot.offboarding_models import Offboarding, OffboardingView
 from bot.storage.repository import OutboxMessage
-from handlers.slack_io import permalink, tell_user
+from handlers.approval_post import notice_call
+from handlers.slack_io import permalink
 
 log = logging.getLogger(__name__)
 
@@ -30,36 +32,28 @@ def approval_call(ctx: BotContext, view: OffboardingView) -> OutboxMessage:
 
 
 def wire(ctx: BotContext, client: AsyncWebClient) -> None:
-    """Tell the outbox what follows the approval message's posting or refusal."""
+    """Tell the core what follows the approval message's posting or refusal: queued with the
+    record of it (``BundleApprovalPosts.wire``), rendered here."""
 
-    async def posted(offboarding_id: str) -> None:
-        await approval_posted(ctx, client, offboarding_id)
+    async def link(channel: str, ts: str) -> str | None:
+        return await permalink(client, channel, ts)
 
-    async def refused(offboarding_id: str, error: str) -> None:
-        await approval_refused(ctx, client, offboarding_id, error)
+    ctx.offboarding.posts.wire(posted=lambda view, url: approval_posted(ctx, view, url),
+                               refused=lambda view, error: approval_refused(ctx, view, error),
+                               permalink=link)
 
-    ctx.offboarding.posts.wire(posted, refused)
 
-
-async def approval_posted(ctx: BotContext, client: AsyncWebClient, offboarding_id: str
-                          ) -> None:
-    view = await ctx.offboarding.view(offboarding_id)
-    if view is None:
-        return
+def approval_posted(ctx: BotContext, view: OffboardingView, link: str | None
+                    ) -> list[OutboxMessage]:
     o = view.offboarding
-    if not o.approval_channel or not o.approval_ts:
-        return
-    link = await permalink(client, o.approval_channel, o.approval_ts)
-    await tell_user(client, user_id=o.requester_id, channel=o.origin_channel,
-                    message=blocks.requester_notice(view, link))
+    return [notice_call(ctx, o.requester_id, o.origin_channel,
+                        blocks.requester_notice(view, link), posted_in=o.approval_channel)]
 
 
-async def approval_refused(ctx: BotContext, client: AsyncWebClient, offboarding_id: str,
-                           error: str) -> None:
-    view = await ctx.offboarding.view(offboarding_id)
-    if view is None:
-        return
+def approval_refused(ctx: BotContext, view: OffboardingView, error: str
+                     ) -> list[OutboxMessage]:
     o = view.offboarding
-    await tell_user(client, user_id=o.requester_id, channel=o.origin_channel,
-                    message=blocks.approval_refused_notice(view, approval_channel(ctx, o),
-                                                           error))
+    refused_in = approval_channel(ctx, o)
+    return [notice_call(ctx, o.requester_id, o.origin_channel,
+                        blocks.approval_refused_notice(view, refused_in, error),
+                        refused_in=refused_in)]

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
 from bot.context import BotContext
-from handlers.helpdesk_reply import answer_message
-from handlers.slack_io import slack_error, tell_user
+from handlers.helpdesk_reply import Answer, answer_message
+from handlers.slack_io import tell_user
 
 CREATE_LINE_ORDER = "create_line_order"
 
@@ -26,17 +25,16 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         message = body.get("message") or {}
         if not channel or not message.get("ts"):
             return
-        try:
-            answered = await answer_message(
-                ctx, client, channel=channel, message_ts=message["ts"],
-                thread_ts=message.get("thread_ts") or message["ts"],
-                poster_id=message.get("user") or user_id, text=message.get("text") or "")
-        except SlackApiError as exc:
-            await tell_user(client, user_id=user_id, channel=None, message=notices.refusal(
-                f"I couldn't reply in that channel ({slack_error(exc)}). Invite me there "
-                "with /invite @mobproc-bot and try again."))
-            return
-        if not answered:
+        answered = await answer_message(
+            ctx, channel=channel, message_ts=message["ts"],
+            thread_ts=message.get("thread_ts") or message["ts"],
+            poster_id=message.get("user") or user_id, text=message.get("text") or "",
+            again=True)
+        if answered is Answer.NO_LINE:
             await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
                 "I couldn't find a line number in that message, so there is no order to "
                 "start. Use /suspend-line and the other commands with the number instead."))
+        elif answered is Answer.ALREADY:
+            await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
+                "I have already answered that message: the buttons to start its order are "
+                "in its thread."))

@@ -17,7 +17,7 @@ from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simula
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory
+from tests.conftest import APPROVER, SLOW_MOBPROC, BotFactory, Clock, DriverFactory
 from tests.flow import all_text, approved_order, buttons
 from tests.test_e2e_home import home_buttons, open_home
 
@@ -362,9 +362,11 @@ async def test_a_list_read_before_the_answer_landed_never_brings_the_buttons_bac
         start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
     """A look at MobProc's list that began before a click's answer reached MobProc, but came
-    back more than a lease (0.5 s) after the click, still shows the order waiting: that is
-    no sign the answer was lost, so the answer is not let to be sent twice."""
-    bot = await start_test_bot()  # the watcher's own rounds are two minutes apart
+    back after the click, still shows the order waiting: that is no sign the answer was
+    lost, so the answer is not let to be sent twice."""
+    # MobProc slower than the tests' short timeout; the watcher's own rounds are two
+    # minutes apart.
+    bot = await start_test_bot(**SLOW_MOBPROC)
     driver = driver_for(bot)
     dm = await avery_dm(driver, slack)
     approval_id = next(b["value"] for b in buttons(dm) if b["action_id"] == "mobproc_approve")

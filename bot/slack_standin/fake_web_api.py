@@ -188,6 +188,7 @@ class FakeSlackWebAPI:
             "conversations.members": self._conversation_members,
             "conversations.open": self._conversation_open,
             "conversations.history": self._conversation_history,
+            "conversations.replies": self._conversation_replies,
         }
 
     # --- lifecycle ---------------------------------------------------------------
@@ -572,6 +573,23 @@ class FakeSlackWebAPI:
         messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
                     for m in found[:limit]]
         return {"messages": messages, "has_more": len(found) > limit}
+
+    def _conversation_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread, oldest first: its parent, then its replies. ``ts`` may be the parent's
+        or any reply's, as in Slack."""
+        c = self._channel(args.get("channel"))
+        self._require("groups:history" if c.private else "channels:history")
+        if not c.bot_is_member:
+            raise SlackError("not_in_channel")
+        message = self.messages.get((c.id, str(args.get("ts") or "")))
+        if message is None:
+            raise SlackError("thread_not_found")
+        parent = str(message.get("thread_ts") or message["ts"])
+        found = sorted((m for (ch, ts), m in self.messages.items()
+                        if ch == c.id and (ts == parent or m.get("thread_ts") == parent)),
+                       key=lambda m: float(m["ts"]))
+        limit = int(args.get("limit") or 1000)
+        return {"messages": found[:limit], "has_more": len(found) > limit}
 
     def _conversation_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "").split(",")

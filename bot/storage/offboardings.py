@@ -3,7 +3,7 @@ one conditional UPDATE, so two clicks or two bot processes can't both make it.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.domain import LineRequest, RequestState
 from bot.mobproc.models import ServiceAsset
-from bot.offboarding_models import Offboarding, OffboardingState
+from bot.offboarding_models import Offboarding, OffboardingState, OffboardingView
 from bot.storage.database import sessionmaker
 from bot.storage.repository import (
     Audit,
@@ -160,20 +160,32 @@ class OffboardingRepository:
                 .values(approval_channel=channel, approval_ts=ts))
         return moved
 
-    async def approval_posted(self, call_id: int, offboarding_id: str, channel: str,
-                              ts: str) -> None:
-        """The approval message's call went out: it leaves the queue and the request (and
-        its lines, whose news goes to its thread) record the message, in one transaction. A
-        message already adopted (a click that came first) is kept."""
+    async def approval_posted(self, call_id: int, offboarding_id: str, channel: str, ts: str,
+                              follow: Callable[[OffboardingView], list[OutboxMessage]]
+                              | None = None) -> None:
+        """The approval message's call went out: it leaves the queue, the request (and its
+        lines, whose news goes to its thread) record the message, and what ``follow``
+        renders from the request as recorded (the requester's link) is queued, in one
+        transaction. Only the sender that takes the call off the queue records it, so what
+        follows is queued once. A message already adopted (a click that came first) is
+        kept."""
         async with self._sessions.begin() as session:
-            await session.execute(update(OutboxRow).where(OutboxRow.id == call_id)
-                                  .values(sent_at=utcnow(), last_error=None))
+            sent = await session.execute(
+                update(OutboxRow).where(OutboxRow.id == call_id, OutboxRow.sent_at.is_(None))
+                .values(sent_at=utcnow(), last_error=None))
+            if not sent.rowcount:  # type: ignore[attr-defined]
+                return  # another sender recorded it (and queued what follows)
             await self._record_message(session, offboarding_id, channel, ts)
+            if follow is not None:
+                await self._queue_follow_ups(session, offboarding_id, follow)
 
-    async def approval_refused(self, call_id: int, offboarding_id: str, error: str) -> bool:
+    async def approval_refused(self, call_id: int, offboarding_id: str, error: str,
+                               follow: Callable[[OffboardingView], list[OutboxMessage]]
+                               | None = None) -> bool:
         """Slack refused the approval message for good: the call leaves the queue and the
-        pending request and its lines are cancelled, in one transaction, on the requester's
-        behalf; True if it was cancelled here."""
+        pending request and its lines are cancelled, on the requester's behalf, with what
+        ``follow`` renders (telling the requester) queued, in one transaction; True if it
+        was cancelled here."""
         async with self._sessions.begin() as session:
             await session.execute(update(OutboxRow).where(OutboxRow.id == call_id)
                                   .values(sent_at=utcnow(), last_error=error))
@@ -198,7 +210,27 @@ class OffboardingRepository:
                                           event="cancelled",
                                           detail={"reason": "approval message refused",
                                                   "error": error}))
+                if follow is not None:
+                    await self._queue_follow_ups(session, offboarding_id, follow)
             return cancelled
+
+    @staticmethod
+    async def _queue_follow_ups(session: AsyncSession, offboarding_id: str,
+                                follow: Callable[[OffboardingView], list[OutboxMessage]]
+                                ) -> None:
+        """Queue what ``follow`` renders from the request as this transaction sees it."""
+        await session.flush()
+        row = await session.get(OffboardingRow, offboarding_id, populate_existing=True)
+        if row is None:
+            return
+        lines = await session.scalars(
+            select(LineRequestRow).where(LineRequestRow.offboarding_id == offboarding_id)
+            .order_by(LineRequestRow.created_at, LineRequestRow.id)
+            .execution_options(populate_existing=True))
+        view = OffboardingView(offboarding=_offboarding(row),
+                               orders=[request_from_row(r) for r in lines])
+        session.add_all(OutboxRow(request_id=offboarding_id, method=m.method, payload=m.args)
+                        for m in follow(view))
 
     async def count_reminder(self, offboarding_id: str, sent_before: int,
                              outbox: list[OutboxMessage]) -> bool:

@@ -11,7 +11,7 @@ table rows (the audit export, ``/line-status``'s events) keep the session.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -50,6 +50,10 @@ T = TypeVar("T")
 ABANDONED = "abandoned"
 # A call taken off the queue unsent because the change it was for was undone first.
 DROPPED = "dropped: no longer wanted"
+# The outbox purpose of a help-desk ticket's reply: one per ticket (the outbox's unique key).
+TICKET_REPLY = "helpdesk_reply"
+# Why a ticket's reply call is marked sent without being sent: an older version answered it.
+ANSWERED_BEFORE = "answered by an earlier version"
 
 LINE_REQUESTS: Table = LineRequestRow.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
@@ -64,6 +68,9 @@ OB = OUTBOX.c
 _INSERT_AUDIT = insert(AUDIT)
 _INSERT_OUTBOX = insert(OUTBOX)
 _REQUEST_BY_ID = select(LINE_REQUESTS).where(LR.id == bindparam("request_id"))
+_TICKET_BY_MESSAGE = select(HELPDESK_TICKETS).where(
+    HELPDESK_TICKETS.c.channel == bindparam("channel"),
+    HELPDESK_TICKETS.c.message_ts == bindparam("message_ts"))
 _WAITING_CALLS = select(OB.id).where(OB.sent_at.is_(None)).order_by(OB.id)
 _CLAIM_CALL = (
     update(OUTBOX)
@@ -76,6 +83,12 @@ _CLAIM_CALL = (
     .returning(OB.attempts, OB.last_error))
 _CALL_DONE = (update(OUTBOX).where(OB.id == bindparam("call_id"))
               .values(sent_at=bindparam("now"), last_error=bindparam("error")))
+# Sent, only if no other sender recorded it first: what follows the call is queued once.
+# Taken off the queue as sent by one sender only; a call dropped while it was already on
+# its way (its request withdrawn) is still recorded, so its message can lose its buttons.
+_CALL_SENT = (update(OUTBOX).where(OB.id == bindparam("call_id"),
+                                   OB.sent_at.is_(None) | (OB.last_error == DROPPED))
+              .values(sent_at=bindparam("now"), last_error=None))
 _CALL_FAILED = (update(OUTBOX).where(OB.id == bindparam("call_id"))
                 .values(claimed_at=None, last_error=bindparam("error")))
 
@@ -210,21 +223,73 @@ class RequestRepository:
         row = await self._row(request_id)
         return (self._request(row), self._parsed.form(row)) if row else None
 
-    async def add_ticket(self, ticket: HelpdeskTicket) -> tuple[HelpdeskTicket, bool]:
-        """Store a ticket once per message: (the ticket, whether it is new). A repeated
-        delivery of the same message gets the stored ticket back."""
+    async def add_ticket(self, ticket: HelpdeskTicket, reply: OutboxMessage | None = None
+                         ) -> tuple[HelpdeskTicket, bool]:
+        """Store a ticket once per message, with its ``reply`` queued in the same
+        transaction (under the ticket's id and TICKET_REPLY, so at most one per ticket): (the
+        ticket, whether it is new). A repeated delivery of the same message, here or in
+        another replica, gets the stored ticket back and queues nothing."""
+        def store(conn: Connection) -> None:
+            conn.execute(insert(HELPDESK_TICKETS), ticket.model_dump())
+            if reply is not None:
+                queue_calls(conn, ticket.id, [reply], TICKET_REPLY)
+
         try:
-            async with self._sessions.begin() as session:
-                session.add(HelpdeskTicketRow(**ticket.model_dump()))
+            await in_transaction(self._engine, store)
             return ticket, True
         except IntegrityError:  # the unique (channel, message_ts) says: seen before
-            async with self._sessions() as session:
-                existing = await session.scalar(
-                    select(HelpdeskTicketRow).where(
-                        HelpdeskTicketRow.channel == ticket.channel,
-                        HelpdeskTicketRow.message_ts == ticket.message_ts))
-                assert existing is not None
-                return _ticket(existing), False
+            existing = await reading(self._engine, _first_row, _TICKET_BY_MESSAGE,
+                                     {"channel": ticket.channel,
+                                      "message_ts": ticket.message_ts})
+            assert existing is not None
+            return _ticket(existing), False
+
+    async def queue_reply_again(self, ticket_id: str, reply: OutboxMessage) -> bool:
+        """Queue a ticket's reply again, only if Slack refused it for good (the bot was not
+        in the channel, say); True if it was. Still one reply call per ticket: the refused
+        one is put back in the queue with the new payload."""
+        row = await in_transaction(self._engine, _first_row, (
+            update(OUTBOX)
+            .where(OB.request_id == ticket_id, OB.purpose == TICKET_REPLY,
+                   OB.sent_at.is_not(None), OB.last_error.is_not(None))
+            .values(method=reply.method, payload=bindparam("payload", type_=OB.payload.type),
+                    sent_at=None, claimed_at=None, attempts=0, last_error=None)
+            .returning(OB.id)), {"payload": reply.args})
+        if row is None:
+            return False
+        # The call's payload changed: this process's queue reads it anew. (Another process
+        # that has not looked at its queue since the call left it may send the old payload:
+        # the same reply to the same thread, a moment older.)
+        self._calls.pop(row.id, None)
+        return True
+
+    async def tickets_without_reply(self, since: datetime, stale_before: datetime
+                                    ) -> list[HelpdeskTicket]:
+        """Tickets recorded since ``since`` and before ``stale_before`` with no reply queued:
+        left by a version that posted the reply directly (and may have failed to)."""
+        queued = select(OB.id).where(OB.request_id == HELPDESK_TICKETS.c.id,
+                                     OB.purpose == TICKET_REPLY)
+        rows = await self._rows(
+            select(HELPDESK_TICKETS)
+            .where(HELPDESK_TICKETS.c.created_at >= since,
+                   HELPDESK_TICKETS.c.created_at < stale_before, ~queued.exists())
+            .order_by(HELPDESK_TICKETS.c.created_at))
+        return [_ticket(r) for r in rows]
+
+    async def ticket_answered(self, ticket_id: str) -> bool:
+        """Record that an older version did answer this ticket (its reply is in the thread):
+        a reply call marked sent, so it is neither queued nor looked for again."""
+        def record(conn: Connection) -> None:
+            conn.execute(_INSERT_OUTBOX, {
+                "request_id": ticket_id, "method": "chat.postMessage", "payload": {},
+                "purpose": TICKET_REPLY, "sent_at": utcnow(),
+                "last_error": ANSWERED_BEFORE})
+
+        try:
+            await in_transaction(self._engine, record)
+            return True
+        except IntegrityError:
+            return False
 
     async def get_ticket(self, ticket_id: str) -> HelpdeskTicket | None:
         async with self._sessions() as session:
@@ -515,21 +580,40 @@ class RequestRepository:
         except IntegrityError:
             return False
 
-    async def approval_posted(self, call_id: int, request_id: str, channel: str,
-                              ts: str) -> None:
-        """The approval call went out: it leaves the queue and the request records its
-        message, in one transaction."""
+    async def approval_posted(self, call_id: int, request_id: str, channel: str, ts: str,
+                              permalink: str | None = None,
+                              follow: Callable[[LineRequest], list[OutboxMessage]] | None = None
+                              ) -> None:
+        """The approval call went out: it leaves the queue, the request records its message
+        (and its ``permalink``), and what ``follow`` renders from the request as recorded
+        (the requester's link, the help-desk note) is queued, all in one transaction. Only
+        the sender that takes the call off the queue records it, so what follows is queued
+        once. A message already adopted (a click that came first) is kept."""
         def record(conn: Connection) -> None:
-            conn.execute(_CALL_DONE, {"call_id": call_id, "now": utcnow(), "error": None})
+            if not conn.execute(_CALL_SENT, {"call_id": call_id, "now": utcnow()}).rowcount:
+                return  # another sender recorded it (and queued what follows)
             conn.execute(
                 update(LINE_REQUESTS).where(LR.id == request_id, LR.approval_ts.is_(None))
                 .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
+            if permalink:
+                conn.execute(update(LINE_REQUESTS)
+                             .where(LR.id == request_id, LR.approval_channel == channel,
+                                    LR.approval_ts == ts)
+                             .values(approval_permalink=permalink))
+            if follow is not None:
+                row = conn.execute(_REQUEST_BY_ID, {"request_id": request_id}).first()
+                if row is not None:
+                    request = self._request(row)
+                    queue_calls(conn, request.outbox_key, follow(request))
 
         await in_transaction(self._engine, record)
 
-    async def approval_refused(self, call_id: int, request_id: str, error: str) -> bool:
+    async def approval_refused(self, call_id: int, request_id: str, error: str,
+                               follow: Callable[[LineRequest, str], list[OutboxMessage]]
+                               | None = None) -> bool:
         """Slack refused the approval message for good: the call leaves the queue and the
-        pending request is cancelled, in one transaction; True if it was cancelled here."""
+        pending request is cancelled, with what ``follow`` renders (telling the requester)
+        queued, in one transaction; True if it was cancelled here."""
         def record(conn: Connection) -> bool:
             conn.execute(update(OUTBOX).where(OB.id == call_id)
                          .values(sent_at=utcnow(), last_error=error))
@@ -538,13 +622,17 @@ class RequestRepository:
                 .where(LR.id == request_id, LR.state == RequestState.PENDING.value)
                 # Cancelled on the requester's behalf, as if they had withdrawn it.
                 .values(state=RequestState.CANCELLED.value, decided_by=LR.requester_id,
-                        decided_at=utcnow(), updated_at=utcnow()))
-            cancelled = bool(result.rowcount)
-            if cancelled:
-                insert_audit(conn, request_id, Audit(
-                    "slack", "cancelled", {"reason": "approval message refused",
-                                           "error": error}))
-            return cancelled
+                        decided_at=utcnow(), updated_at=utcnow())
+                .returning(LINE_REQUESTS)).first()
+            if result is None:
+                return False
+            insert_audit(conn, request_id, Audit(
+                "slack", "cancelled", {"reason": "approval message refused",
+                                       "error": error}))
+            if follow is not None:
+                request = self._request(result)
+                queue_calls(conn, request.outbox_key, follow(request, error))
+            return True
 
         return await in_transaction(self._engine, record)
 
@@ -687,7 +775,7 @@ def _changes_rows(conn: Connection, statement: Executable,
     return bool(conn.execute(statement, parameters).rowcount)
 
 
-def _ticket(row: HelpdeskTicketRow) -> HelpdeskTicket:
+def _ticket(row: Any) -> HelpdeskTicket:
     return HelpdeskTicket(id=row.id, channel=row.channel, message_ts=row.message_ts,
                           poster_id=row.poster_id, text=row.text,
                           service_number=row.service_number)

@@ -1,14 +1,14 @@
 """A MobProc approval counts the attempts to send its answer: the fence on the answer.
 
 Revision ID: mpapprovals_answer_attempt
-Revises: offboarding_reminders
+Revises: effects_fence
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "mpapprovals_answer_attempt"
-down_revision = "offboarding_reminders"
+down_revision = "effects_fence"
 branch_labels = None
 depends_on = None
 
