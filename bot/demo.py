@@ -202,7 +202,7 @@ async def _play_mobproc_approval(api: FakeSlackWebAPI, driver: SlackDriver,
                               action_id="mobproc_approve")
     notice = await api.wait_for(lambda: next(
         (c for c in api.calls_to("chat.postMessage")[before:]
-         if c.ok and c.args.get("channel") == APPROVER), None))
+         if c.ok and c.args.get("channel") in (APPROVER, dm_channel)), None))
     show.shows("Avery (direct message from the bot)", notice.args)
     await api.wait_for(lambda: api.messages[(dm_channel, dm["ts"])].get("edited"))
     show.shows("Avery (the first message, updated: no second answer possible)",
