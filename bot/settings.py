@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     SLACK_SIGNING_SECRET: SecretStr | None = None
     SLACK_APP_TOKEN: SecretStr | None = None
     SLACK_API_URL: str = "https://slack.com/api/"
+    # How long one Slack Web API request may take (slack-sdk's own default). The outbox's
+    # claim on a call lasts as long as the requests of one attempt can (``outbox_lease``).
+    SLACK_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
     PORT: int = Field(default=3000, ge=0, le=65535)
 
     MOBPROC_BASE_URL: str | None = None

@@ -15,4 +15,4 @@ BOT_EVENTS = {"message.channels": "message", "message.groups": "message",
 # Manifest bot scopes (``python -m bot check`` compares the token's with these).
 BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read",
               "users:read.email", "usergroups:read", "channels:history", "groups:history",
-              "app_mentions:read", "channels:read", "groups:read"]
+              "im:history", "app_mentions:read", "channels:read", "groups:read"]

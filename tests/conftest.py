@@ -106,6 +106,8 @@ def bot_settings(simulator: RunningSimulator, slack: FakeSlackWebAPI, database_u
         "HELPDESK_CHANNELS": HELPDESK,
         "STATUS_POLL_SECONDS": 0.05,
         "SUBMIT_LEASE_SECONDS": 0.5,
+        # The outbox's lease is derived from it: short, so a takeover comes within seconds.
+        "SLACK_TIMEOUT_SECONDS": 1.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
