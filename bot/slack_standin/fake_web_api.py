@@ -347,7 +347,7 @@ class FakeSlackWebAPI:
                 request.transport.abort()
             return answer  # written to nobody: the connection is gone
         if failure.late:
-            await asyncio.sleep(failure.late)
+            await _until_due_or_gone(request, failure.late)
             return answer
         headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
         return web.json_response({"ok": False, "error": failure.error}, status=failure.status,
@@ -642,6 +642,16 @@ class FakeSlackWebAPI:
         users = str(args.get("users") or "").split(",")
         user = self._user(users[0] if users else None)
         return {"channel": {"id": "D" + user.id}}
+
+
+async def _until_due_or_gone(request: web.Request, seconds: float) -> None:
+    """Wait ``seconds``, or until nobody waits for the answer any more (the client gave up
+    or died): a late answer holds no connection, and no shutdown, longer than it must."""
+    steps = max(1, math.ceil(seconds / 0.05))
+    for _ in range(steps):
+        if request.transport is None or request.transport.is_closing():
+            return
+        await asyncio.sleep(seconds / steps)
 
 
 def _shown(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:
