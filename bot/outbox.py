@@ -41,6 +41,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.effects.fence import Fence, SendDropped, lease_seconds
 from bot.log_context import log_context
+from bot.metrics import BotMetrics
 from bot.storage.repository import Claim, QueuedCall, RequestRepository
 
 log = logging.getLogger(__name__)
@@ -131,10 +132,11 @@ class _Pace:
 
 class OutboxSender:
     def __init__(self, repo: RequestRepository, client: AsyncWebClient, *,
-                 slack_timeout_seconds: float,
+                 slack_timeout_seconds: float, metrics: BotMetrics | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._repo = repo
         self._client = client
+        self._metrics = metrics
         self._slack_timeout = slack_timeout_seconds
         self.lease_seconds = outbox_lease_seconds(slack_timeout_seconds)
         self._clock = clock
@@ -294,6 +296,9 @@ class OutboxSender:
                     await self._posted(call, once, *found)
                     return True
             await fence.before_send(self._slack_timeout)
+            if claim.earlier_attempts and self._metrics is not None:
+                # Its client retries nothing: the outbox's own retries are the ones to count.
+                self._metrics.slack_retries.labels(call.method).inc()
             args = dict(call.args) if metadata is None else {**call.args, "metadata": metadata}
             with log_context(request_id=call.request_id):
                 answer = await self._client.api_call(call.method, json=args)

@@ -231,7 +231,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     # The outbox's own client (same connections): its calls are retried by the outbox,
     # fenced and looked for first, never inside the client where nobody would know.
     outbox = OutboxSender(repo, create_slack_client(settings, metrics, session, retries=False),
-                          slack_timeout_seconds=settings.SLACK_TIMEOUT_SECONDS)
+                          slack_timeout_seconds=settings.SLACK_TIMEOUT_SECONDS,
+                          metrics=metrics)
     helpdesk = HelpdeskService(orders, repo, region=settings.DEFAULT_REGION,
                                keywords=settings.order_keywords())
     homes = Coalescer(lambda users: publish_homes(ctx, client, users))
