@@ -480,27 +480,28 @@ def effect_metadata(call: QueuedCall) -> dict[str, Any] | None:
     metadata if the caller set it, with the effect (the call's id) added to its payload,
     else ``EFFECT_EVENT`` naming the effect. None when the caller's metadata is not Slack's
     shape: it is sent untouched (and the post can't be looked for)."""
-    mark: dict[str, Any] = {"effect_id": call.id, "request_id": call.request_id}
+    # ``effect_key``, not ``request_id``: that names the request an approval message is for,
+    # and a reader looking for approval messages by it must not find every other post too.
+    # With the id, it makes the mark unique across deployments sharing a channel.
+    mark: dict[str, Any] = {"effect_id": call.id, "effect_key": call.request_id}
     own = call.args.get("metadata")
     if own is None:
         return {"event_type": EFFECT_EVENT, "event_payload": mark}
     if isinstance(own, Mapping) and isinstance(own.get("event_payload"), Mapping):
-        payload = {"request_id": call.request_id, **own["event_payload"],
-                   "effect_id": call.id}
-        return {**own, "event_payload": payload}
+        return {**own, "event_payload": {**own["event_payload"], **mark}}
     return None
 
 
 def _names(found: Any, metadata: Mapping[str, Any], own: Any) -> bool:
     """Whether a message's metadata ``found`` names the call that posts with ``metadata``
-    (its effect id and request id); or, for a message posted once per key (``own``: the
+    (its effect id and key); or, for a message posted once per key (``own``: the
     caller's metadata), is that message's own metadata, as posted before effects were
     named."""
     if not isinstance(found, Mapping) or not isinstance(found.get("event_payload"), Mapping):
         return False
     payload, mine = found["event_payload"], metadata["event_payload"]
     if str(payload.get("effect_id")) == str(mine["effect_id"]) and \
-            payload.get("request_id") == mine["request_id"]:
+            payload.get("effect_key") == mine["effect_key"]:
         return True
     if not isinstance(own, Mapping) or not isinstance(own.get("event_payload"), Mapping):
         return False

@@ -68,7 +68,7 @@ async def test_a_thread_reply_whose_answer_was_lost_appears_once(
     # The approval message keeps its own metadata, the effect added to it.
     approval = slack.messages[(channel, ts)]["metadata"]
     assert approval["event_type"] == "mobproc_bot_approval_request"
-    assert set(approval["event_payload"]) == {"request_id", "effect_id"}
+    assert set(approval["event_payload"]) == {"request_id", "effect_id", "effect_key"}
 
 
 @pytest.mark.parametrize("how", LOST_ANSWERS)
