@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -34,33 +36,39 @@ log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 FORM = "application/x-www-form-urlencoded"
-SLACK_TIMEOUT_SECONDS = 30  # slack-sdk's own default
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 
 
-def create_slack_session() -> aiohttp.ClientSession:
+def create_slack_session(settings: Settings) -> aiohttp.ClientSession:
     """One HTTP session for every Slack Web API call (Bolt's per-request clients share it):
-    without it slack-sdk opens, and against real Slack handshakes, a connection per call."""
-    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_SECONDS))
+    without it slack-sdk opens, and against real Slack handshakes, a connection per call.
+    With a session given, slack-sdk times its requests by the session's timeout."""
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=settings.SLACK_TIMEOUT_SECONDS))
 
 
 def create_slack_client(settings: Settings, metrics: BotMetrics | None = None,
-                        session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+                        session: aiohttp.ClientSession | None = None, *,
+                        retries: bool = True) -> AsyncWebClient:
+    """The Slack client. ``retries=False`` (the outbox's): no retry of its own, so one call
+    is one request. A retried post after a lost answer or a 5xx would post twice unseen,
+    and a retry after a 429 pause would leave after the outbox's claim on it lapsed; the
+    outbox retries itself, fenced, looking for what may have gone out first."""
     token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
     # The meter goes first: it sees every attempt, then leaves the decision to the others.
-    meter = [SlackCallMeter(metrics)] if metrics is not None else []
+    meter: list[AsyncRetryHandler] = [SlackCallMeter(metrics)] if metrics is not None else []
+    retrying: list[AsyncRetryHandler] = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ] if retries else []
     return AsyncWebClient(
         token=token,
         base_url=settings.SLACK_API_URL,
         session=session,
-        timeout=SLACK_TIMEOUT_SECONDS,
-        retry_handlers=[
-            *meter,
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        timeout=math.ceil(settings.SLACK_TIMEOUT_SECONDS),  # only without a session
+        retry_handlers=[*meter, *retrying],
     )
 
 

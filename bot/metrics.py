@@ -106,7 +106,7 @@ class BotMetrics:
             "outcome (ok, or Slack's error code).", ["method", "outcome"], registry=r)
         self.slack_retries = Counter(
             "mobproc_bot_slack_retries", "Slack Web API calls retried by slack-sdk's retry "
-            "handlers, by method.", ["method"], registry=r)
+            "handlers or by the outbox, by method.", ["method"], registry=r)
         self.slack_rate_limited = Counter(
             "mobproc_bot_slack_rate_limited", "Slack Web API answers 429 (rate limited).",
             ["method"], registry=r)

@@ -161,7 +161,7 @@ async def _flush_outbox(ctx: BotContext, grace_seconds: float) -> None:
     if grace_seconds <= 0:
         return
     try:
-        sent = await asyncio.wait_for(ctx.outbox.deliver(), grace_seconds)
+        sent = await asyncio.wait_for(ctx.outbox.drain(), grace_seconds)
     except TimeoutError:
         log.warning("Outbox not flushed within the grace period; the next start sends the rest")
     except Exception:
@@ -215,7 +215,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     metrics = BotMetrics()  # this bot's own registry
     mobproc = MobProcClient(mobproc_config(settings, simulator), metrics=metrics)
     repo = RequestRepository(engine)
-    client = create_slack_client(settings, metrics, create_slack_session())
+    session = create_slack_session(settings)
+    client = create_slack_client(settings, metrics, session)
 
     async def group_members(group_id: str) -> list[str]:
         answer = await client.usergroups_users_list(usergroup=group_id)
@@ -228,16 +229,20 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
                           allow_self_approval=settings.ALLOW_SELF_APPROVAL,
                           approval_ttl_hours=settings.APPROVAL_TTL_HOURS,
                           reminder_hours=settings.REMINDER_HOURS, metrics=metrics, **clock_kw)
-    outbox = OutboxSender(repo, client, claim_seconds=settings.SUBMIT_LEASE_SECONDS)
+    # The outbox's own client (same connections): its calls are retried by the outbox,
+    # fenced and looked for first, never inside the client where nobody would know.
+    outbox = OutboxSender(repo, create_slack_client(settings, metrics, session, retries=False),
+                          slack_timeout_seconds=settings.SLACK_TIMEOUT_SECONDS,
+                          metrics=metrics)
     helpdesk = HelpdeskService(orders, repo, region=settings.DEFAULT_REGION,
                                keywords=settings.order_keywords())
     homes = Coalescer(lambda users: publish_homes(ctx, client, users))
     approvals = ApprovalPosts(repo, outbox, lambda r: approval_call(ctx, r),
-                              lease_seconds=settings.SUBMIT_LEASE_SECONDS)
+                              lease_seconds=outbox.lease_seconds)
     offboardings = OffboardingRepository(engine)
     bundle_posts = BundleApprovalPosts(offboardings, repo, outbox,
                                        lambda view: bundle_approval_call(ctx, view),
-                                       lease_seconds=settings.SUBMIT_LEASE_SECONDS)
+                                       lease_seconds=outbox.lease_seconds)
     offboarding = OffboardingService(orders, offboardings, bundle_posts, **clock_kw)
     profiles = Profiles(client)
     ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox,

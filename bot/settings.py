@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     SLACK_SIGNING_SECRET: SecretStr | None = None
     SLACK_APP_TOKEN: SecretStr | None = None
     SLACK_API_URL: str = "https://slack.com/api/"
+    # How long one Slack Web API request may take (slack-sdk's own default). The outbox's
+    # claim on a call lasts as long as the requests of one attempt can (``outbox_lease``).
+    SLACK_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
     PORT: int = Field(default=3000, ge=0, le=65535)
 
     MOBPROC_BASE_URL: str | None = None
@@ -64,8 +67,6 @@ class Settings(BaseSettings):
     KEYWORDS_UNSUSPEND: Annotated[list[str], NoDecode] = Field(default_factory=list)
     KEYWORDS_DEACTIVATE: Annotated[list[str], NoDecode] = Field(default_factory=list)
     KEYWORDS_TRANSFER: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # A submission untouched this long is taken to be interrupted and is resumed.
-    SUBMIT_LEASE_SECONDS: float = Field(default=60.0, gt=0)
     # Seconds between the embedded simulator's order status steps.
     SIMULATOR_STEP_SECONDS: float = Field(default=15.0, gt=0)
     # How late the embedded simulator answers every call, to try the bot against a slow MobProc.

@@ -82,7 +82,7 @@ def ticket_repair(ctx: BotContext, client: AsyncWebClient
 
     async def repair() -> list[HelpdeskTicket]:
         repaired = await ctx.helpdesk.repair(
-            look, reply, lease_seconds=ctx.settings.SUBMIT_LEASE_SECONDS)
+            look, reply, lease_seconds=ctx.outbox.lease_seconds)
         if repaired:
             await ctx.outbox.deliver()
         return repaired

@@ -105,10 +105,11 @@ def bot_settings(simulator: RunningSimulator, slack: FakeSlackWebAPI, database_u
         "APPROVAL_CHANNEL": APPROVAL_CHANNEL,
         "HELPDESK_CHANNELS": HELPDESK,
         "STATUS_POLL_SECONDS": 0.05,
-        "SUBMIT_LEASE_SECONDS": 0.5,
-        # MobProc's claims last what a send may take (3 tries × (queue + timeout) = 3 s):
-        # short, so tests see a lapsed claim taken over soon.
+        # Claims last what a send may take (MobProc: a turn and one call, 4 × 0.5 s + 0.5 s;
+        # the outbox: from the Slack timeout): short, so tests see a lapsed claim taken over
+        # soon.
         "MOBPROC_TIMEOUT_SECONDS": 0.5,
+        "SLACK_TIMEOUT_SECONDS": 1.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -266,9 +266,10 @@ async def test_another_senders_attempt_between_the_look_and_the_claim_is_seen(
         for call in calls:
             if call.purpose == APPROVAL and not raced:
                 raced.append(call.id)
-                assert await other_repo.claim_call(call.id, datetime.now(UTC))
+                claim = await other_repo.claim_call(call.id, datetime.now(UTC))
+                assert claim
                 await other_client.api_call(call.method, json=dict(call.args))
-                await other_repo.call_failed(call.id, "ServerDisconnectedError")
+                await other_repo.call_failed(call.id, "ServerDisconnectedError", claim.attempt)
         return calls
 
     bot.ctx.repo.queued_calls = look_then_the_other_sender  # type: ignore[method-assign]

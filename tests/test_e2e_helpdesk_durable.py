@@ -35,13 +35,13 @@ def fail_slack(slack: FakeSlackWebAPI, bot: RunningBot, how: str) -> None:
     elif how == "rate_limited":
         slack.fail_next("chat.postMessage", status=429, retry_after=1, times=5)
     else:  # the connection: nothing answers at Slack's address
-        bot.client.base_url = f"http://127.0.0.1:{free_port()}/api/"
+        bot.ctx.outbox.client.base_url = f"http://127.0.0.1:{free_port()}/api/"
 
 
 @pytest.mark.parametrize("how", ["server_error", "rate_limited", "connection"])
 async def test_slack_failing_at_the_reply_still_answers_once(
         how: str, bot: RunningBot, driver: Any, slack: FakeSlackWebAPI) -> None:
-    real_url = bot.client.base_url
+    real_url = bot.ctx.outbox.client.base_url
     # Slack's first request signs the bot in (auth.test): that is done before Slack fails.
     await driver.post_message(EMPLOYEE, HELPDESK, "good morning, nothing to order")
     fail_slack(slack, bot, how)
@@ -50,7 +50,7 @@ async def test_slack_failing_at_the_reply_still_answers_once(
     if how == "connection":
         # Slack comes back once the bot has tried, and failed, to reach it.
         await eventually(lambda: _failed_attempt(bot, ts), within=20)
-        bot.client.base_url = real_url
+        bot.ctx.outbox.client.base_url = real_url
     reply = (await eventually(lambda: bot_replies(slack, HELPDESK, ts), within=20))[0]
     assert [b["text"]["text"] for b in start_buttons(reply)] == ["Start suspend order"]
     # Later rounds send nothing more for it.
@@ -81,11 +81,8 @@ async def test_two_replicas_hearing_one_message_reply_once(
         start_test_bot: BotFactory, driver_for: DriverFactory,
         slack: FakeSlackWebAPI) -> None:
     """Slack sends the event to one replica, and again (with retry headers) to another while
-    the first one's reply fails: one reply queued, so one posted. (The lease is longer than
-    a send with the client's own retries, as in production: a claim taken over mid-send is
-    the outbox's fence's matter, not this one.)"""
-    first, second = (await start_test_bot(SUBMIT_LEASE_SECONDS=5),
-                     await start_test_bot(SUBMIT_LEASE_SECONDS=5))
+    the first one's reply fails: one reply queued, so one posted."""
+    first, second = await start_test_bot(), await start_test_bot()
     slack.fail_next("chat.postMessage", error="internal_error", status=500, retry_after=None,
                     times=4)
     ts = slack.add_user_message(EMPLOYEE, HELPDESK, TEXT)

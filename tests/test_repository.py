@@ -210,9 +210,10 @@ async def test_queued_payloads_are_read_once(database_url: str) -> None:
         assert [a is b for a, b in zip(again, first, strict=True)] == [True, True]
         with pytest.raises(TypeError):
             first[0].args["text"] = "changed by a sender"  # type: ignore[index]
-        assert await repo.claim_call(first[1].id, datetime.now(UTC) - timedelta(seconds=60))
+        claim = await repo.claim_call(first[1].id, datetime.now(UTC) - timedelta(seconds=60))
+        assert claim
         assert (await repo.queued_calls())[1] is first[1]  # a claim changes nothing queued
-        await repo.call_failed(first[1].id, "ratelimited")
+        await repo.call_failed(first[1].id, "ratelimited", claim.attempt)
         await repo.call_done(first[0].id)
         await repo.enqueue("r1", [OutboxMessage("chat.postMessage", {"text": "three"})])
         left = await repo.queued_calls()
@@ -234,14 +235,24 @@ async def test_a_claim_says_how_earlier_attempts_went(repo: RequestRepository) -
     (call,) = await repo.queued_calls()
     fresh_only = datetime.now(UTC) - timedelta(seconds=60)
     first = await repo.claim_call(call.id, fresh_only)
-    assert first == Claim(earlier_attempts=0, last_error=None)
+    assert first == Claim(earlier_attempts=0, last_error=None, claimed_at=first.claimed_at,
+                          queued_at=first.queued_at)
     assert await repo.claim_call(call.id, fresh_only) is None  # held by a live sender
     # That sender stops mid-call; its claim goes stale and is taken over.
     taken = await repo.claim_call(call.id, datetime.now(UTC) + timedelta(seconds=1))
-    assert taken == Claim(earlier_attempts=1, last_error=ABANDONED)
-    await repo.call_failed(call.id, "ReadTimeout")
-    assert await repo.claim_call(call.id, fresh_only) == Claim(2, "ReadTimeout")
+    assert taken is not None
+    assert (taken.earlier_attempts, taken.last_error) == (1, ABANDONED)
+    # The one taken over is fenced off: it no longer holds the call, can't let it go.
+    assert not await repo.call_held(call.id, first.attempt)
+    await repo.call_failed(call.id, "lost its answer", first.attempt)
+    assert await repo.claim_call(call.id, fresh_only) is None
+    assert await repo.call_held(call.id, taken.attempt)
+    await repo.call_failed(call.id, "ReadTimeout", taken.attempt)
+    again = await repo.claim_call(call.id, fresh_only)
+    assert again is not None and (again.earlier_attempts, again.last_error) == (2, "ReadTimeout")
+    assert again.attempt == 3 and again.claimed_at >= taken.claimed_at >= first.claimed_at
     await repo.call_done(call.id)
+    assert not await repo.call_held(call.id, again.attempt)  # sent: nobody holds it
     assert await repo.claim_call(call.id, datetime.now(UTC) + timedelta(seconds=1)) is None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
@@ -224,3 +225,78 @@ async def test_no_rate_limits_unless_asked_for(client: AsyncWebClient,
     for _ in range(20):
         await client.chat_postMessage(channel="CAPPROVALS", text="x")
     assert slack.refused_for_rate("chat.postMessage") == 0
+
+
+async def test_metadata_is_kept_and_read_back_where_the_message_is(
+        client: AsyncWebClient) -> None:
+    """Metadata is returned by conversations.history and conversations.replies only with
+    include_all_metadata; a post to a user id lands in the DM conversations.open names."""
+    mark = {"event_type": "mobproc_bot_effect", "event_payload": {"effect_id": 7}}
+    parent = await client.chat_postMessage(channel="CAPPROVALS", text="parent", metadata=mark)
+    await client.chat_postMessage(channel="CAPPROVALS", thread_ts=parent["ts"], text="reply",
+                                  metadata={**mark, "event_payload": {"effect_id": 8}})
+    history = await client.conversations_history(channel="CAPPROVALS",
+                                                 include_all_metadata=True)
+    assert [m["metadata"] for m in history["messages"]] == [mark]  # top level only
+    thread = await client.conversations_replies(channel="CAPPROVALS", ts=parent["ts"],
+                                                include_all_metadata=True)
+    assert [m["text"] for m in thread["messages"]] == ["parent", "reply"]
+    assert [m["metadata"]["event_payload"]["effect_id"] for m in thread["messages"]] == [7, 8]
+    bare = await client.conversations_replies(channel="CAPPROVALS", ts=parent["ts"])
+    assert not any("metadata" in m for m in bare["messages"])
+
+    dm = await client.chat_postMessage(channel=REQUESTER, text="to you", metadata=mark)
+    opened = await client.conversations_open(users=REQUESTER)
+    assert opened["channel"]["id"] == dm["channel"]
+    seen = await client.conversations_history(channel=dm["channel"], include_all_metadata=True)
+    assert [(m["text"], m["metadata"]) for m in seen["messages"]] == [("to you", mark)]
+
+
+async def test_reads_and_metadata_slack_would_refuse(client: AsyncWebClient,
+                                                     slack: FakeSlackWebAPI) -> None:
+    posted = await client.chat_postMessage(channel="CAPPROVALS", text="x")
+    for call, error in [
+        (client.chat_postMessage(channel="CAPPROVALS", text="x", metadata={"event_type": "t"}),
+         "invalid_metadata_format"),
+        (client.chat_postMessage(channel="CAPPROVALS", text="x", metadata={
+            "event_type": "t", "event_payload": {"deep": {"er": {"x": 1}}}}),
+         "invalid_metadata_schema"),
+        (client.conversations_replies(channel="CAPPROVALS", ts="1.000001"), "thread_not_found"),
+        (client.conversations_replies(channel="CNOTMEMBER", ts=posted["ts"]), "not_in_channel"),
+        (client.conversations_history(channel=REQUESTER), "channel_not_found"),  # a user id
+    ]:
+        with pytest.raises(SlackApiError) as failure:
+            await call
+        assert failure.value.response["error"] == error
+    slack.scopes = [s for s in slack.scopes if s != "im:history"]
+    with pytest.raises(SlackApiError) as failure:
+        await client.conversations_history(channel="D" + REQUESTER)
+    assert failure.value.response["error"] == "missing_scope"
+
+
+async def test_faults_after_slack_did_the_call(slack: FakeSlackWebAPI) -> None:
+    """A 5xx, a dropped connection or a late answer after the post was made: the message is
+    there though the client never heard so. Faults may be aimed at one channel."""
+    # slack-sdk's default client retries a dropped connection itself (posting again).
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[])
+    slack.fail_next("chat.postMessage", error="internal_error", status=500, retry_after=None,
+                    after_accepting=True, channel="CGENERAL")
+    await client.chat_postMessage(channel="CAPPROVALS", text="elsewhere")  # not aimed at
+    with pytest.raises(SlackApiError) as failure:
+        await client.chat_postMessage(channel="CGENERAL", text="one")
+    assert failure.value.response.status_code == 500
+    slack.drop_next("chat.postMessage")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await client.chat_postMessage(channel="CGENERAL", text="two")
+    slack.answer_late("chat.postMessage", 5)
+    impatient = AsyncWebClient(token=BOT_TOKEN, base_url=slack.base_url, timeout=1,
+                               retry_handlers=[])
+    with pytest.raises(TimeoutError):
+        await impatient.chat_postMessage(channel="CGENERAL", text="three")
+    assert sorted(m["text"] for m in slack.messages.values() if m["channel"] == "CGENERAL") \
+        == ["one", "three", "two"]
+    # A refusal before the call changes nothing.
+    slack.fail_next("chat.postMessage", error="internal_error", status=500, retry_after=None)
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel="CGENERAL", text="four")
+    assert not any(m["text"] == "four" for m in slack.messages.values())

@@ -75,11 +75,24 @@ class SlackError(Exception):
 
 @dataclass
 class _Failure:
+    """A fault injected into the next ``times`` calls of ``method`` (to ``channel`` only, if
+    given). Before the call (``accepted`` False): Slack refuses it, nothing happens. After
+    it (``accepted``): Slack does the call, then its answer is an error (``status``), is
+    lost with the connection (``drop``), or comes ``late`` seconds late."""
+
     method: str
     error: str
     status: int
     retry_after: int | None
     times: int
+    accepted: bool = False
+    drop: bool = False
+    late: float = 0.0
+    channel: str | None = None
+
+    def matches(self, method: str, args: dict[str, Any]) -> bool:
+        return self.method == method and (self.channel is None
+                                          or args.get("channel") == self.channel)
 
 
 @dataclass
@@ -272,8 +285,26 @@ class FakeSlackWebAPI:
         return ts
 
     def fail_next(self, method: str, *, error: str = "ratelimited", status: int = 429,
-                  retry_after: int | None = 1, times: int = 1) -> None:
-        self._failures.append(_Failure(method, error, status, retry_after, times))
+                  retry_after: int | None = 1, times: int = 1, after_accepting: bool = False,
+                  channel: str | None = None) -> None:
+        """The next ``times`` calls of ``method`` (to ``channel``) answer ``error`` with
+        HTTP ``status``: refused, or with ``after_accepting`` done first (as Slack's 5xx
+        after it posted)."""
+        self._failures.append(_Failure(method, error, status, retry_after, times,
+                                       accepted=after_accepting, channel=channel))
+
+    def drop_next(self, method: str, *, times: int = 1, channel: str | None = None) -> None:
+        """The next ``times`` calls of ``method`` (to ``channel``) are done, then their
+        connection drops before the answer (the client sees a disconnect)."""
+        self._failures.append(_Failure(method, "", 0, None, times, accepted=True, drop=True,
+                                       channel=channel))
+
+    def answer_late(self, method: str, seconds: float, *, times: int = 1,
+                    channel: str | None = None) -> None:
+        """The next ``times`` calls of ``method`` (to ``channel``) are done at once and
+        answered ``seconds`` later (a client timing out first never hears of them)."""
+        self._failures.append(_Failure(method, "", 200, None, times, accepted=True,
+                                       late=seconds, channel=channel))
 
     def clear_failures(self) -> None:
         """Slack is back: no more injected failures."""
@@ -302,15 +333,33 @@ class FakeSlackWebAPI:
         if peer:
             self.connections.add((str(peer[0]), int(peer[1])))
         args = await _decode(request)
-        failure = next((f for f in self._failures if f.method == method), None)
+        failure = next((f for f in self._failures if f.matches(method, args)), None)
         if failure is not None:
             failure.times -= 1
             if failure.times <= 0:
                 self._failures.remove(failure)
+        if failure is not None and not failure.accepted:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             body = {"ok": False, "error": failure.error}
             self._record(RecordedCall(method, args, False, failure.error, body))
             return web.json_response(body, status=failure.status, headers=headers)
+        answer = self._answer(request, method, args)
+        if failure is None:
+            return answer
+        if failure.drop:
+            if request.transport is not None:
+                request.transport.abort()
+            return answer  # written to nobody: the connection is gone
+        if failure.late:
+            await _until_due_or_gone(request, failure.late)
+            return answer
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+        return web.json_response({"ok": False, "error": failure.error}, status=failure.status,
+                                 headers=headers)
+
+    def _answer(self, request: web.Request, method: str, args: dict[str, Any]
+                ) -> web.Response:
+        """Do the call as Slack would; its answer."""
         if (retry_after := self._over_limit(method, args)) is not None:
             body = {"ok": False, "error": "ratelimited"}
             self._record(RecordedCall(method, args, False, "ratelimited", body))
@@ -395,6 +444,8 @@ class FakeSlackWebAPI:
     def _check_message(self, args: dict[str, Any]) -> None:
         if not args.get("text") and not args.get("blocks"):
             raise SlackError("no_text")
+        if "metadata" in args:
+            _check_metadata(args["metadata"])
         problems = validate_message(args)
         if problems:
             raise SlackError("invalid_blocks", errors=problems)
@@ -550,51 +601,90 @@ class FakeSlackWebAPI:
         members = c.members or [u for u in self.users if not self.users[u].is_bot]
         return {"members": members + ([self.bot_user_id] if c.bot_is_member else [])}
 
-    def _conversation_history(self, args: dict[str, Any]) -> dict[str, Any]:
-        """A channel's top-level messages, newest first; with ``include_all_metadata``,
-        each message's metadata as it was posted. The app's DM with a person (D + their
-        id) reads with ``im:history``."""
-        channel_id = str(args.get("channel") or "")
-        if channel_id.startswith("D") and channel_id[1:] in self.users:
+    def _readable_history(self, channel_id: str | None) -> str:
+        """A conversation whose messages the bot may read: a channel it is in (with the
+        history scope of its kind), or its DM with a user (``im:history``)."""
+        if channel_id and channel_id.startswith("D") and channel_id[1:] in self.users:
             self._require("im:history")
-            c = FakeChannel(channel_id, channel_id)
-        else:
-            c = self._channel(channel_id)
-            self._require("groups:history" if c.private else "channels:history")
-        if not c.bot_is_member:
-            raise SlackError("not_in_channel")
-        oldest = float(args.get("oldest") or 0)
-        limit = int(args.get("limit") or 100)
-        with_metadata = str(args.get("include_all_metadata")).lower() in ("true", "1")
-        found = sorted((m for (ch, ts), m in self.messages.items()
-                        if ch == c.id and float(ts) > oldest
-                        and m.get("thread_ts") in (None, ts)),
-                       key=lambda m: float(m["ts"]), reverse=True)
-        messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
-                    for m in found[:limit]]
-        return {"messages": messages, "has_more": len(found) > limit}
-
-    def _conversation_replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        """A thread, oldest first: its parent, then its replies. ``ts`` may be the parent's
-        or any reply's, as in Slack."""
-        c = self._channel(args.get("channel"))
+            return channel_id
+        c = self._channel(channel_id)
         self._require("groups:history" if c.private else "channels:history")
         if not c.bot_is_member:
             raise SlackError("not_in_channel")
-        message = self.messages.get((c.id, str(args.get("ts") or "")))
+        return c.id
+
+    def _conversation_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A conversation's top-level messages, newest first; with ``include_all_metadata``,
+        each message's metadata as it was posted."""
+        channel = self._readable_history(args.get("channel"))
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        found = sorted((m for (ch, ts), m in self.messages.items()
+                        if ch == channel and float(ts) > oldest
+                        and m.get("thread_ts") in (None, ts)),
+                       key=lambda m: float(m["ts"]), reverse=True)
+        return {"messages": _shown(found[:limit], args), "has_more": len(found) > limit}
+
+    def _conversation_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent, then its replies, oldest first (``oldest`` and ``limit`` as
+        Slack takes them); with ``include_all_metadata``, each message's metadata. ``ts``
+        may be the parent's or any reply's."""
+        channel = self._readable_history(args.get("channel"))
+        ts = str(args.get("ts") or "")
+        if not ts:
+            raise SlackError("invalid_arguments")
+        message = self.messages.get((channel, ts))
         if message is None:
             raise SlackError("thread_not_found")
-        parent = str(message.get("thread_ts") or message["ts"])
-        found = sorted((m for (ch, ts), m in self.messages.items()
-                        if ch == c.id and (ts == parent or m.get("thread_ts") == parent)),
-                       key=lambda m: float(m["ts"]))
+        # ``ts`` may be the parent's or any reply's, as in Slack.
+        ts = str(message.get("thread_ts") or message["ts"])
+        oldest = float(args.get("oldest") or 0)
         limit = int(args.get("limit") or 1000)
-        return {"messages": found[:limit], "has_more": len(found) > limit}
+        found = sorted((m for (ch, m_ts), m in self.messages.items()
+                        if ch == channel and float(m_ts) >= oldest
+                        and (m_ts == ts or m.get("thread_ts") == ts)),
+                       key=lambda m: float(m["ts"]))
+        return {"messages": _shown(found[:limit], args), "has_more": len(found) > limit}
 
     def _conversation_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "").split(",")
         user = self._user(users[0] if users else None)
         return {"channel": {"id": "D" + user.id}}
+
+
+async def _until_due_or_gone(request: web.Request, seconds: float) -> None:
+    """Wait ``seconds``, or until nobody waits for the answer any more (the client gave up
+    or died): a late answer holds no connection, and no shutdown, longer than it must."""
+    steps = max(1, math.ceil(seconds / 0.05))
+    for _ in range(steps):
+        if request.transport is None or request.transport.is_closing():
+            return
+        await asyncio.sleep(seconds / steps)
+
+
+def _shown(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Messages as a read returns them: metadata only with ``include_all_metadata``."""
+    if str(args.get("include_all_metadata")).lower() in ("true", "1"):
+        return messages
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+
+
+def _check_metadata(metadata: Any) -> None:
+    """Slack's message metadata: an ``event_type`` string and an ``event_payload`` object
+    of strings, numbers, booleans (or objects and lists of objects of them)."""
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str) \
+            or not metadata["event_type"] or not isinstance(metadata.get("event_payload"),
+                                                               dict):
+        raise SlackError("invalid_metadata_format")
+    scalar = (str, int, float, bool)
+
+    def flat(value: Any) -> bool:
+        return isinstance(value, dict) and all(isinstance(v, scalar) for v in value.values())
+
+    for value in metadata["event_payload"].values():
+        if not (isinstance(value, scalar) or flat(value)
+                or (isinstance(value, list) and all(flat(v) for v in value))):
+            raise SlackError("invalid_metadata_schema")
 
 
 async def _decode(request: web.Request) -> dict[str, Any]:

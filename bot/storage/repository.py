@@ -80,17 +80,20 @@ _CLAIM_CALL = (
     .values(claimed_at=bindparam("now"), attempts=OB.attempts + 1,
             last_error=case((OB.claimed_at.is_(None), OB.last_error),
                             else_=literal(ABANDONED)))
-    .returning(OB.attempts, OB.last_error))
+    .returning(OB.attempts, OB.last_error, OB.claimed_at, OB.created_at))
 _CALL_DONE = (update(OUTBOX).where(OB.id == bindparam("call_id"))
               .values(sent_at=bindparam("now"), last_error=bindparam("error")))
 # Sent, only if no other sender recorded it first: what follows the call is queued once.
-# Taken off the queue as sent by one sender only; a call dropped while it was already on
-# its way (its request withdrawn) is still recorded, so its message can lose its buttons.
-_CALL_SENT = (update(OUTBOX).where(OB.id == bindparam("call_id"),
-                                   OB.sent_at.is_(None) | (OB.last_error == DROPPED))
+_CALL_SENT = (update(OUTBOX).where(OB.id == bindparam("call_id"), OB.sent_at.is_(None))
               .values(sent_at=bindparam("now"), last_error=None))
-_CALL_FAILED = (update(OUTBOX).where(OB.id == bindparam("call_id"))
+# Only the attempt holding the claim lets it go: a sender that was taken over must not free
+# (or speak for) the claim of the one that took over.
+_CALL_FAILED = (update(OUTBOX).where(OB.id == bindparam("call_id"), OB.sent_at.is_(None),
+                                     OB.attempts == bindparam("attempt"))
                 .values(claimed_at=None, last_error=bindparam("error")))
+_CALL_HELD = select(OB.id).where(OB.id == bindparam("call_id"), OB.sent_at.is_(None),
+                                 OB.claimed_at.is_not(None),
+                                 OB.attempts == bindparam("attempt"))
 
 
 @dataclass(frozen=True)
@@ -145,10 +148,21 @@ class Claim:
     """A queued call taken to send, and how its earlier attempts went, as the claim found
     them: ``last_error`` is ABANDONED when the claim was taken over from a sender that
     stopped mid-call. Read in the statement that takes the call, so no other sender's
-    attempt can come between what it says and the send."""
+    attempt can come between what it says and the send.
+
+    ``attempt`` (the row's ``attempts`` after the claim) is the claim's fence token: a
+    takeover raises it, so a sender checks it is still current right before it sends.
+    Its lease runs from ``claimed_at``, the time other senders judge it by. ``queued_at``:
+    nothing the call posts can be older."""
 
     earlier_attempts: int
     last_error: str | None
+    claimed_at: datetime
+    queued_at: datetime
+
+    @property
+    def attempt(self) -> int:
+        return self.earlier_attempts + 1
 
 
 class RequestRepository:
@@ -676,18 +690,27 @@ class RequestRepository:
 
     async def claim_call(self, call_id: int, stale_before: datetime) -> Claim | None:
         """Take a queued call to send it; None if it is sent or another sender holds a fresh
-        claim. A claim older than ``stale_before`` was abandoned and is taken over."""
+        claim. A claim older than ``stale_before`` (its lease lapsed) was abandoned and is
+        taken over: the attempt number goes up, fencing the old sender off."""
         row = await in_transaction(self._engine, _first_row, _CLAIM_CALL, {
             "call_id": call_id, "now": utcnow(), "stale_before": stale_before})
-        return None if row is None else Claim(row.attempts - 1, row.last_error)
+        return None if row is None else Claim(row.attempts - 1, row.last_error,
+                                              row.claimed_at, row.created_at)
+
+    async def call_held(self, call_id: int, attempt: int) -> bool:
+        """Whether ``attempt`` still holds the call: not sent, not let go, not taken over."""
+        return await reading(self._engine, _first_row, _CALL_HELD,
+                             {"call_id": call_id, "attempt": attempt}) is not None
 
     async def call_done(self, call_id: int, *, error: str | None = None) -> None:
         """Sent, or given up on for good (``error``): either way it leaves the queue."""
         await self._changed(_CALL_DONE, {"call_id": call_id, "now": utcnow(), "error": error})
 
-    async def call_failed(self, call_id: int, error: str) -> None:
-        """A passing failure: release the claim so the next round retries it."""
-        await self._changed(_CALL_FAILED, {"call_id": call_id, "error": error})
+    async def call_failed(self, call_id: int, error: str, attempt: int) -> None:
+        """A passing failure of ``attempt``: release its claim so the next round retries
+        it; nothing if another attempt has taken the call over meanwhile."""
+        await self._changed(_CALL_FAILED, {"call_id": call_id, "error": error,
+                                           "attempt": attempt})
 
     async def unposted_events(self) -> list[tuple[int, LineRequest, StatusEventRow]]:
         async with self._sessions() as session:
@@ -749,10 +772,16 @@ def drop_unsent(conn: Connection, request_id: str, purpose: str) -> None:
     """Take the request's call queued under ``purpose`` off the queue unsent, on ``conn``'s
     transaction (a request withdrawn or expired before its approval message went out: that
     message would only show a manager live buttons for a request that is gone). Marked as
-    left (``sent_at``) with the reason, as a call Slack refused for good is."""
+    left (``sent_at``) with the reason, as a call Slack refused for good is.
+
+    Only a call that surely never went out: not claimed now, and never tried or only turned
+    away (429). One that may be out (in flight, or its answer lost) stays queued; once it is
+    found or sent, recording it queues its message's update to the request's end."""
+    never_out = OB.claimed_at.is_(None) & (
+        (OB.attempts == 0) | OB.last_error.in_(("ratelimited", "429")))
     conn.execute(update(OUTBOX)
                  .where(OB.request_id == request_id, OB.purpose == purpose,
-                        OB.sent_at.is_(None))
+                        OB.sent_at.is_(None), never_out)
                  .values(sent_at=utcnow(), last_error=DROPPED))
 
 
