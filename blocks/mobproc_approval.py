@@ -61,7 +61,11 @@ def _summary(approval: MobProcApproval, region: str) -> list[dict[str, Any]]:
              ("Submitted", slack_date(order.dateSubmitted)),
              ("Reference", escape_mrkdwn(order.externalOrderNumber or "—"))]
     blocks.extend(fields_section(facts))
-    details = [(escape_mrkdwn(f.label or f.id), truncate(property_text(f, None), 1900))
+    # MobProc's order carries choice ids; their labels come from its definitions.
+    definitions = {d.id: d for d in approval.definitions}
+    details = [(escape_mrkdwn(f.label or (definitions[f.id].display_label
+                                          if f.id in definitions else f.id)),
+                truncate(property_text(f, definitions.get(f.id)), 1900))
                for g in order.properties for f in g.fields]
     if details:
         blocks.append(section("*Order details*"))

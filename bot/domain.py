@@ -209,6 +209,9 @@ class MobProcApproval(DomainModel):
     employee_id: str  # their company employee id in MobProc
     state: ApprovalState
     order: Order
+    # MobProc's definitions of the order's fields (labels, the chosen choice's label), read
+    # when it was found; empty when MobProc couldn't say: its ids are shown.
+    definitions: list[PropertyDefinition] = Field(default_factory=list)
     action: str | None = None
     reason: str | None = None
     answer: str | None = None  # MobProc's status, e.g. APPROVAL_QUEUED

@@ -34,6 +34,7 @@ from bot.domain import ApprovalState, MobProcApproval, MobProcDecision
 from bot.effects.fence import Fence, SendDropped
 from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient
+from bot.mobproc.definitions import OrderDefinitions
 from bot.mobproc.errors import (
     MobProcError,
     MobProcNotFound,
@@ -115,7 +116,8 @@ class MobProcApprovals:
                  repo: RequestRepository, visitors: HomeVisitors,
                  employee_id_of: Callable[[str], Awaitable[str | None]], *,
                  outbox: OutboxSender, slack: SlackSide,
-                 schedule: LookupSchedule | None = None) -> None:
+                 schedule: LookupSchedule | None = None,
+                 definitions: OrderDefinitions | None = None) -> None:
         self.mobproc = mobproc
         self.store = store
         self.repo = repo
@@ -127,6 +129,8 @@ class MobProcApprovals:
         self.lease = timedelta(seconds=mobproc.config.lease_seconds)
         # None: everyone, every round.
         self.schedule = schedule
+        # What a DM needs to show choice labels, read once per type and line (cached).
+        self.definitions = definitions or OrderDefinitions(mobproc)
         # The store is looked up at each call, not captured (tests inject faults there).
         outbox.post_once(DM_PURPOSE, PostOnce(
             lambda call_id, key, channel, ts: self.store.dm_posted(
@@ -167,9 +171,12 @@ class MobProcApprovals:
             channel = channel or await self.slack.dm_channel(user_id)
             if channel is None:
                 break  # no DM channel now: the next round adds them (found.busy is set)
+            # Kept with the row, so every DM and update, from any process, shows the same
+            # labels; empty (ids shown) when MobProc couldn't say.
+            definitions = await self.definitions.for_order(order)
             approval, new = await self.store.add(order, user_id, employee_id,
                                                  partial(self._post, channel=channel),
-                                                 DM_PURPOSE)
+                                                 DM_PURPOSE, definitions)
             if new:
                 found.new.append(approval)
         for approval in await self.store.of(user_id, [*OPEN, ApprovalState.SENDING]):

@@ -28,6 +28,7 @@ from bot.follower import Renderers, StatusFollower
 from bot.helpdesk import HelpdeskService
 from bot.metrics import BotMetrics
 from bot.mobproc.client import MobProcClient, MobProcConfig
+from bot.mobproc.definitions import OrderDefinitions
 from bot.mobproc_approvals import MobProcApprovals
 from bot.offboarding import OffboardingService
 from bot.offboarding_posts import BundleApprovalPosts
@@ -260,7 +261,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
         mobproc, MobProcApprovalStore(engine), repo, ctx.visitors,
         _employee_ids(profiles, settings.EMPLOYEE_ID_FROM),
         outbox=outbox, slack=mobproc_approvals_slack(ctx, client),
-        schedule=LookupSchedule(settings.MOBPROC_APPROVALS_POLL_SECONDS, LONGEST_GAP_SECONDS))
+        schedule=LookupSchedule(settings.MOBPROC_APPROVALS_POLL_SECONDS, LONGEST_GAP_SECONDS),
+        definitions=OrderDefinitions(mobproc, region=settings.DEFAULT_REGION))
     watcher = ApprovalWatcher(ctx.mobproc_approvals, lambda found: deliver_round(ctx, client,
                                                                                 found),
                               poll_seconds=settings.MOBPROC_APPROVALS_POLL_SECONDS)

@@ -16,7 +16,16 @@ from bot.domain import (
     RequestState,
     StatusChange,
 )
-from bot.mobproc.models import Order, ServiceAsset, TransactionType
+from bot.mobproc.models import (
+    Choice,
+    ChoiceValue,
+    Order,
+    PropertyDefinition,
+    PropertyValue,
+    PropertyValueGroup,
+    ServiceAsset,
+    TransactionType,
+)
 from bot.mobproc_approvals import Answer, Outcome, reason_problem
 from bot.orders import Requester
 from bot.settings import SettingsError, load_settings
@@ -28,8 +37,9 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def approval(state: ApprovalState = ApprovalState.WAITING, fields: int = 3,
-             approval_id: str = "a1", **values: object) -> MobProcApproval:
-    order = Order.model_validate({
+             approval_id: str = "a1", order: Order | None = None,
+             **values: object) -> MobProcApproval:
+    order = order or Order.model_validate({
         "orderId": "9000001", "status": "AWAITING_APPROVAL", "transactionType": "DEACTIVATE",
         "serviceNumber": "2125550123", "externalOrderNumber": "PORTAL-1",
         "dateSubmitted": NOW.isoformat(),
@@ -130,3 +140,27 @@ def test_the_employee_id_mapping_is_a_setting() -> None:
         load_settings(SIMULATOR_APPROVAL_TYPES="suspend,PIZZA")
     assert load_settings(SIMULATOR_APPROVAL_TYPES="suspend").SIMULATOR_APPROVAL_TYPES == \
         ["SUSPEND"]
+
+
+def test_the_dm_shows_choice_labels_from_mobprocs_definitions_and_unknown_ids_as_they_are(
+        ) -> None:
+    order = approval().order.model_copy(update={"properties": [PropertyValueGroup(
+        groupId="MISCELLANEOUS", fields=[
+            PropertyValue(id="Reason", type="CHOICE", choice=ChoiceValue(id="3")),
+            PropertyValue(id="HOLD", type="CHOICE", label="Hold",
+                          choice=ChoiceValue(id="7")),
+            PropertyValue(id="WHY", type="CHOICE", choice=ChoiceValue(id="9",
+                                                                      otherText="<dropped>"))])]})
+    definitions = [
+        PropertyDefinition(id="Reason", label="Reason", type="CHOICE",
+                           choices=[Choice(id="3", label="Leave of absence")]),
+        PropertyDefinition(id="HOLD", label="Hold", type="CHOICE",
+                           choices=[Choice(id="1", label="90 days")]),
+        PropertyDefinition(id="WHY", label="Why", type="CHOICE",
+                           choices=[Choice(id="9", label="Other", isOther=True)])]
+    text = all_text(mobproc_approval.approval_dm(approval(order=order, definitions=definitions)))
+    assert "*Reason*\nLeave of absence" in text  # the field's label from its definition too
+    assert "*Hold*\n7" in text  # no such choice: the id, as MobProc gave it
+    assert "*Why*\nOther: &lt;dropped&gt;" in text
+    # Without definitions (MobProc couldn't say): ids.
+    assert "*Reason*\n3" in all_text(mobproc_approval.approval_dm(approval(order=order)))

@@ -222,3 +222,16 @@ class UpdatedOrdersCollection(MobProcModel):
     """``GET /orders?dateTimeUpdated=…``: ``{"orders": {"_meta", "items": [order…]}}``."""
 
     orders: UpdatedOrdersPage
+
+
+# An order MobProc lists (placed in its portal, or waiting in its approval workflow) carries
+# only its properties' values: a CHOICE value is a choice id, with no label, and a field may
+# come without its label. Assumed: those ids are the choices GET /orders/properties offers
+# for the order's transactionType on its line, the line being the service MobProc writes as
+# the order's serviceNumber (orders carry no service id).
+def definitions_source(order: Order) -> tuple[str, str] | None:
+    """(transactionType, serviceNumber) whose definitions label ``order``'s values; None
+    when the order doesn't say."""
+    if not order.transactionType or not order.serviceNumber:
+        return None
+    return order.transactionType, order.serviceNumber

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.domain import ApprovalState, MobProcApproval
-from bot.mobproc.models import Order
+from bot.mobproc.models import Order, PropertyDefinition
 from bot.storage.database import sessionmaker
 from bot.storage.repository import OUTBOX, Audit, OutboxMessage, insert_audit, queue_calls
 from bot.storage.tables import LineRequestRow, MobProcApprovalRow, utcnow
@@ -40,14 +40,18 @@ class MobProcApprovalStore:
         self._sessions: async_sessionmaker[Any] = sessionmaker(engine)
 
     async def add(self, order: Order, approver_id: str, employee_id: str,
-                  dm: Callable[[MobProcApproval], OutboxMessage], purpose: str
+                  dm: Callable[[MobProcApproval], OutboxMessage], purpose: str,
+                  definitions: list[PropertyDefinition] | None = None
                   ) -> tuple[MobProcApproval, bool]:
-        """Record that ``order`` waits for this approver, and queue its DM (``dm``, under
-        ``purpose``) in the same transaction: (the row, whether it is new)."""
+        """Record that ``order`` waits for this approver (with MobProc's ``definitions`` of
+        its fields), and queue its DM (``dm``, under ``purpose``) in the same transaction:
+        (the row, whether it is new)."""
         values = {"id": uuid.uuid4().hex, "order_id": order.orderId,
                   "approver_id": approver_id, "employee_id": employee_id,
                   "state": ApprovalState.WAITING.value,
                   "order_json": order.model_dump(mode="json", by_alias=True, exclude_none=True),
+                  "definitions_json": [d.model_dump(mode="json", exclude_none=True)
+                                       for d in definitions or []],
                   "attempt": 0, "created_at": utcnow(), "updated_at": utcnow()}
 
         def create(conn: Connection) -> MobProcApproval:
@@ -209,6 +213,8 @@ def _approval(row: Any) -> MobProcApproval:
     return MobProcApproval(
         id=row.id, order_id=row.order_id, approver_id=row.approver_id,
         employee_id=row.employee_id, state=ApprovalState(row.state),
-        order=Order.model_validate(row.order_json), action=row.action, reason=row.reason,
+        order=Order.model_validate(row.order_json),
+        definitions=[PropertyDefinition.model_validate(d) for d in row.definitions_json or []],
+        action=row.action, reason=row.reason,
         answer=row.answer, message=row.message, decided_at=row.decided_at,
         dm_channel=row.dm_channel, dm_ts=row.dm_ts, created_at=row.created_at)

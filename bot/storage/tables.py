@@ -190,6 +190,8 @@ class MobProcApprovalRow(Base):
     employee_id: Mapped[str] = mapped_column(String(320))
     state: Mapped[str] = mapped_column(String(16), index=True)
     order_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # MobProc's definitions of the order's fields, so every process shows the same labels.
+    definitions_json: Mapped[list[Any] | None] = mapped_column(JSON)
     action: Mapped[str | None] = mapped_column(String(8))
     reason: Mapped[str | None] = mapped_column(Text)
     answer: Mapped[str | None] = mapped_column(String(64))
