@@ -37,13 +37,60 @@ def warning_text(req: LineRequest, warning: ApprovalWarning, region: str) -> str
             f"{state}{link}.")
 
 
+_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def people(user_ids: tuple[str, ...] | list[str]) -> str:
+    """``<@a>``, ``<@a> and <@b>``, ``<@a>, <@b> and <@c>``."""
+    mentions = [f"<@{u}>" for u in user_ids]
+    return mentions[0] if len(mentions) == 1 else \
+        f"{', '.join(mentions[:-1])} and {mentions[-1]}"
+
+
+def more_approvals(remaining: int) -> str:
+    return "1 more approval needed" if remaining == 1 else \
+        f"{remaining} more approvals needed"
+
+
+def approvals_status(approved_by: tuple[str, ...], required: int) -> str | None:
+    """Where a request needing several approvers stands ("Approved by @a — 1 more approval
+    needed"); None for a request one approver decides."""
+    if required <= 1:
+        return None
+    remaining = max(required - len(approved_by), 0)
+    if not approved_by:
+        return (f":busy_busts_in_silhouette: Needs {required} approvers (not the "
+                "requester); each approves once.")
+    return (f":ballot_box_with_check: Approved by {people(approved_by)} — "
+            f"{more_approvals(remaining)}")
+
+
+def progress_reply(req: LineRequest) -> dict[str, Any]:
+    """The thread's news when an approval lands and more are needed."""
+    return approval_progress_reply(req.approved_by, req.approvals_required)
+
+
+def approval_progress_reply(approved_by: tuple[str, ...], required: int) -> dict[str, Any]:
+    """"Approved by @a; one more approver needed." (a single order or a leaver's lines)"""
+    remaining = max(required - len(approved_by), 0)
+    count = _NUMBERS.get(remaining, str(remaining))
+    text = (f":ballot_box_with_check: Approved by {people(approved_by)}; {count} more "
+            f"approver{'s' if remaining > 1 else ''} needed.")
+    return {"text": text.replace(":ballot_box_with_check: ", ""), "blocks": [section(text)]}
+
+
 def approval_message(req: LineRequest, *, region: str = "US",
                      warnings: list[ApprovalWarning] | None = None) -> dict[str, Any]:
+    """Its buttons stay until the last approval a request needs (``approvals_required``);
+    until then it says who has approved and how many more are needed."""
     blocks = order_summary(req, region)
     if warnings:
         # Right under who asks for what: the first thing an approver reads after it.
         blocks[2:2] = [section(":warning: *Check before approving:*\n" + "\n".join(
             f"• {warning_text(req, w, region)}" for w in warnings), block_id="warnings")]
+    status = approvals_status(req.approved_by, req.approvals_required)
+    if status:
+        blocks.append(section(status, block_id="approvals"))
     blocks.append(context(f"Requested by <@{req.requester_id}> · reference "
                           f"`{escape_mrkdwn(req.external_order_number)}`"))
     blocks.append({
@@ -62,9 +109,21 @@ def approval_message(req: LineRequest, *, region: str = "US",
     })
     number = line_number(req.service, region)
     text = f"{_asker(req)} asks to {req.kind.verb} {number}: approval needed"
+    if req.approvals_required > 1:
+        text += f" ({len(req.approved_by)} of {req.approvals_required} approvals)"
     if warnings:
         text += f" ({len(warnings)} warning{'s' if len(warnings) > 1 else ''})"
     return {"text": text, "blocks": blocks}
+
+
+def reminder_progress(req: LineRequest) -> str | None:
+    """What a reminder adds for a request needing several approvers."""
+    remaining = max(req.approvals_required - len(req.approved_by), 0)
+    if req.approvals_required <= 1:
+        return None
+    if not req.approved_by:
+        return f"It needs {req.approvals_required} approvers; none has approved yet."
+    return f"Approved by {people(req.approved_by)}: {more_approvals(remaining)}."
 
 
 def decision_line(req: LineRequest) -> str:
@@ -109,3 +168,12 @@ def requester_notice(req: LineRequest, permalink: str | None, *, region: str = "
     text = (f":inbox_tray: Your request to {req.kind.verb} {number} is waiting "
             f"for an approver. I'll post every update in the thread of the {where}.")
     return {"text": text.replace(":inbox_tray: ", ""), "blocks": [section(text)]}
+
+
+def with_reminder_progress(reply: dict[str, Any], req: LineRequest) -> dict[str, Any]:
+    """A reminder that also says how many approvals are still needed (when several are)."""
+    note = reminder_progress(req)
+    if note is None:
+        return reply
+    return {**reply, "text": f"{reply.get('text', '')} {note}",
+            "blocks": [*reply.get("blocks", []), context(note)]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from blocks.approval import more_approvals, people
 from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
 from blocks.line import line_number
 from blocks.mobproc_approval import home_section
@@ -30,11 +31,27 @@ def _link(req: LineRequest) -> str:
     return f" · <{req.approval_permalink}|thread>" if req.approval_permalink else ""
 
 
+def _approvals(req: LineRequest, you: str | None) -> str:
+    """Where a request needing several approvers stands, for the Home's waiting list."""
+    if req.approvals_required <= 1:
+        return ""
+    remaining = max(req.approvals_required - len(req.approved_by), 0)
+    more = "another approver" if remaining == 1 else f"{remaining} more approvers"
+    if you is not None:
+        return f"\n:white_check_mark: Approved by you · waiting for {more}"
+    if req.approved_by:
+        return f"\nApproved by {people(req.approved_by)} · {more_approvals(remaining)}"
+    return f"\nNeeds {req.approvals_required} approvers"
+
+
 def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
               decided: list[LineRequest], region: str = "US",
-              mobproc: list[MobProcApproval] | None = None) -> dict[str, Any]:
+              mobproc: list[MobProcApproval] | None = None,
+              viewer: str | None = None) -> dict[str, Any]:
     """``waiting`` is None for someone who is not an approver; ``mobproc``: what waits for
-    their decision in MobProc's own approval workflow (shown only when something does)."""
+    their decision in MobProc's own approval workflow (shown only when something does).
+    A waiting request ``viewer`` has approved already (it needs several approvers) shows
+    as approved by them, without an Approve button for them."""
     blocks: list[dict[str, Any]] = [header("Phone line orders")]
     blocks.append({"type": "actions", "block_id": "start", "elements": [
         {"type": "button", "action_id": f"{HOME_START_ACTION}_{kind.transaction_type.value}",
@@ -46,12 +63,16 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
         if not waiting:
             blocks.append(context("Nothing is waiting for you."))
         for req in waiting[:MAX_WAITING]:
+            mine = viewer is not None and viewer in req.approved_by
             blocks.append(section(
                 f"*{req.kind.title}* {line_number(req.service, region)} for <@{req.requester_id}>"
-                f"{_link(req)}\nAsked {slack_date(req.created_at)}"))
-            blocks.append({"type": "actions", "block_id": f"decide_{req.id}", "elements": [
+                f"{_link(req)}\nAsked {slack_date(req.created_at)}"
+                f"{_approvals(req, viewer if mine else None)}"))
+            approve = [] if mine else [
                 {"type": "button", "action_id": HOME_APPROVE_ACTION, "value": req.id,
-                 "style": "primary", "text": plain("Approve", 75)},
+                 "style": "primary", "text": plain("Approve", 75)}]
+            blocks.append({"type": "actions", "block_id": f"decide_{req.id}", "elements": [
+                *approve,
                 {"type": "button", "action_id": HOME_CANCEL_ACTION, "value": req.id,
                  "text": plain("Cancel", 75)}]})
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from blocks.approval import (
+    approval_progress_reply,
+    approvals_status,
+    more_approvals,
+    people,
+)
 from blocks.ids import (
     FORM_ERROR_BLOCK,
     OFFBOARD_APPROVE_ACTION,
@@ -289,7 +295,11 @@ def approval_message(view: OffboardingView, *, region: str = "US") -> dict[str, 
     o = view.offboarding
     blocks = _message_blocks(view, region, title="Offboarding — approval needed",
                              statuses=False)
-    blocks.append(context(f"Requested by <@{o.requester_id}> · Approve places one MobProc "
+    # Who approved so far, in the block it shares with who asked: a long list of lines
+    # leaves room for just these last blocks.
+    status = approvals_status(view.approved_by, view.approvals_required)
+    blocks.append(context(f"{status + chr(10) if status else ''}"
+                          f"Requested by <@{o.requester_id}> · Approve places one MobProc "
                           "order per line, each once"))
     blocks.append({
         "type": "actions", "block_id": "decision",
@@ -306,6 +316,8 @@ def approval_message(view: OffboardingView, *, region: str = "US") -> dict[str, 
     who = o.requester_name or "Someone"
     text = (f"{who} asks to act on {len(view.orders)} lines held by "
             f"{o.employee_name or o.employee_ref}: approval needed")
+    if view.approvals_required > 1:
+        text += f" ({len(view.approved_by)} of {view.approvals_required} approvals)"
     return {"text": text, "blocks": blocks[:MESSAGE_BLOCKS]}
 
 
@@ -374,9 +386,24 @@ def reminder_reply(view: OffboardingView, approvers: list[str]) -> dict[str, Any
     """Re-announces a waiting request to the approvers (users and user groups)."""
     o = view.offboarding
     who = " ".join(f"<!subteam^{a}>" if a.startswith("S") else f"<@{a}>" for a in approvers)
+    progress = _remaining_note(view)
     return _reply(f":bell: {who or 'Approvers'}: the request from <@{o.requester_id}> for "
                   f"{_who(o)}'s {len(view.orders)} line(s) is still waiting for a decision "
-                  f"(reminder {o.reminders_sent}).")
+                  f"(reminder {o.reminders_sent}).{' ' + progress if progress else ''}")
+
+
+def _remaining_note(view: OffboardingView) -> str | None:
+    if view.approvals_required <= 1:
+        return None
+    remaining = max(view.approvals_required - len(view.approved_by), 0)
+    if not view.approved_by:
+        return f"It needs {view.approvals_required} approvers; none has approved yet."
+    return f"Approved by {people(view.approved_by)}: {more_approvals(remaining)}."
+
+
+def progress_reply(view: OffboardingView) -> dict[str, Any]:
+    """The thread's news when an approval lands and more are needed."""
+    return approval_progress_reply(view.approved_by, view.approvals_required)
 
 
 def expired_notice(view: OffboardingView) -> dict[str, Any]:

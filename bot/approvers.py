@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+
+from bot.mobproc.models import TransactionType
 
 log = logging.getLogger(__name__)
 
@@ -54,3 +56,17 @@ class ApproverDirectory:
             return cached[1] if cached else set()
         self._cache[group] = (now, members)
         return members
+
+
+class ApprovalPolicy:
+    """How many approvers each order type needs (``APPROVALS_REQUIRED``; one by default)."""
+
+    def __init__(self, required: Mapping[str, int] | None = None) -> None:
+        self._required = {TransactionType(k): v for k, v in (required or {}).items()}
+
+    def required(self, transaction_type: TransactionType) -> int:
+        return self._required.get(transaction_type, 1)
+
+    def for_types(self, types: Iterable[TransactionType]) -> int:
+        """A request of several orders (a leaver's lines) needs the most any of them does."""
+        return max((self.required(t) for t in types), default=1)

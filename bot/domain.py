@@ -135,6 +135,11 @@ class LineRequest(DomainModel):
     status_version: int = 0  # see LineRequestRow.status_version
     mobproc_decision: MobProcDecision | None = None
     offboarding_id: str | None = None  # part of an /offboard-lines request
+    # Who has approved it so far, in order, and how many approvers it needs
+    # (APPROVALS_REQUIRED): not columns of the request (the approvals table holds each
+    # approval), filled in by the core where a message shows them.
+    approved_by: tuple[str, ...] = ()
+    approvals_required: int = 1
 
     @property
     def outbox_key(self) -> str:

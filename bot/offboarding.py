@@ -40,9 +40,18 @@ from bot.offboarding_models import (
 )
 from bot.offboarding_posts import BundleApprovalPosts
 from bot.order_form import FormErrors
-from bot.orders import UNAVAILABLE, DecisionOutcome, OrderRefused, OrderService, Requester
+from bot.orders import (
+    UNAVAILABLE,
+    DecisionOutcome,
+    OrderRefused,
+    OrderService,
+    Requester,
+    already_approved,
+    own_request_refusal,
+)
 from bot.phone import format_service_number
-from bot.storage.offboardings import LinesMove, OffboardingRepository
+from bot.storage.approvals import ApprovalProgress, ApprovalStep, Counted
+from bot.storage.offboardings import OFFBOARDINGS, LinesMove, OffboardingRepository
 from bot.storage.repository import Audit, OutboxMessage
 from bot.submission import Render, order_request
 
@@ -94,6 +103,9 @@ class BundleTellers:
     line: Render  # one line's order placed, refused or postponed
     summary: ViewRender  # every line's order has ended
     refresh: ViewRender  # the message brought up to date (no news)
+    # An approval counted while more are needed: the message shows who approved (keeping
+    # its buttons) and the thread says how many more are needed.
+    progress: ViewRender | None = None
 
 
 @dataclass
@@ -299,9 +311,10 @@ class OffboardingService:
                     mode="json", by_alias=True, exclude_none=True))
         # The approval message is queued with the move to pending, by its one winner: no
         # crash can leave the request pending with its message neither posted nor queued.
+        orders = await self.repo.orders(offboarding_id)
         pending = OffboardingView(
             offboarding=offboarding.model_copy(update={"state": OffboardingState.PENDING}),
-            orders=await self.repo.orders(offboarding_id))
+            orders=orders, approvals_required=self.approvals_required(orders))
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.DETAILS], OffboardingState.PENDING,
             audit=Audit(user_id, "confirmed", {"lines": len(answers)}),
@@ -309,49 +322,88 @@ class OffboardingService:
         return ConfirmOutcome(view=await self.view(offboarding_id), confirmed_now=moved)
 
     async def view(self, offboarding_id: str) -> OffboardingView | None:
+        """The request with its lines, who has approved it so far and how many it needs."""
         offboarding = await self.repo.get(offboarding_id)
         if offboarding is None:
             return None
-        return OffboardingView(offboarding=offboarding,
-                               orders=await self.repo.orders(offboarding_id))
+        orders = await self.repo.orders(offboarding_id)
+        approved = await self.orders.approvals.approvers([offboarding_id]) \
+            if offboarding.state is OffboardingState.PENDING else {}
+        return OffboardingView(offboarding=offboarding, orders=orders,
+                               approved_by=approved.get(offboarding_id, ()),
+                               approvals_required=self.approvals_required(orders))
 
     async def adopt_message(self, offboarding_id: str, channel: str, ts: str) -> bool:
         return await self.repo.set_message_if_unset(offboarding_id, channel, ts)
 
     # --- decisions ---------------------------------------------------------------------
 
+    def approvals_required(self, orders: list[LineRequest]) -> int:
+        """A leaver's request needs the most approvers any of its chosen lines' orders
+        does (APPROVALS_REQUIRED)."""
+        return self.orders.policy.for_types(o.transaction_type for o in orders)
+
     async def approve(self, offboarding_id: str, user_id: str,
                       tell: BundleTellers | None = None) -> BundleDecision:
         """With ``tell``, the decision is queued with the move to approved, and each line's
-        news with its own move, by whichever path (this one or the follower) makes it."""
+        news with its own move, by whichever path (this one or the follower) makes it.
+
+        As for a single order, each approver counts once, the requester never when several
+        are needed, and the move to approved is made by the last approval, in the
+        transaction that records it (``bot.storage.approvals``); an approval that leaves
+        more to come queues ``tell.progress`` in its own transaction."""
         offboarding = await self.repo.get(offboarding_id)
         if offboarding is None:
             return BundleDecision(DecisionOutcome.NOT_FOUND)
+        orders = await self.repo.orders(offboarding_id)
+        required = self.approvals_required(orders)
         reason = await self._approval_refusal(offboarding, user_id)
+        if reason is None and required > 1 and user_id == offboarding.requester_id:
+            reason = own_request_refusal(required)
         if reason:
             await self.orders.repo.audit(offboarding_id, Audit(user_id, "refused_click", {
                 "action": "approve", "reason": reason}))
             return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
                                   reason)
         decided_at = self.clock()
-        news = None
-        if tell is not None:
+
+        def last(progress: ApprovalProgress) -> list[OutboxMessage]:
+            if tell is None:
+                return []
             # As it is once approved: its lines are placed right after this move (or by the
             # follower after a crash), so the message already says they are being placed.
-            approved = OffboardingView(
+            return tell.decision(OffboardingView(
                 offboarding=offboarding.model_copy(update={
                     "state": OffboardingState.APPROVED, "decided_by": user_id,
                     "decided_at": decided_at}),
                 orders=[o.model_copy(update={"state": RequestState.APPROVED})
-                        if o.state is RequestState.DRAFT else o
-                        for o in await self.repo.orders(offboarding_id)])
-            news = tell.decision(approved)
-        moved = await self.repo.transition(
-            offboarding_id, [OffboardingState.PENDING], OffboardingState.APPROVED,
-            decided_by=user_id, decided_at=decided_at, audit=Audit(user_id, "approved"),
-            outbox=news)
-        if not moved:
+                        if o.state is RequestState.DRAFT else o for o in orders],
+                approved_by=progress.approvers, approvals_required=required))
+
+        def partial(progress: ApprovalProgress) -> list[OutboxMessage]:
+            if tell is None or tell.progress is None:
+                return []
+            return tell.progress(OffboardingView(
+                offboarding=offboarding, orders=orders, approved_by=progress.approvers,
+                approvals_required=required))
+
+        counted = await self.orders.approvals.count(ApprovalStep(
+            OFFBOARDINGS, offboarding_id, OffboardingState.PENDING.value,
+            OffboardingState.APPROVED.value, user_id, required,
+            on_last={"decided_by": user_id, "decided_at": decided_at},
+            last_news=last, partial_news=partial))
+        if counted.outcome is Counted.NOT_WAITING:
             return await self._already_decided(offboarding_id, user_id, "approve")
+        if counted.outcome is Counted.ALREADY_BY_YOU:
+            reason = already_approved(counted.progress.remaining)
+            await self.orders.repo.audit(offboarding_id, Audit(user_id, "refused_click", {
+                "action": "approve", "reason": reason}))
+            return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
+                                  reason)
+        if counted.outcome is Counted.RECORDED:
+            log.info("Offboarding %s approved by %s: %d of %d", offboarding_id, user_id,
+                     len(counted.progress.approvers), required)
+            return BundleDecision(DecisionOutcome.DONE, await self.view(offboarding_id))
         log.info("Offboarding %s approved by %s", offboarding_id, user_id)
         placed = await self.place(offboarding_id, user_id, tell.line if tell else None)
         view = await self.view(offboarding_id)
@@ -472,9 +524,13 @@ class OffboardingService:
                     self.orders.approval_ttl or now < offboarding.created_at + \
                     self.orders.reminder_interval * (2 ** number - 1):
                 continue
+            orders = await self.repo.orders(offboarding.id)
+            approved = await self.orders.approvals.approvers([offboarding.id])
+            # The reminder says how many approvals are still needed.
             view = OffboardingView(
                 offboarding=offboarding.model_copy(update={"reminders_sent": number}),
-                orders=await self.repo.orders(offboarding.id))
+                orders=orders, approved_by=approved.get(offboarding.id, ()),
+                approvals_required=self.approvals_required(orders))
             if await self.repo.count_reminder(offboarding.id, offboarding.reminders_sent,
                                               tell(view)):
                 due.append(view)

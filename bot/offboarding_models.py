@@ -63,6 +63,9 @@ class OffboardingView(DomainModel):
 
     offboarding: Offboarding
     orders: list[LineRequest] = Field(default_factory=list)
+    # As for a line request (``LineRequest.approved_by``): read from the approvals table.
+    approved_by: tuple[str, ...] = ()
+    approvals_required: int = 1
 
 
 class BundleField(DomainModel):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot.approval_checks import ApprovalWarning, approval_warnings
-from bot.approvers import ApproverDirectory
+from bot.approvers import ApprovalPolicy, ApproverDirectory
 from bot.domain import (
     FormInput,
     LineRequest,
@@ -40,7 +40,8 @@ from bot.mobproc.models import (
 from bot.order_form import FormErrors, read_form
 from bot.outbox import APPROVAL
 from bot.phone import NumberNotFound, ServiceNumber, format_service_number, parse_service_number
-from bot.storage.repository import Audit, RequestRepository
+from bot.storage.approvals import ApprovalProgress, ApprovalStep, ApprovalStore, Counted
+from bot.storage.repository import LINE_REQUESTS, Audit, OutboxMessage, RequestRepository
 from bot.submission import Render, Submission, order_request
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,20 @@ class Decision:
     outcome: DecisionOutcome
     request: LineRequest | None = None
     reason: str | None = None
+    # Set for an approval counted while more are needed (the request still waits).
+    progress: ApprovalProgress | None = None
+
+
+def own_request_refusal(required: int) -> str:
+    """Said to whoever asked for a request that needs several approvers: they never count."""
+    return (f"You asked for this request, so your approval doesn't count: it needs "
+            f"{required} approvers other than you.")
+
+
+def already_approved(remaining: int) -> str:
+    """Said to an approver clicking Approve again: they count once."""
+    more = "1 more approver" if remaining == 1 else f"{remaining} more approvers"
+    return f"You have already approved it; it still waits for {more}."
 
 
 def _now() -> datetime:
@@ -104,8 +119,11 @@ class OrderService:
                  allow_self_approval: bool = False,
                  approval_ttl_hours: float = 72.0, reminder_hours: float = 24.0,
                  clock: Callable[[], datetime] = _now,
-                 metrics: BotMetrics | None = None) -> None:
+                 metrics: BotMetrics | None = None,
+                 policy: ApprovalPolicy | None = None) -> None:
         self.metrics = metrics
+        self.policy = policy or ApprovalPolicy()
+        self.approvals = ApprovalStore(repo.engine)
         self.mobproc = mobproc
         self.repo = repo
         self.approvers = approvers
@@ -220,12 +238,30 @@ class OrderService:
 
     # --- decisions ------------------------------------------------------------------
 
+    def approvals_required(self, request: LineRequest) -> int:
+        return self.policy.required(request.transaction_type)
+
+    async def with_approvals(self, requests: list[LineRequest]) -> list[LineRequest]:
+        """``requests`` with who has approved each so far and how many each needs."""
+        found = await self.approvals.approvers(r.id for r in requests
+                                               if r.state is RequestState.PENDING)
+        return [r.model_copy(update={"approved_by": found.get(r.id, ()),
+                                     "approvals_required": self.approvals_required(r)})
+                for r in requests]
+
     async def approve(self, request_id: str, user_id: str, *,
-                      known: LineRequest | None = None, tell: Render | None = None) -> Decision:
+                      known: LineRequest | None = None, tell: Render | None = None,
+                      progress: Render | None = None) -> Decision:
         """``known``: the request as the caller just read it, to spare a read. Only what
         never changes (who asked) is taken from it; the state change itself is conditional.
         ``tell``: the news of the submission that follows, queued by whichever path records
-        it (this one, or the follower taking over a slow one), with the change it reports."""
+        it (this one, or the follower taking over a slow one), with the change it reports.
+
+        A request whose order type needs several approvers (APPROVALS_REQUIRED) counts each
+        approver once and moves to APPROVED at the last one, in the transaction that records
+        it (``bot.storage.approvals``): however many clicks, here or in other replicas, it is
+        placed once. An approval that leaves more to come queues what ``progress`` renders
+        (the request still pending, with ``approved_by``) in that same transaction."""
         bind(request_id=request_id)
         request = known if known is not None and known.id == request_id else \
             await self.repo.get(request_id)
@@ -233,16 +269,33 @@ class OrderService:
             return Decision(DecisionOutcome.NOT_FOUND)
         if request.offboarding_id is not None:
             return await self._refused(request, user_id, "approve", BUNDLE_LINE)
+        required = self.approvals_required(request)
         reason = await self._approval_refusal(request, user_id)
+        if reason is None and required > 1 and user_id in (request.requester_id,
+                                                            request.enterer):
+            reason = own_request_refusal(required)
         if reason:
             return await self._refused(request, user_id, "approve", reason)
         decided_at = self.clock()
-        moved = await self.repo.transition(request_id, [RequestState.PENDING],
-                                           RequestState.APPROVED, decided_by=user_id,
-                                           decided_at=decided_at,
-                                           audit=Audit(user_id, "approved"))
-        if not moved:
+
+        def partial(now: ApprovalProgress) -> list[OutboxMessage]:
+            return progress(_progressed(request, now)) if progress else []
+
+        counted = await self.approvals.count(ApprovalStep(
+            LINE_REQUESTS, request_id, RequestState.PENDING.value,
+            RequestState.APPROVED.value, user_id, required,
+            on_last={"decided_by": user_id, "decided_at": decided_at},
+            partial_news=partial, outbox_key=request.outbox_key))
+        if counted.outcome is Counted.NOT_WAITING:
             return await self._already_decided(request_id, user_id, "approve")
+        if counted.outcome is Counted.ALREADY_BY_YOU:
+            return await self._refused(request, user_id, "approve",
+                                       already_approved(counted.progress.remaining))
+        if counted.outcome is Counted.RECORDED:
+            log.info("Request %s approved by %s: %d of %d", request_id, user_id,
+                     len(counted.progress.approvers), required)
+            return Decision(DecisionOutcome.DONE, _progressed(request, counted.progress),
+                            progress=counted.progress)
         self._decided(request, "approved", decided_at)
         log.info("Request %s approved by %s", request_id, user_id)
         placement = await self.submission.place(request_id, tell)
@@ -346,6 +399,9 @@ class OrderService:
         in the same transaction, before it is returned."""
         due: list[LineRequest] = []
         now = self.clock()
+        # The reminder says who approved so far and how many approvals are still needed.
+        approved = await self.approvals.approvers(
+            r.id for r in pending if self.approvals_required(r) > 1)
         for request in pending:
             if not request.approval_ts:
                 continue
@@ -354,7 +410,9 @@ class OrderService:
                 continue
             if now >= request.created_at + self.approval_ttl:
                 continue  # about to expire instead
-            told = tell(request.model_copy(update={"reminders_sent": number})) if tell else None
+            told = tell(request.model_copy(update={
+                "reminders_sent": number, "approved_by": approved.get(request.id, ()),
+                "approvals_required": self.approvals_required(request)})) if tell else None
             if await self.repo.count_reminder(request.id, request.reminders_sent, told,
                                               request.outbox_key):
                 refreshed = await self.repo.get(request.id)
@@ -364,6 +422,13 @@ class OrderService:
 
     def display_digits(self, digits: str) -> str:
         return format_service_number(digits, self.region)
+
+
+def _progressed(request: LineRequest, progress: ApprovalProgress) -> LineRequest:
+    """The request as it stands after an approval that leaves more to come."""
+    return request.model_copy(update={"state": RequestState.PENDING,
+                                      "approved_by": progress.approvers,
+                                      "approvals_required": progress.required})
 
 
 def no_line_message(number: ServiceNumber) -> str:

@@ -20,7 +20,7 @@ from bot.app import create_app, create_slack_client, create_slack_session, creat
 from bot.approval_lookups import LONGEST_GAP_SECONDS, LookupSchedule
 from bot.approval_posts import ApprovalPosts
 from bot.approval_watcher import ApprovalWatcher
-from bot.approvers import ApproverDirectory
+from bot.approvers import ApprovalPolicy, ApproverDirectory
 from bot.coalesce import Coalescer
 from bot.context import BotContext
 from bot.domain import LineRequest
@@ -229,7 +229,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     orders = OrderService(mobproc, repo, approvers, region=settings.DEFAULT_REGION,
                           allow_self_approval=settings.ALLOW_SELF_APPROVAL,
                           approval_ttl_hours=settings.APPROVAL_TTL_HOURS,
-                          reminder_hours=settings.REMINDER_HOURS, metrics=metrics, **clock_kw)
+                          reminder_hours=settings.REMINDER_HOURS, metrics=metrics,
+                          policy=ApprovalPolicy(settings.APPROVALS_REQUIRED), **clock_kw)
     # The outbox's own client (same connections): its calls are retried by the outbox,
     # fenced and looked for first, never inside the client where nobody would know.
     outbox = OutboxSender(repo, create_slack_client(settings, metrics, session, retries=False),

@@ -27,6 +27,32 @@ def _split_ids(value: object) -> object:
     return value
 
 
+# Beyond this, APPROVALS_REQUIRED is more likely a typo than a policy.
+MAX_APPROVALS = 5
+
+
+def parse_approvals_required(text: str) -> dict[str, int]:
+    """``DEACTIVATE=2,XFER_SERVICE_OUT=2`` → {type: approvers}; a ValueError names what is
+    wrong (the setting's own name is added by ``load_settings``)."""
+    found: dict[str, int] = {}
+    for item in _split_ids(text) or []:
+        name, equals, count = str(item).partition("=")
+        kind = name.strip().upper()
+        if not equals:
+            raise ValueError(f"{item!r} is not TYPE=NUMBER (e.g. DEACTIVATE=2)")
+        if kind not in TransactionType.__members__:
+            raise ValueError(f"{name.strip()!r} is not one of "
+                             f"{', '.join(TransactionType.__members__)}")
+        if kind in found:
+            raise ValueError(f"{kind} is given twice")
+        number = count.strip()
+        if not number.isdigit() or not 1 <= int(number) <= MAX_APPROVALS:
+            raise ValueError(f"{kind}={number or '(nothing)'}: the number of approvers must "
+                             f"be a whole number from 1 to {MAX_APPROVALS}")
+        found[kind] = int(number)
+    return found
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -62,6 +88,9 @@ class Settings(BaseSettings):
     ALLOW_SELF_APPROVAL: bool = False
     APPROVAL_TTL_HOURS: float = Field(default=72.0, gt=0)
     REMINDER_HOURS: float = Field(default=24.0, gt=0)
+    # How many approvers an order type needs (e.g. DEACTIVATE=2,XFER_SERVICE_OUT=2): orders
+    # that can't be undone can ask for two people. Unlisted types need one.
+    APPROVALS_REQUIRED: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     # Words in a help-desk message that point to each order (comma-separated; unset: defaults).
     KEYWORDS_SUSPEND: Annotated[list[str], NoDecode] = Field(default_factory=list)
     KEYWORDS_UNSUSPEND: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -109,6 +138,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{', '.join(unknown)} is not one of "
                              f"{', '.join(TransactionType.__members__)}")
         return types
+
+    @field_validator("APPROVALS_REQUIRED", mode="before")
+    @classmethod
+    def _approvals_required(cls, value: object) -> object:
+        if isinstance(value, dict):  # given as a mapping (tests, code): checked the same way
+            value = ",".join(f"{k}={v}" for k, v in value.items())
+        if not isinstance(value, str):
+            return value
+        return parse_approvals_required(value)
 
     @field_validator("EMPLOYEE_ID_FROM")
     @classmethod

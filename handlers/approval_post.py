@@ -28,6 +28,9 @@ def approval_channel(ctx: BotContext, request: LineRequest) -> str:
 
 
 async def approval_call(ctx: BotContext, request: LineRequest) -> OutboxMessage:
+    # Says how many approvers it needs, when several (APPROVALS_REQUIRED).
+    request = request.model_copy(update={
+        "approvals_required": ctx.orders.approvals_required(request)})
     message = approval.approval_message(request, region=ctx.settings.DEFAULT_REGION,
                                         warnings=await ctx.orders.warnings(request))
     return OutboxMessage("chat.postMessage",

@@ -6,7 +6,8 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks import notices
+from blocks import approval, notices
+from bot.approval_checks import ApprovalWarning
 from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.orders import Decision, DecisionOutcome
@@ -23,8 +24,34 @@ async def decide(ctx: BotContext, request_id: str, user_id: str, verb: str, *,
         return decision_messages(ctx, request)
 
     if verb == "approve":
-        return await ctx.orders.approve(request_id, user_id, known=known, tell=tell)
+        if known is None or known.id != request_id:
+            known = await ctx.repo.get(request_id)
+        warnings: list[ApprovalWarning] = []
+        if known is not None and ctx.orders.approvals_required(known) > 1:
+            # The message is drawn again after an approval that leaves more to come: with
+            # the warnings the next approver must still see.
+            warnings = await ctx.orders.warnings(known)
+
+        def progress(request: LineRequest) -> list[OutboxMessage]:
+            return progress_messages(ctx, request, warnings)
+
+        return await ctx.orders.approve(request_id, user_id, known=known, tell=tell,
+                                        progress=progress)
     return await ctx.orders.cancel(request_id, user_id, tell=tell)
+
+
+def progress_messages(ctx: BotContext, request: LineRequest,
+                      warnings: list[ApprovalWarning]) -> list[OutboxMessage]:
+    """An approval counted, more needed: the message shows who approved (its buttons kept)
+    and the thread says how many more approvers are needed."""
+    if not request.approval_channel or not request.approval_ts:
+        return []
+    message = approval.approval_message(request, region=ctx.settings.DEFAULT_REGION,
+                                        warnings=warnings)
+    where = {"channel": request.approval_channel}
+    return [OutboxMessage("chat.update", {**where, "ts": request.approval_ts, **message}),
+            OutboxMessage("chat.postMessage", {**where, "thread_ts": request.approval_ts,
+                                               **approval.progress_reply(request)})]
 
 
 async def publish_or_explain(ctx: BotContext, client: AsyncWebClient, decision: Decision,

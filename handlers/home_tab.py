@@ -26,7 +26,9 @@ class _Shown:
 
 
 async def _shown(ctx: BotContext) -> _Shown:
-    return _Shown(pending=await ctx.repo.in_states([RequestState.PENDING]),
+    # With who has approved each and how many each needs (APPROVALS_REQUIRED).
+    pending = await ctx.orders.with_approvals(await ctx.repo.in_states([RequestState.PENDING]))
+    return _Shown(pending=pending,
                   decided=await ctx.repo.recent_decided())
 
 
@@ -37,16 +39,23 @@ async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
     waiting: list[LineRequest] | None = None
     if await ctx.orders.approvers.is_approver(user_id):
         waiting = [r for r in shown.pending
-                   if r.approval_ts and (r.requester_id != user_id
-                                         or ctx.settings.ALLOW_SELF_APPROVAL)]
+                   if r.approval_ts and _may_approve(ctx, r, user_id)]
     mobproc = await ctx.mobproc_approvals.waiting_for(user_id) \
         if ctx.mobproc_approvals is not None else []
     view = home_view(own=own, waiting=waiting, decided=shown.decided,
-                     region=ctx.settings.DEFAULT_REGION, mobproc=mobproc)
+                     region=ctx.settings.DEFAULT_REGION, mobproc=mobproc, viewer=user_id)
     try:
         await client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
         log.warning("Could not publish the Home tab of %s: %s", user_id, slack_error(exc))
+
+
+def _may_approve(ctx: BotContext, request: LineRequest, user_id: str) -> bool:
+    """Whether an approver's approval of ``request`` would count (as ``OrderService.approve``
+    decides): never the requester's when several approvers are needed."""
+    if request.approvals_required > 1:
+        return user_id not in (request.requester_id, request.enterer)
+    return request.requester_id != user_id or ctx.settings.ALLOW_SELF_APPROVAL
 
 
 async def home_opened(ctx: BotContext, client: AsyncWebClient, user_id: str) -> None:

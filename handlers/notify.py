@@ -87,5 +87,6 @@ def expiry_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage
 def reminder_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
     if not request.approval_channel or not request.approval_ts:
         return []
-    return [_thread(request, status.reminder_reply(request, ctx.settings.APPROVERS,
-                                                         region=ctx.settings.DEFAULT_REGION))]
+    reply = status.reminder_reply(request, ctx.settings.APPROVERS,
+                                  region=ctx.settings.DEFAULT_REGION)
+    return [_thread(request, approval.with_reminder_progress(reply, request))]

@@ -66,7 +66,20 @@ def tellers(ctx: BotContext) -> BundleTellers:
     return BundleTellers(decision=lambda view: decision_messages(ctx, view),
                          line=lambda line: line_decision_messages(ctx, line),
                          summary=lambda view: summary_messages(ctx, view),
-                         refresh=lambda view: _update(ctx, view))
+                         refresh=lambda view: _update(ctx, view),
+                         progress=lambda view: progress_messages(ctx, view))
+
+
+def progress_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
+    """An approval counted, more needed: the message, its buttons kept, shows who approved;
+    the thread says how many more approvers are needed."""
+    o = view.offboarding
+    if not o.approval_channel or not o.approval_ts:
+        return []
+    return [OutboxMessage("chat.update", {
+                "channel": o.approval_channel, "ts": o.approval_ts,
+                **blocks.approval_message(view, region=ctx.settings.DEFAULT_REGION)}),
+            _thread(o.approval_channel, o.approval_ts, blocks.progress_reply(view))]
 
 
 def expiry_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:

@@ -66,6 +66,8 @@ def _environment(settings: Settings, port: int) -> dict[str, str]:
             continue
         if isinstance(value, list):
             env[name] = ",".join(value)
+        elif isinstance(value, dict):  # APPROVALS_REQUIRED: TYPE=NUMBER,…
+            env[name] = ",".join(f"{k}={v}" for k, v in value.items())
         else:
             env[name] = str(value.get_secret_value() if hasattr(value, "get_secret_value")
                             else value)

@@ -22,7 +22,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "MOBPROC_")) or name in (
                 "PORT", "DATABASE_URL", "APPROVERS", "APPROVAL_CHANNEL", "HELPDESK_CHANNELS",
-                "STATUS_POLL_SECONDS", "DEFAULT_REGION", "LOG_LEVEL", "LOG_FORMAT"):
+                "STATUS_POLL_SECONDS", "DEFAULT_REGION", "LOG_LEVEL", "LOG_FORMAT",
+                "APPROVALS_REQUIRED"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -100,3 +101,41 @@ def test_start_up_stops_with_one_line(monkeypatch: pytest.MonkeyPatch,
     assert main([]) == 2
     err = capsys.readouterr().err.strip()
     assert "SLACK_SIGNING_SECRET" in err and len(err.splitlines()) == 1
+
+
+def test_approvals_required_by_order_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.approvers import ApprovalPolicy
+    from bot.mobproc.models import TransactionType as T
+
+    assert load_settings().APPROVALS_REQUIRED == {}
+    monkeypatch.setenv("APPROVALS_REQUIRED", " deactivate=2 ; XFER_SERVICE_OUT = 3")
+    s = load_settings()
+    assert s.APPROVALS_REQUIRED == {"DEACTIVATE": 2, "XFER_SERVICE_OUT": 3}
+    policy = ApprovalPolicy(s.APPROVALS_REQUIRED)
+    assert [policy.required(t) for t in T] == [1, 1, 2, 3]  # unlisted types need one
+    assert policy.for_types([T.SUSPEND, T.DEACTIVATE]) == 2  # a bundle: its most
+    assert policy.for_types([T.SUSPEND, T.UNSUSPEND]) == 1
+    assert ApprovalPolicy().for_types([]) == 1
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("DEACTIVATE", "'DEACTIVATE' is not TYPE=NUMBER"),
+    ("DEACTIVATE=two", "DEACTIVATE=two: the number of approvers must be a whole number"),
+    ("DEACTIVATE=0", "DEACTIVATE=0: the number of approvers must be a whole number"),
+    ("DEACTIVATE=-1", "DEACTIVATE=-1: the number"),
+    ("DEACTIVATE=6", "from 1 to 5"),
+    ("DEACTIVATE=", "DEACTIVATE=(nothing)"),
+    ("TERMINATE=2", "'TERMINATE' is not one of SUSPEND, UNSUSPEND, DEACTIVATE"),
+    ("DEACTIVATE=2,deactivate=3", "DEACTIVATE is given twice"),
+])
+def test_a_bad_approvals_required_stops_start_up_naming_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str,
+        said: str) -> None:
+    with pytest.raises(SettingsError) as failure:
+        load_settings(APPROVALS_REQUIRED=value)
+    assert said in str(failure.value) and "\n" not in str(failure.value)
+    assert str(failure.value).startswith("Setting APPROVALS_REQUIRED: ")
+    monkeypatch.setenv("APPROVALS_REQUIRED", value)
+    assert main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "APPROVALS_REQUIRED" in err and said in err and len(err.splitlines()) == 1

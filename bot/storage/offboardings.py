@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -25,6 +25,8 @@ from bot.storage.repository import (
 )
 from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, OutboxRow, utcnow
 from bot.storage.transactions import in_transaction
+
+OFFBOARDINGS: Table = OffboardingRow.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,10 @@ class RequestRepository:
         self._parsed = ParsedJSON()
         self._calls: dict[int, QueuedCall] = {}  # the outbox's queue as last read
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     # --- creation and reads -----------------------------------------------------
 
     async def create_draft(self, *, request_id: str, transaction_type: TransactionType,

@@ -233,6 +233,23 @@ class OffboardingRow(Base):
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ApprovalRow(Base):
+    """One approver's approval of a request waiting for several (``APPROVALS_REQUIRED``): a
+    line request or a leaver's request (``subject_id``). Unique per subject and approver,
+    so nobody counts twice; recorded in the transaction that counts them and, at the last
+    one, moves the request on."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("subject_id", "approver_id",
+                                       name="uq_approval_subject_approver"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The unique pair's index serves the reads by subject too.
+    subject_id: Mapped[str] = mapped_column(String(36))
+    approver_id: Mapped[str] = mapped_column(String(32))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class FollowerCursorRow(Base):
     """Where the incremental follower got to in MobProc's updates (MobProc's clock), and until
     when one replica holds this interval's query (the bots' clock)."""
