@@ -135,6 +135,8 @@ class LineRequest(DomainModel):
     status_version: int = 0  # see LineRequestRow.status_version
     mobproc_decision: MobProcDecision | None = None
     offboarding_id: str | None = None  # part of an /offboard-lines request
+    # The Workflow Builder step run it answers, if any (its completion goes with its end).
+    workflow_execution_id: str | None = None
 
     @property
     def outbox_key(self) -> str:

@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 PERMANENT = {"invalid_blocks", "invalid_arguments", "channel_not_found", "not_in_channel",
              "message_not_found", "is_archived", "thread_not_found", "cant_update_message",
              "msg_too_long", "no_text", "invalid_auth", "account_inactive", "token_revoked",
-             "missing_scope", "not_authed", "restricted_action", "user_not_found"}
+             "missing_scope", "not_authed", "restricted_action", "user_not_found",
+             # A Workflow Builder step run already completed, or gone.
+             "execution_not_in_running_state", "function_execution_not_found",
+             "parameter_validation_failed"}
 # The purpose of the one call per request that posts its approval message.
 APPROVAL = "approval"
 # The approval message carries its request id in Slack message metadata, so a sender taking
