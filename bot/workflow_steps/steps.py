@@ -39,7 +39,7 @@ STATUS = "status"
 # The outbox purpose of a leaver's request's completion: at most one per request.
 WORKFLOW_STEP = "workflow_step"
 
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Za-z0-9]{2,}$")
 _EMAIL = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,200}\.[^@\s]{1,40}$")
 
 
