@@ -21,3 +21,4 @@ MOBPROC_APPROVE_ACTION = "mobproc_approve"  # value = MobProc approval row id
 MOBPROC_REJECT_ACTION = "mobproc_reject"  # value = MobProc approval row id; opens the modal
 MOBPROC_REJECT_CALLBACK = "mobproc_reject"  # reason modal; private_metadata = approval row id
 MOBPROC_REASON_BLOCK = "reason"  # the reason's input block in that modal
+WORKFLOW_FILL_IN_ACTION = "workflow_step_fill_in"  # value = function_execution_id

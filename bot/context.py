@@ -15,6 +15,7 @@ from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.storage.home_visitors import HomeVisitors
 from bot.storage.repository import RequestRepository
+from bot.workflow_steps.store import StepRuns
 
 if TYPE_CHECKING:
     from bot.approval_watcher import ApprovalWatcher
@@ -36,6 +37,8 @@ class BotContext:
     # A Slack user's name and e-mail, for orders placed for them (read again when it has no
     # e-mail, as they are refused until it has one).
     profiles: Callable[[str], Awaitable[Requester]]
+    # Workflow Builder step runs (``bot.workflow_steps``).
+    steps: StepRuns
     # MobProc's own approval queue (set at start-up, after the context exists).
     mobproc_approvals: MobProcApprovals | None = None
     approval_watcher: ApprovalWatcher | None = None

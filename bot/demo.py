@@ -210,6 +210,46 @@ async def _play_mobproc_approval(api: FakeSlackWebAPI, driver: SlackDriver,
     return [p["body"]["action"] for p in simulator.state.approval_posts] == ["APPROVE"]
 
 
+async def _play_workflow_step(bot: RunningBot, api: FakeSlackWebAPI, driver: SlackDriver,
+                              show: DemoPrinter) -> bool:
+    show.out(f"\n{'=' * 78}\nA Workflow Builder step: “Suspend a phone line”\n{'=' * 78}")
+    inputs = {"line_number": "207-946-0958", "requester": REQUESTER}
+    show.step("Slack (a “Lost device” workflow)", "runs the step Suspend a phone line with "
+              f"{inputs['line_number']} for Riley")
+    execution_id, _ = await driver.run_step("suspend_line", inputs)
+    dm = await api.wait_for(lambda: next(
+        (c for c in api.calls_to("chat.postMessage") if c.ok and
+         c.args.get("channel") == REQUESTER and execution_id in str(c.args.get("blocks"))),
+        None))
+    show.shows("Riley (direct message from the bot)", dm.args)
+    show.step("Riley", "clicks Fill in the order")
+    before = len(api.calls_to("views.update"))
+    await driver.click_button(REQUESTER, channel_id=dm.response["channel"],
+                              message_ts=dm.response["ts"], action_id="workflow_step_fill_in")
+    view = await _modal_after(api, before)
+    show.shows("Riley", view)
+    if not view.get("submit"):
+        return False
+    show.step("Riley", "fills in the form and presses the submit button")
+    posts_before = len(api.calls_to("chat.postMessage"))
+    await driver.submit_view(REQUESTER, view, fill_form(view))
+    posted = await api.wait_for(lambda: next(
+        (c for c in api.calls_to("chat.postMessage")[posts_before:]
+         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL), None))
+    ts, channel = posted.response["ts"], posted.response["channel"]
+    await eventually(lambda: bot.ctx.repo.get_by_message(channel, ts))
+    show.step("Avery (approver)", "clicks Approve on the approval message in #approvals (as "
+                                  "for the slash command)")
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_request")
+    done = await api.wait_for(lambda: next(iter(api.completions(execution_id)), None),
+                              within=30)
+    show.out(f"  Workflow Builder gets {done.method}: "
+             f"{done.args.get('outputs') or done.args.get('error')}")
+    show.out("  (the workflow goes on to its next step)")
+    return done.ok and done.method == "functions.completeSuccess"
+
+
 def _bot_replies(api: FakeSlackWebAPI, ts: str) -> list[dict[str, Any]]:
     return [m for m in api.thread_replies(HELPDESK_CHANNEL, ts) if m.get("user") == api.bot_user_id]
 
@@ -286,14 +326,16 @@ async def run_demo(out: Callable[[str], None] = print, *, step_seconds: float = 
         try:
             out("mobproc-bot demo: four line orders, from slash command to the final status,")
             out("then one started from a message in the help-desk channel, then a leaver's")
-            out("three lines in one /offboard-lines request, then one order waiting in")
-            out("MobProc's own approval workflow, approved from Slack.")
+            out("three lines in one /offboard-lines request, then a line order asked for by")
+            out("a Workflow Builder step, then one order waiting in MobProc's own approval")
+            out("workflow, approved from Slack.")
             out("MobProc is the embedded simulator; Slack is a local stand-in of its Web API.")
             for scenario in SCENARIOS:
                 ok = await _play(bot, api, driver, scenario, show) and ok
             # After the four, (415) 555-0142 is active again: it can be suspended.
             ok = await _play_helpdesk(bot, api, driver, show) and ok
             ok = await _play_offboarding(bot, api, driver, show) and ok
+            ok = await _play_workflow_step(bot, api, driver, show) and ok
             ok = await _play_mobproc_approval(api, driver, show, bot.simulator) and ok
         finally:
             await driver.aclose()

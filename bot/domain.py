@@ -140,6 +140,8 @@ class LineRequest(DomainModel):
     # approval), filled in by the core where a message shows them.
     approved_by: tuple[str, ...] = ()
     approvals_required: int = 1
+    # The Workflow Builder step run it answers, if any (its completion goes with its end).
+    workflow_execution_id: str | None = None
 
     @property
     def outbox_key(self) -> str:

@@ -47,6 +47,8 @@ class Offboarding(DomainModel):
     created_at: datetime
     updated_at: datetime | None = None
     reminders_sent: int = 0  # reminders to the approvers so far
+    # The Workflow Builder step run it answers, if any.
+    workflow_execution_id: str | None = None
 
     def chosen(self) -> list[tuple[ServiceAsset, OrderKind]]:
         """The lines an order was chosen for, in MobProc's order, with the order's kind."""

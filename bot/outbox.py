@@ -51,7 +51,10 @@ PERMANENT = {"invalid_blocks", "invalid_arguments", "channel_not_found", "not_in
              "message_not_found", "is_archived", "thread_not_found", "cant_update_message",
              "msg_too_long", "no_text", "invalid_auth", "account_inactive", "token_revoked",
              "missing_scope", "not_authed", "restricted_action", "user_not_found",
-             "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large"}
+             "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large",
+             # A Workflow Builder step run already completed, or gone.
+             "execution_not_in_running_state", "function_execution_not_found",
+             "parameter_validation_failed"}
 # Looking for an earlier attempt's post can't be done here at all (no scope to read the
 # conversation, the bot not in it, nothing there): posting again is all there is.
 CANT_LOOK = PERMANENT | {"method_not_supported_for_channel_type"}

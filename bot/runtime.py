@@ -42,6 +42,7 @@ from bot.storage.home_visitors import HomeVisitors
 from bot.storage.mobproc_approvals import MobProcApprovalStore
 from bot.storage.offboardings import OffboardingRepository
 from bot.storage.repository import RequestRepository
+from bot.workflow_steps.store import StepRuns
 from handlers.approval_post import approval_call
 from handlers.approval_post import wire as wire_approval_posts
 from handlers.helpdesk_reply import ticket_repair
@@ -250,7 +251,7 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox,
                      helpdesk=helpdesk, visitors=HomeVisitors(engine), homes=homes,
                      approvals=approvals, offboarding=offboarding,
-                     profiles=profiles.profile_with_email)
+                     profiles=profiles.profile_with_email, steps=StepRuns(engine))
     wire_approval_posts(ctx, client)
     wire_bundle_posts(ctx, client)
     app = create_app(ctx, client)

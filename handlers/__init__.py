@@ -18,6 +18,7 @@ from handlers import (
     shortcuts,
     start_order,
     views,
+    workflow_steps,
 )
 
 
@@ -34,3 +35,4 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     home.register(app, ctx)
     offboarding.register(app, ctx)
     mobproc_approvals.register(app, ctx)
+    workflow_steps.register(app, ctx)

@@ -19,6 +19,7 @@ from bot.domain import LineRequest, RequestState
 from bot.storage.repository import OutboxMessage
 from handlers.home_tab import refresh_homes_showing
 from handlers.slack_io import permalink
+from handlers.step_completion import line_completion
 
 log = logging.getLogger(__name__)
 
@@ -105,4 +106,4 @@ def approval_refused(ctx: BotContext, request: LineRequest, error: str
     refused_in = approval_channel(ctx, request)
     return [notice_call(ctx, request.enterer, request.origin_channel,
                         notices.approval_refused(request, refused_in, error),
-                        refused_in=refused_in)]
+                        refused_in=refused_in), *line_completion(ctx, request)]

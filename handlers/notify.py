@@ -8,6 +8,7 @@ from bot.context import BotContext
 from bot.domain import LineRequest, RequestState, StatusChange
 from bot.storage.repository import OutboxMessage
 from handlers import offboarding_news
+from handlers.step_completion import line_completion
 
 
 def _thread(request: LineRequest, message: dict[str, object]) -> OutboxMessage:
@@ -34,11 +35,13 @@ def decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessa
     """The approval message loses its buttons; the thread says what happened."""
     if request.offboarding_id:  # one line of a leaver's request: news in its thread only
         return offboarding_news.line_decision_messages(ctx, request)
+    # A Workflow Builder step run's completion goes last: after the news it sums up.
+    step = line_completion(ctx, request)
     if not request.approval_channel or not request.approval_ts:
-        return []
+        return step
     reply = _decision_reply(request)
     local = _decision_reply(request, status.helpdesk_audience(request))
-    return [_update(ctx, request), _thread(request, reply), *_helpdesk(request, local)]
+    return [_update(ctx, request), _thread(request, reply), *_helpdesk(request, local), *step]
 
 
 def _decision_reply(request: LineRequest, audience: list[str] | None = None
@@ -81,7 +84,7 @@ def expiry_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage
     if request.approval_channel and request.approval_ts:
         messages[:0] = [_update(ctx, request),
                         _thread(request, notice)]
-    return messages + _helpdesk(request, notice)
+    return messages + _helpdesk(request, notice) + line_completion(ctx, request)
 
 
 def reminder_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:

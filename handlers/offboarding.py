@@ -29,7 +29,13 @@ from bot.offboarding_models import Offboarding, OffboardingState
 from bot.orders import DecisionOutcome, OrderRefused
 from bot.slack_endpoint import answered
 from handlers.guards import message_names
-from handlers.offboarding_news import expiry_messages, reminder_messages, settle, tellers
+from handlers.offboarding_news import (
+    complete_bundles,
+    expiry_messages,
+    reminder_messages,
+    settle,
+    tellers,
+)
 from handlers.offboarding_post import approval_channel
 from handlers.slack_io import is_slack_retry, slack_error, tell_user
 from handlers.view_state import block_errors, form_input
@@ -299,6 +305,8 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
     else:
         decision = await ctx.offboarding.cancel(stored.id, user_id, tellers(ctx))
     if decision.outcome is DecisionOutcome.DONE and decision.view is not None:
+        if verb == "approve":  # a Workflow Builder step run completes once all are placed
+            await complete_bundles(ctx, stored.id)
         await ctx.outbox.deliver()  # its news, queued with each move by whoever made it
         return
     if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \

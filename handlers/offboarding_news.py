@@ -9,8 +9,10 @@ from blocks import offboarding as blocks
 from bot.context import BotContext
 from bot.domain import LineRequest, StatusChange
 from bot.offboarding import BundleTellers
-from bot.offboarding_models import OffboardingView
+from bot.offboarding_models import OffboardingState, OffboardingView
 from bot.storage.repository import OutboxMessage
+from bot.workflow_steps.steps import WORKFLOW_STEP
+from handlers.step_completion import bundle_ending, bundle_success
 
 
 def _thread(channel: str, ts: str, message: dict[str, object]) -> OutboxMessage:
@@ -47,10 +49,11 @@ def decision_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMess
     """The message loses its buttons; the thread says who decided (each line's news follows,
     queued with each line's own move)."""
     o = view.offboarding
+    step = bundle_ending(ctx, view)  # a cancelled Workflow Builder step run fails
     if not o.approval_channel or not o.approval_ts:
-        return []
+        return step
     return [*_update(ctx, view), _thread(o.approval_channel, o.approval_ts,
-                                         blocks.decision_reply(view))]
+                                         blocks.decision_reply(view)), *step]
 
 
 def summary_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
@@ -89,7 +92,7 @@ def expiry_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessag
     messages = [OutboxMessage("chat.postMessage", {"channel": o.requester_id, **notice})]
     if o.approval_channel and o.approval_ts:
         messages += [*_update(ctx, view), _thread(o.approval_channel, o.approval_ts, notice)]
-    return messages
+    return messages + bundle_ending(ctx, view)
 
 
 def reminder_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
@@ -104,3 +107,18 @@ async def settle(ctx: BotContext) -> None:
     """The follower's round: lines a crash left unplaced are placed and told; requests
     whose every line has ended get their summary, once (each queued with its move)."""
     await ctx.offboarding.settle(tellers(ctx))
+    await complete_bundles(ctx)
+
+
+async def complete_bundles(ctx: BotContext, offboarding_id: str | None = None) -> None:
+    """Workflow Builder step runs of approved leaver's requests complete once every line is
+    placed or has ended: each at most once (the outbox's one call per request and purpose),
+    whichever replica, click or round sees it first. ``offboarding_id``: that one only."""
+    for run in await ctx.steps.running_bundles([OffboardingState.APPROVED.value,
+                                                OffboardingState.DONE.value]):
+        if run.offboarding_id is None or offboarding_id not in (None, run.offboarding_id):
+            continue
+        view = await ctx.offboarding.view(run.offboarding_id)
+        call = bundle_success(view) if view is not None else None
+        if call is not None:
+            await ctx.repo.enqueue_once(run.offboarding_id, call, WORKFLOW_STEP)

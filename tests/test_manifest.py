@@ -74,3 +74,40 @@ def test_interactivity_socket_mode_and_scopes(manifest: dict[str, Any]) -> None:
             "channels:history", "app_mentions:read"} <= set(scopes)
     # The pre-flight check compares the token's scopes with this list.
     assert sorted(scopes) == sorted(registry.BOT_SCOPES)
+
+
+def test_the_workflow_steps_are_declared_as_the_bot_runs_them(
+        manifest: dict[str, Any]) -> None:
+    from bot.workflow_steps import steps
+
+    functions = manifest["functions"]
+    assert sorted(functions) == sorted(registry.WORKFLOW_STEPS)
+    # Run by the bot itself, and offered in Workflow Builder (the app is org-ready).
+    assert manifest["settings"]["function_runtime"] == "remote"
+    assert manifest["settings"]["org_deploy_enabled"] is True
+    assert "function_executed" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert functions["suspend_line"]["title"] == "Suspend a phone line"
+    assert functions["offboard_lines"]["title"] == "Offboard a person's lines"
+    for callback_id, function in functions.items():
+        inputs, outputs = function["input_parameters"], function["output_parameters"]
+        for name, parameter in {**inputs, **outputs}.items():
+            assert parameter["name"] == name, (callback_id, name)
+        assert inputs[steps.REQUESTER]["type"] == "slack#/types/user_id"
+        assert inputs[steps.REQUESTER]["is_required"] is True
+        ids = steps.ORDER_IDS if callback_id == steps.OFFBOARD_LINES else steps.ORDER_ID
+        # What handlers/step_completion.py sends as outputs, exactly.
+        assert set(outputs) == {steps.REQUEST_ID, ids, steps.STATUS}
+        if callback_id == steps.OFFBOARD_LINES:
+            assert set(inputs) == {steps.PERSON, steps.PERSON_EMAIL, steps.REQUESTER}
+            assert inputs[steps.PERSON]["type"] == "slack#/types/user_id"
+        else:
+            assert set(inputs) == {steps.LINE_NUMBER, steps.REQUESTER}
+            assert inputs[steps.LINE_NUMBER]["type"] == "string"
+
+
+def test_a_function_with_a_list_of_parameters_is_not_valid(
+        manifest: dict[str, Any], schema: dict[str, Any]) -> None:
+    broken = copy.deepcopy(manifest)
+    broken["functions"]["suspend_line"]["input_parameters"] = [{"type": "string"}]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)

@@ -189,6 +189,27 @@ class SlackDriver:
                             "X-Slack-Retry-Reason": "http_timeout"})
         return await self._http.post(self.bot_url, content=body, headers=headers)
 
+    async def run_step(self, callback_id: str, inputs: dict[str, Any], *,
+                       execution_id: str | None = None, token: str | None = None
+                       ) -> tuple[str, httpx.Response]:
+        """A workflow reaches one of the app's steps: Slack starts a run and sends
+        ``function_executed`` (again, for the same run, given ``execution_id`` and
+        ``token``). Returns the run's execution id and the bot's answer."""
+        if execution_id is None:
+            execution_id, token = self.api.start_function()
+        response = await self.event({
+            "type": "function_executed",
+            "function": {"id": f"Fn{callback_id.upper()[:8]}", "callback_id": callback_id,
+                         "title": callback_id, "description": "", "type": "app",
+                         "app_id": "AFAKE", "input_parameters": [], "output_parameters": [],
+                         "date_created": 1700000000, "date_updated": 1700000000,
+                         "date_deleted": 0},
+            "inputs": inputs, "function_execution_id": execution_id,
+            "workflow_execution_id": f"Wx{execution_id[2:]}",
+            "bot_access_token": token or "",
+        })
+        return execution_id, response
+
     async def post_message(self, user_id: str, channel_id: str, text: str, *,
                            thread_ts: str | None = None, send_event: bool = True,
                            **extra: Any) -> tuple[str, httpx.Response | None]:

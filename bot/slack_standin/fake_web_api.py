@@ -202,7 +202,13 @@ class FakeSlackWebAPI:
             "conversations.open": self._conversation_open,
             "conversations.history": self._conversation_history,
             "conversations.replies": self._conversation_replies,
+            "functions.completeSuccess": self._complete_success,
+            "functions.completeError": self._complete_error,
         }
+        # Workflow Builder step runs started (``start_function``): execution id → state
+        # ("running", "completed", "failed"), and the tokens Slack gave each run.
+        self.function_executions: dict[str, str] = {}
+        self.function_tokens: set[str] = set()
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -375,7 +381,8 @@ class FakeSlackWebAPI:
                     "http://", "ws://").replace("/api/", "/socket")}
                 self._record(RecordedCall(method, args, True, None, response))
                 return web.json_response(response)
-            if auth != f"Bearer {self.bot_token}" and args.get("token") != self.bot_token:
+            if auth != f"Bearer {self.bot_token}" and args.get("token") != self.bot_token \
+                    and auth.removeprefix("Bearer ") not in self.function_tokens:
                 raise SlackError("invalid_auth")
             handler = self._methods.get(method)
             if handler is None:
@@ -646,6 +653,43 @@ class FakeSlackWebAPI:
                        key=lambda m: float(m["ts"]))
         return {"messages": _shown(found[:limit], args), "has_more": len(found) > limit}
 
+    def start_function(self) -> tuple[str, str]:
+        """A new step run: (function_execution_id, its bot_access_token), as Slack makes
+        them when a workflow reaches one of the app's steps."""
+        execution_id = f"Fx{secrets.token_hex(5).upper()}"
+        token = f"xwfp-{secrets.token_hex(8)}"
+        self.function_executions[execution_id] = "running"
+        self.function_tokens.add(token)
+        return execution_id, token
+
+    def _finish_function(self, args: dict[str, Any], state: str) -> None:
+        execution_id = str(args.get("function_execution_id") or "")
+        if not execution_id:
+            raise SlackError("invalid_arguments")
+        if execution_id not in self.function_executions:
+            raise SlackError("function_execution_not_found")
+        if self.function_executions[execution_id] != "running":
+            raise SlackError("execution_not_in_running_state")
+        self.function_executions[execution_id] = state
+
+    def _complete_success(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(args.get("outputs"), dict):
+            raise SlackError("invalid_arguments")
+        self._finish_function(args, "completed")
+        return {}
+
+    def _complete_error(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(args.get("error"), str) or not args["error"]:
+            raise SlackError("invalid_arguments")
+        self._finish_function(args, "failed")
+        return {}
+
+    def completions(self, execution_id: str) -> list[RecordedCall]:
+        """Every attempt to complete one step run (refused ones too)."""
+        return [c for c in self.calls
+                if c.method in ("functions.completeSuccess", "functions.completeError")
+                and c.args.get("function_execution_id") == execution_id]
+
     def _conversation_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "").split(",")
         user = self._user(users[0] if users else None)
@@ -698,7 +742,7 @@ async def _decode(request: web.Request) -> dict[str, Any]:
         else:
             form = await request.post()
             args.update({k: v for k, v in form.items() if isinstance(v, str)})
-    for key in ("blocks", "view", "attachments", "metadata"):
+    for key in ("blocks", "view", "attachments", "metadata", "outputs"):
         if isinstance(args.get(key), str):
             try:
                 args[key] = json.loads(args[key])

@@ -279,4 +279,5 @@ def _offboarding(row: OffboardingRow) -> Offboarding:
         choices=dict(row.choices_json or {}), approval_channel=row.approval_channel,
         approval_ts=row.approval_ts, decided_by=row.decided_by, decided_at=row.decided_at,
         created_at=row.created_at, updated_at=row.updated_at,
-        reminders_sent=row.reminders_sent or 0)
+        reminders_sent=row.reminders_sent or 0,
+        workflow_execution_id=row.workflow_execution_id)

@@ -921,6 +921,7 @@ def _request(row: Any, parsed: ParsedJSON | None = None) -> LineRequest:
         mobproc_decision=(MobProcDecision.model_validate(row.mobproc_decision_json)
                           if row.mobproc_decision_json else None),
         offboarding_id=row.offboarding_id,
+        workflow_execution_id=row.workflow_execution_id,
     )
 
 

@@ -99,6 +99,9 @@ class LineRequestRow(Base):
     # it, and checked right before the order is sent; nobody takes it over before the lease.
     submit_attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     submit_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The Workflow Builder step run this request answers (workflow_executions), if any: its
+    # completion is queued with the move that ends the request.
+    workflow_execution_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class StatusEventRow(Base):
@@ -231,6 +234,28 @@ class OffboardingRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # Reminders to the approvers so far (as a line request's ``reminders_sent``).
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # The Workflow Builder step run this request answers, if any (as a line request's).
+    workflow_execution_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class WorkflowExecutionRow(Base):
+    """One run of one of the app's Workflow Builder steps (a ``function_executed`` event),
+    recorded once: Slack may deliver the event again, and the primary key makes a second
+    delivery, on any replica, change nothing. Linked to the one request (or /offboard-lines
+    request) filled in for it; whichever move ends that request queues the step's
+    completion with it."""
+
+    __tablename__ = "workflow_executions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # function_execution_id
+    callback_id: Mapped[str] = mapped_column(String(64))
+    inputs_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    requester_id: Mapped[str | None] = mapped_column(String(32))
+    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    offboarding_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # Why the step failed at once (a bad input), if it did.
+    refusal: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ApprovalRow(Base):
