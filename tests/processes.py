@@ -59,10 +59,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _environment(settings: Settings, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBPROC_"))}
+def as_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as the environment variables that give them (unset ones left out)."""
+    env: dict[str, str] = {}
     for name, value in settings.model_dump().items():
-        if value is None:
+        if value is None or value == [] or value == {}:
             continue
         if isinstance(value, list):
             env[name] = ",".join(value)
@@ -71,6 +72,12 @@ def _environment(settings: Settings, port: int) -> dict[str, str]:
         else:
             env[name] = str(value.get_secret_value() if hasattr(value, "get_secret_value")
                             else value)
+    return env
+
+
+def _environment(settings: Settings, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBPROC_"))}
+    env.update(as_environment(settings))
     env["PORT"] = str(port)
     return env
 

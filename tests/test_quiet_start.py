@@ -14,6 +14,7 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import Clock, bot_settings
+from tests.processes import as_environment
 
 
 @pytest.mark.parametrize("mode", ["http", "socket"])
@@ -23,13 +24,13 @@ async def test_a_correct_configuration_starts_without_a_warning(
         caplog: pytest.LogCaptureFixture) -> None:
     extra = {"SLACK_APP_TOKEN": slack.app_token} if mode == "socket" else {}
     # As in production: every setting comes from the environment, where Bolt looks too.
-    for name, value in bot_settings(simulator, slack, database_url, **extra).model_dump().items():
-        if value is None or value == []:
+    settings = bot_settings(simulator, slack, database_url, **extra)
+    given = as_environment(settings)
+    for name in type(settings).model_fields:
+        if name in given:
+            monkeypatch.setenv(name, given[name])
+        else:
             monkeypatch.delenv(name, raising=False)
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        monkeypatch.setenv(name, ",".join(value) if isinstance(value, list) else str(value))
     if mode == "socket":
         monkeypatch.delenv("SLACK_SIGNING_SECRET")
     monkeypatch.chdir(tmp_path)  # no stray .env
