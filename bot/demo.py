@@ -158,10 +158,7 @@ async def _play_offboarding(bot: RunningBot, api: FakeSlackWebAPI, driver: Slack
     show.step("Riley", "answers once for all three orders and presses Send for approval")
     posts_before = len(api.calls_to("chat.postMessage"))
     await driver.submit_view(REQUESTER, details, fill_form(details))
-    posted = await api.wait_for(lambda: next(
-        (c for c in api.calls_to("chat.postMessage")[posts_before:]
-         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL), None))
-    ts, channel = posted.response["ts"], posted.response["channel"]
+    channel, ts = await _approval_message_after(api, posts_before)
     show.shows("#approvals", api.messages[(channel, ts)])
     show.step("Avery (approver)", "clicks Approve")
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
@@ -233,10 +230,7 @@ async def _play_workflow_step(bot: RunningBot, api: FakeSlackWebAPI, driver: Sla
     show.step("Riley", "fills in the form and presses the submit button")
     posts_before = len(api.calls_to("chat.postMessage"))
     await driver.submit_view(REQUESTER, view, fill_form(view))
-    posted = await api.wait_for(lambda: next(
-        (c for c in api.calls_to("chat.postMessage")[posts_before:]
-         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL), None))
-    ts, channel = posted.response["ts"], posted.response["channel"]
+    channel, ts = await _approval_message_after(api, posts_before)
     await eventually(lambda: bot.ctx.repo.get_by_message(channel, ts))
     show.step("Avery (approver)", "clicks Approve on the approval message in #approvals (as "
                                   "for the slash command)")
@@ -252,6 +246,14 @@ async def _play_workflow_step(bot: RunningBot, api: FakeSlackWebAPI, driver: Sla
 
 def _bot_replies(api: FakeSlackWebAPI, ts: str) -> list[dict[str, Any]]:
     return [m for m in api.thread_replies(HELPDESK_CHANNEL, ts) if m.get("user") == api.bot_user_id]
+
+
+async def _approval_message_after(api: FakeSlackWebAPI, posts_before: int) -> tuple[str, str]:
+    """(channel, ts) of the first approval message posted after ``posts_before`` posts."""
+    posted = await api.wait_for(lambda: next(
+        (c for c in api.calls_to("chat.postMessage")[posts_before:]
+         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL), None))
+    return posted.response["channel"], posted.response["ts"]
 
 
 async def _modal_after(api: FakeSlackWebAPI, updates_before: int) -> dict[str, Any]:
@@ -274,10 +276,7 @@ async def _complete(bot: RunningBot, api: FakeSlackWebAPI, driver: SlackDriver,
     if response.text.strip():
         show.out(f"  The modal answered: {response.text}")
         return False
-    posted = await api.wait_for(lambda: next(
-        (c for c in api.calls_to("chat.postMessage")[posts_before:]
-         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL), None))
-    ts, channel = posted.response["ts"], posted.response["channel"]
+    channel, ts = await _approval_message_after(api, posts_before)
     show.shows("#approvals", api.messages[(channel, ts)])
     notice = await api.wait_for(lambda: next(
         (c for c in api.calls_to("chat.postEphemeral")[ephemerals_before:]
