@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import LineRequest
-from bot.outbox import APPROVAL, OutboxSender, PostOnce, approval_metadata
+from bot.outbox import APPROVAL, OutboxSender, PostOnce, approval_message_metadata
 from bot.storage.repository import OutboxMessage, RequestRepository
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,9 @@ class ApprovalPosts:
 
     async def _call(self, request: LineRequest) -> OutboxMessage:
         call = await self._render(request)
-        return OutboxMessage(call.method, {**call.args,
-                                           "metadata": approval_metadata(request.id)})
+        # The render's metadata (the line order's), naming the request the message is for.
+        return OutboxMessage(call.method, {**call.args, "metadata": approval_message_metadata(
+            request.id, call.args.get("metadata"))})
 
     async def queue(self, request: LineRequest) -> bool:
         """Queue the approval message of a pending request and send what may go; False if it

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.offboarding_models import OffboardingView
-from bot.outbox import OutboxSender, PostOnce, approval_metadata
+from bot.outbox import OutboxSender, PostOnce, approval_message_metadata
 from bot.storage.offboardings import OffboardingRepository
 from bot.storage.repository import OutboxMessage, RequestRepository
 
@@ -75,8 +75,10 @@ class BundleApprovalPosts:
     def call(self, view: OffboardingView) -> tuple[str, OutboxMessage]:
         """The (purpose, call) to queue for the request's approval message."""
         call = self._render(view)
+        # The render's metadata (the request's lines), naming the request it is for.
         return BUNDLE_APPROVAL, OutboxMessage(call.method, {
-            **call.args, "metadata": approval_metadata(view.offboarding.id)})
+            **call.args, "metadata": approval_message_metadata(view.offboarding.id,
+                                                               call.args.get("metadata"))})
 
     async def deliver(self) -> None:
         await self._outbox.deliver()

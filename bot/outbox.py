@@ -60,8 +60,15 @@ PERMANENT = {"invalid_blocks", "invalid_arguments", "channel_not_found", "not_in
 CANT_LOOK = PERMANENT | {"method_not_supported_for_channel_type"}
 # The purpose of the one call per request that posts its approval message.
 APPROVAL = "approval"
-# An approval message's own metadata names its request (``approval_metadata``).
-APPROVAL_EVENT = "mobproc_bot_approval_request"
+# The event type of a line order's messages (``blocks.metadata``): its approval message,
+# whose own metadata names its request (``request_id``: ``approval_message_metadata``), the
+# message's updates and the news in its thread.
+APPROVAL_EVENT = "mobproc_line_order"
+# What approval messages posted by earlier versions carry (a posted message keeps the
+# metadata it was posted with): they still name their request. MobProc approval DMs keep
+# it (``approval_metadata``).
+LEGACY_APPROVAL_EVENT = "mobproc_bot_approval_request"
+APPROVAL_EVENTS = frozenset({APPROVAL_EVENT, LEGACY_APPROVAL_EVENT})
 # The metadata of every other post the outbox makes: the call (effect) it carries out.
 EFFECT_EVENT = "mobproc_bot_effect"
 # How many messages of a conversation (newest first) or a thread (oldest first) are looked
@@ -92,7 +99,7 @@ class PostOnce:
     its fate is recorded on what it is for, each in the transaction that takes the call off
     the queue and queues what follows (so a crash can't lose it). Like every post, found by
     its metadata when a sender stopped between Slack's answer and the record; its own
-    metadata (``approval_metadata(key)``) names it too, as posts before effect metadata did.
+    metadata (``approval_message_metadata``) names it too, as posts before effect metadata did.
 
     ``record_posted(call_id, key, channel, ts)``; ``record_refused(call_id, key, error)``."""
 
@@ -488,6 +495,19 @@ def _names(found: Any, metadata: Mapping[str, Any], own: Any) -> bool:
         all(payload.get(k) == v for k, v in own["event_payload"].items())
 
 
-def approval_metadata(request_id: str) -> dict[str, Any]:
-    """Slack message metadata naming the request an approval message is for."""
-    return {"event_type": APPROVAL_EVENT, "event_payload": {"request_id": request_id}}
+def approval_message_metadata(request_id: str, metadata: Any) -> dict[str, Any]:
+    """The metadata of a request's approval message: the rendered ``metadata`` (the line
+    order's payload, ``blocks.metadata``) under ``APPROVAL_EVENT``, naming ``request_id``
+    whatever the render said, as the outbox and the click guard find the message by it."""
+    payload = metadata.get("event_payload") if isinstance(metadata, Mapping) else None
+    return {"event_type": APPROVAL_EVENT,
+            "event_payload": {**(payload if isinstance(payload, Mapping) else {}),
+                              "request_id": request_id}}
+
+
+def approval_metadata(approval_id: str) -> dict[str, Any]:
+    """Slack message metadata naming what a MobProc approval DM is for (the approval row,
+    ``bot.mobproc_approvals``): ``LEGACY_APPROVAL_EVENT``, as approval messages carried
+    before ``APPROVAL_EVENT``. A DM relays MobProc's own approval queue, not a line order of
+    ours, so it stays out of the line order's event type (and its schema)."""
+    return {"event_type": LEGACY_APPROVAL_EVENT, "event_payload": {"request_id": approval_id}}

@@ -14,10 +14,12 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import approval, helpdesk, notices
+from blocks.metadata import line_order_metadata, with_metadata
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
 from bot.storage.repository import OutboxMessage
 from handlers.home_tab import refresh_homes_showing
+from handlers.notify import update_call
 from handlers.slack_io import permalink
 from handlers.step_completion import line_completion
 
@@ -32,10 +34,12 @@ async def approval_call(ctx: BotContext, request: LineRequest) -> OutboxMessage:
     # Says how many approvers it needs, when several (APPROVALS_REQUIRED).
     request = request.model_copy(update={
         "approvals_required": ctx.orders.approvals_required(request)})
-    message = approval.approval_message(request, region=ctx.settings.DEFAULT_REGION,
+    region = ctx.settings.DEFAULT_REGION
+    message = approval.approval_message(request, region=region,
                                         warnings=await ctx.orders.warnings(request))
-    return OutboxMessage("chat.postMessage",
-                         {"channel": approval_channel(ctx, request), **message})
+    return OutboxMessage("chat.postMessage", {
+        "channel": approval_channel(ctx, request),
+        **with_metadata(message, line_order_metadata(request, region))})
 
 
 def notice_call(ctx: BotContext, user_id: str, channel: str | None,
@@ -82,16 +86,17 @@ def approval_posted(ctx: BotContext, request: LineRequest) -> list[OutboxMessage
         # Withdrawn (or expired) while the message was already on its way (a still-queued
         # one is dropped with the withdrawal): it loses its buttons at once and says so,
         # and nobody is told to wait for an approver.
-        return [OutboxMessage("chat.update", {
-            "channel": request.approval_channel, "ts": request.approval_ts,
-            **approval.decided_message(request, region=ctx.settings.DEFAULT_REGION)})]
+        return [update_call(ctx, request, approval.decided_message(
+            request, region=ctx.settings.DEFAULT_REGION))]
     messages: list[OutboxMessage] = []
     if request.helpdesk_channel and request.helpdesk_ts and \
             request.state is RequestState.PENDING:
         # The person who asked in the help desk follows the order in their own thread.
+        region = ctx.settings.DEFAULT_REGION
         messages.append(OutboxMessage("chat.postMessage", {
             "channel": request.helpdesk_channel, "thread_ts": request.helpdesk_ts,
-            **helpdesk.waiting_summary(request, region=ctx.settings.DEFAULT_REGION)}))
+            **with_metadata(helpdesk.waiting_summary(request, region=region),
+                            line_order_metadata(request, region))}))
     messages.append(notice_call(ctx, request.enterer, request.origin_channel,
                                 approval.requester_notice(request,
                                                           request.approval_permalink),

@@ -7,13 +7,14 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import approval, notices
+from blocks.metadata import line_order_metadata, with_metadata
 from bot.approval_checks import ApprovalWarning
 from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.orders import Decision, DecisionOutcome
 from bot.storage.repository import OutboxMessage
 from handlers.home_tab import refresh_homes_showing
-from handlers.notify import decision_messages
+from handlers.notify import decision_messages, update_call
 
 
 async def decide(ctx: BotContext, request_id: str, user_id: str, verb: str, *,
@@ -48,10 +49,11 @@ def progress_messages(ctx: BotContext, request: LineRequest,
         return []
     message = approval.approval_message(request, region=ctx.settings.DEFAULT_REGION,
                                         warnings=warnings)
-    where = {"channel": request.approval_channel}
-    return [OutboxMessage("chat.update", {**where, "ts": request.approval_ts, **message}),
-            OutboxMessage("chat.postMessage", {**where, "thread_ts": request.approval_ts,
-                                               **approval.progress_reply(request)})]
+    reply = with_metadata(approval.progress_reply(request),
+                          line_order_metadata(request, ctx.settings.DEFAULT_REGION))
+    return [update_call(ctx, request, message),
+            OutboxMessage("chat.postMessage", {"channel": request.approval_channel,
+                                               "thread_ts": request.approval_ts, **reply})]
 
 
 async def publish_or_explain(ctx: BotContext, client: AsyncWebClient, decision: Decision,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.outbox import APPROVAL_EVENT
+from bot.outbox import APPROVAL_EVENTS
 
 
 def problem(body: dict[str, Any]) -> str | None:
@@ -31,14 +31,17 @@ def problem(body: dict[str, Any]) -> str | None:
 
 def message_names(message: Any, request_id: str) -> bool:
     """Whether a clicked message is the approval message of ``request_id``: its Slack message
-    metadata (``bot.outbox.approval_metadata``, set on every approval message the bot posts)
-    names that request. A request whose message was never recorded adopts a clicked one only
-    then, so a button carrying another request's id (or any other message in the channel)
-    can't bind a message to the wrong request."""
-    if not isinstance(message, dict) or not request_id:
+    metadata (``bot.outbox.approval_message_metadata``, set on every approval message the
+    bot posts; ``LEGACY_APPROVAL_EVENT`` on one an earlier version posted) names that
+    request. A request whose message was never recorded adopts a clicked one only then, so
+    a button carrying another request's id (or any other message in the channel) can't
+    bind a message to the wrong request. A reply in a thread is never an approval message
+    (the news in it names its request too)."""
+    if not isinstance(message, dict) or not request_id or \
+            message.get("thread_ts") not in (None, message.get("ts")):
         return False
     metadata = message.get("metadata")
-    if not isinstance(metadata, dict) or metadata.get("event_type") != APPROVAL_EVENT:
+    if not isinstance(metadata, dict) or metadata.get("event_type") not in APPROVAL_EVENTS:
         return False
     payload = metadata.get("event_payload")
     return isinstance(payload, dict) and payload.get("request_id") == request_id

@@ -1,9 +1,16 @@
 """What goes to Slack after a decision, a status change or an expiry: rendered here, queued
-in the outbox (with the change it reports), and sent by the outbox sender."""
+in the outbox (with the change it reports), and sent by the outbox sender.
+
+Every message about the order in its approval thread and its help-desk thread, and every
+update of its approval message, carries the line order's metadata (``blocks.metadata``):
+the order as that message tells it. Direct messages to people don't."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from blocks import approval, helpdesk, status
+from blocks.metadata import line_order_metadata, status_change_metadata, with_metadata
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState, StatusChange
 from bot.storage.repository import OutboxMessage
@@ -11,24 +18,40 @@ from handlers import offboarding_news
 from handlers.step_completion import line_completion
 
 
-def _thread(request: LineRequest, message: dict[str, object]) -> OutboxMessage:
+def _thread(request: LineRequest, message: dict[str, object],
+            metadata: dict[str, Any]) -> OutboxMessage:
     return OutboxMessage("chat.postMessage", {"channel": request.approval_channel,
-                                              "thread_ts": request.approval_ts, **message})
+                                              "thread_ts": request.approval_ts,
+                                              **with_metadata(message, metadata)})
 
 
-def _helpdesk(request: LineRequest, message: dict[str, object]) -> list[OutboxMessage]:
+def _helpdesk(request: LineRequest, message: dict[str, object],
+              metadata: dict[str, Any]) -> list[OutboxMessage]:
     """The news in the help-desk thread the request came from, if any (rendered for the
     people there: see ``status.helpdesk_audience``)."""
     if not request.helpdesk_channel or not request.helpdesk_ts:
         return []
     return [OutboxMessage("chat.postMessage", {"channel": request.helpdesk_channel,
-                                               "thread_ts": request.helpdesk_ts, **message})]
+                                               "thread_ts": request.helpdesk_ts,
+                                               **with_metadata(message, metadata)})]
+
+
+def _metadata(ctx: BotContext, request: LineRequest) -> dict[str, Any]:
+    return line_order_metadata(request, ctx.settings.DEFAULT_REGION)
 
 
 def _update(ctx: BotContext, request: LineRequest) -> OutboxMessage:
     message = approval.decided_message(request, region=ctx.settings.DEFAULT_REGION)
+    return update_call(ctx, request, message)
+
+
+def update_call(ctx: BotContext, request: LineRequest, message: dict[str, Any]
+                ) -> OutboxMessage:
+    """The approval message set to ``message``, its metadata the order as it is now (Slack
+    replaces a message's metadata with an update's)."""
     return OutboxMessage("chat.update", {"channel": request.approval_channel,
-                                         "ts": request.approval_ts, **message})
+                                         "ts": request.approval_ts,
+                                         **with_metadata(message, _metadata(ctx, request))})
 
 
 def decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
@@ -41,7 +64,9 @@ def decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessa
         return step
     reply = _decision_reply(request)
     local = _decision_reply(request, status.helpdesk_audience(request))
-    return [_update(ctx, request), _thread(request, reply), *_helpdesk(request, local), *step]
+    metadata = _metadata(ctx, request)
+    return [_update(ctx, request), _thread(request, reply, metadata),
+            *_helpdesk(request, local, metadata), *step]
 
 
 def _decision_reply(request: LineRequest, audience: list[str] | None = None
@@ -65,7 +90,8 @@ def status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage
         return []
     reply = status.status_reply(change)
     local = status.status_reply(change, status.helpdesk_audience(request))
-    messages = [_thread(request, reply), *_helpdesk(request, local)]
+    metadata = status_change_metadata(change, ctx.settings.DEFAULT_REGION)
+    messages = [_thread(request, reply, metadata), *_helpdesk(request, local, metadata)]
     if change.final:
         messages.append(_update(ctx, request))
         if request.helpdesk_channel:
@@ -81,10 +107,11 @@ def expiry_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage
     notice = status.expired_notice(request, region=ctx.settings.DEFAULT_REGION)
     messages = [OutboxMessage("chat.postMessage", {"channel": request.requester_id,
                                                    **notice})]
+    metadata = _metadata(ctx, request)
     if request.approval_channel and request.approval_ts:
         messages[:0] = [_update(ctx, request),
-                        _thread(request, notice)]
-    return messages + _helpdesk(request, notice) + line_completion(ctx, request)
+                        _thread(request, notice, metadata)]
+    return messages + _helpdesk(request, notice, metadata) + line_completion(ctx, request)
 
 
 def reminder_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
@@ -92,4 +119,5 @@ def reminder_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessa
         return []
     reply = status.reminder_reply(request, ctx.settings.APPROVERS,
                                   region=ctx.settings.DEFAULT_REGION)
-    return [_thread(request, approval.with_reminder_progress(reply, request))]
+    return [_thread(request, approval.with_reminder_progress(reply, request),
+                    _metadata(ctx, request))]

@@ -1,11 +1,18 @@
 """What a leaver's request tells Slack once decided: the approval message's update and the
 thread's news of each line, queued in the outbox under the request's id so the thread reads
 in order, and the final summary once every line's order has ended. The core queues each with
-the move it reports (``BundleTellers``); this module renders them."""
+the move it reports (``BundleTellers``); this module renders them.
+
+Every message in the thread, and every update of the approval message, carries the
+request's metadata (``blocks.metadata``): every line on the request's own news, only the
+line told of on a line's news. Direct messages to people don't."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from blocks import offboarding as blocks
+from blocks.metadata import bundle_metadata, line_news_metadata, status_change_metadata
 from bot.context import BotContext
 from bot.domain import LineRequest, StatusChange
 from bot.offboarding import BundleTellers
@@ -15,34 +22,50 @@ from bot.workflow_steps.steps import WORKFLOW_STEP
 from handlers.step_completion import bundle_ending, bundle_success
 
 
-def _thread(channel: str, ts: str, message: dict[str, object]) -> OutboxMessage:
-    return OutboxMessage("chat.postMessage", {"channel": channel, "thread_ts": ts, **message})
+def _thread(channel: str, ts: str, message: dict[str, object],
+            metadata: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage("chat.postMessage", {"channel": channel, "thread_ts": ts,
+                                              **message, "metadata": metadata})
 
 
-def _in_line_thread(request: LineRequest, message: dict[str, object]) -> list[OutboxMessage]:
+def _metadata(ctx: BotContext, view: OffboardingView) -> dict[str, Any]:
+    return bundle_metadata(view, ctx.settings.DEFAULT_REGION)
+
+
+def _in_line_thread(request: LineRequest, message: dict[str, object],
+                    metadata: dict[str, Any]) -> list[OutboxMessage]:
     """A bundled line's news goes to the bundle's approval thread, once it has one."""
     if not request.approval_channel or not request.approval_ts:
         return []
-    return [_thread(request.approval_channel, request.approval_ts, message)]
+    return [_thread(request.approval_channel, request.approval_ts, message, metadata)]
 
 
 def line_decision_messages(ctx: BotContext, request: LineRequest) -> list[OutboxMessage]:
-    return _in_line_thread(request, blocks.line_decision_reply(
-        request, region=ctx.settings.DEFAULT_REGION))
+    region = ctx.settings.DEFAULT_REGION
+    return _in_line_thread(request, blocks.line_decision_reply(request, region=region),
+                           line_news_metadata(request, region))
 
 
 def line_status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage]:
-    return _in_line_thread(change.request, blocks.line_status_reply(
-        change, region=ctx.settings.DEFAULT_REGION))
+    region = ctx.settings.DEFAULT_REGION
+    return _in_line_thread(change.request, blocks.line_status_reply(change, region=region),
+                           status_change_metadata(change, region))
 
 
-def _update(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
+def _set_message(ctx: BotContext, view: OffboardingView, message: dict[str, object]
+                 ) -> list[OutboxMessage]:
+    """The approval message set to ``message``, its metadata the request as it is now
+    (Slack replaces a message's metadata with an update's)."""
     o = view.offboarding
     if not o.approval_channel or not o.approval_ts:
         return []
-    return [OutboxMessage("chat.update", {
-        "channel": o.approval_channel, "ts": o.approval_ts,
-        **blocks.decided_message(view, region=ctx.settings.DEFAULT_REGION)})]
+    return [OutboxMessage("chat.update", {"channel": o.approval_channel, "ts": o.approval_ts,
+                                          **message, "metadata": _metadata(ctx, view)})]
+
+
+def _update(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
+    return _set_message(ctx, view, blocks.decided_message(
+        view, region=ctx.settings.DEFAULT_REGION))
 
 
 def decision_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
@@ -53,7 +76,8 @@ def decision_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMess
     if not o.approval_channel or not o.approval_ts:
         return step
     return [*_update(ctx, view), _thread(o.approval_channel, o.approval_ts,
-                                         blocks.decision_reply(view)), *step]
+                                         blocks.decision_reply(view), _metadata(ctx, view)),
+            *step]
 
 
 def summary_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
@@ -61,7 +85,8 @@ def summary_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessa
     if not o.approval_channel or not o.approval_ts:
         return []
     return [_thread(o.approval_channel, o.approval_ts,
-                    blocks.summary_reply(view, region=ctx.settings.DEFAULT_REGION)),
+                    blocks.summary_reply(view, region=ctx.settings.DEFAULT_REGION),
+                    _metadata(ctx, view)),
             *_update(ctx, view)]
 
 
@@ -79,10 +104,10 @@ def progress_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMess
     o = view.offboarding
     if not o.approval_channel or not o.approval_ts:
         return []
-    return [OutboxMessage("chat.update", {
-                "channel": o.approval_channel, "ts": o.approval_ts,
-                **blocks.approval_message(view, region=ctx.settings.DEFAULT_REGION)}),
-            _thread(o.approval_channel, o.approval_ts, blocks.progress_reply(view))]
+    return [*_set_message(ctx, view, blocks.approval_message(
+                view, region=ctx.settings.DEFAULT_REGION)),
+            _thread(o.approval_channel, o.approval_ts, blocks.progress_reply(view),
+                    _metadata(ctx, view))]
 
 
 def expiry_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessage]:
@@ -91,7 +116,8 @@ def expiry_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMessag
     notice = blocks.expired_notice(view)
     messages = [OutboxMessage("chat.postMessage", {"channel": o.requester_id, **notice})]
     if o.approval_channel and o.approval_ts:
-        messages += [*_update(ctx, view), _thread(o.approval_channel, o.approval_ts, notice)]
+        messages += [*_update(ctx, view), _thread(o.approval_channel, o.approval_ts, notice,
+                                                  _metadata(ctx, view))]
     return messages + bundle_ending(ctx, view)
 
 
@@ -100,7 +126,7 @@ def reminder_messages(ctx: BotContext, view: OffboardingView) -> list[OutboxMess
     if not o.approval_channel or not o.approval_ts:
         return []
     return [_thread(o.approval_channel, o.approval_ts,
-                    blocks.reminder_reply(view, ctx.settings.APPROVERS))]
+                    blocks.reminder_reply(view, ctx.settings.APPROVERS), _metadata(ctx, view))]
 
 
 async def settle(ctx: BotContext) -> None:

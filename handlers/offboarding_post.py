@@ -11,6 +11,7 @@ import logging
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import offboarding as blocks
+from blocks.metadata import bundle_metadata, with_metadata
 from bot.context import BotContext
 from bot.offboarding_models import Offboarding, OffboardingView
 from bot.storage.repository import OutboxMessage
@@ -26,9 +27,11 @@ def approval_channel(ctx: BotContext, offboarding: Offboarding) -> str:
 
 
 def approval_call(ctx: BotContext, view: OffboardingView) -> OutboxMessage:
-    message = blocks.approval_message(view, region=ctx.settings.DEFAULT_REGION)
-    return OutboxMessage("chat.postMessage",
-                         {"channel": approval_channel(ctx, view.offboarding), **message})
+    region = ctx.settings.DEFAULT_REGION
+    message = blocks.approval_message(view, region=region)
+    return OutboxMessage("chat.postMessage", {
+        "channel": approval_channel(ctx, view.offboarding),
+        **with_metadata(message, bundle_metadata(view, region))})
 
 
 def wire(ctx: BotContext, client: AsyncWebClient) -> None:

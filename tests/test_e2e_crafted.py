@@ -59,9 +59,11 @@ async def _states(bot: RunningBot, offboarding_id: str
 
 
 def _approval_posts(slack: FakeSlackWebAPI, request_id: str) -> list[Any]:
-    """Approval messages Slack accepted for ``request_id`` (found by their metadata)."""
+    """Approval messages Slack accepted for ``request_id`` (found by their metadata; the
+    news in a thread names its request too)."""
     return [c for c in slack.calls_to("chat.postMessage")
-            if c.ok and ((c.args.get("metadata") or {}).get("event_payload") or {})
+            if c.ok and not c.args.get("thread_ts")
+            and ((c.args.get("metadata") or {}).get("event_payload") or {})
             .get("request_id") == request_id]
 
 

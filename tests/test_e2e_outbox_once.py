@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from blocks.metadata import LINE_ORDER_KEYS
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
@@ -63,12 +64,15 @@ async def test_a_thread_reply_whose_answer_was_lost_appears_once(
     # Found in its thread by the metadata naming its call, not posted again.
     assert [c.args["ts"] for c in slack.calls_to("conversations.replies")] == [ts]
     (reply,) = slack.thread_replies(channel, ts)
-    assert reply["metadata"]["event_type"] == "mobproc_bot_effect"
+    # The reply keeps its own metadata (the line order's), the effect added to it.
+    assert reply["metadata"]["event_type"] == "mobproc_line_order"
     assert reply["metadata"]["event_payload"]["effect_id"] > 0
-    # The approval message keeps its own metadata, the effect added to it.
-    approval = slack.messages[(channel, ts)]["metadata"]
-    assert approval["event_type"] == "mobproc_bot_approval_request"
-    assert set(approval["event_payload"]) == {"request_id", "effect_id", "effect_key"}
+    # So did the approval message when it was posted (its update since set it anew).
+    (posted,) = [c for c in slack.calls_to("chat.postMessage")
+                 if c.ok and c.response["ts"] == ts]
+    approval = posted.args["metadata"]
+    assert approval["event_type"] == "mobproc_line_order"
+    assert set(approval["event_payload"]) == LINE_ORDER_KEYS | {"effect_id", "effect_key"}
 
 
 @pytest.mark.parametrize("how", LOST_ANSWERS)

@@ -484,6 +484,9 @@ class FakeSlackWebAPI:
         message = self.messages[key]
         message.update({"text": args.get("text", ""), "blocks": args.get("blocks") or [],
                         "edited": {"user": self.bot_user_id}})
+        # As Slack: an update's metadata replaces the message's; without any it is kept.
+        if isinstance(args.get("metadata"), dict):
+            message["metadata"] = args["metadata"]
         return {"channel": key[0], "ts": key[1], "text": message["text"], "message": message}
 
     def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
