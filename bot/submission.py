@@ -124,7 +124,9 @@ class Submission:
             request, request.properties,
             [AcknowledgementValue(id=a, boolean=True) for a in request.acknowledged])
         fence = Fence(claim.attempt, claim.lease_until,
-                      lambda attempt: self.repo.holds_submission(request.id, attempt))
+                      lambda attempt: self.repo.holds_submission(request.id, attempt),
+                      extend=lambda attempt, seconds: self.repo.extend_submission(
+                          request.id, attempt, seconds))
         try:
             order = await self.mobproc.submit_order(body, on_behalf_of=request.requester_email,
                                                     fence=fence)

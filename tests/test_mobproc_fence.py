@@ -96,3 +96,47 @@ async def test_a_held_claim_sends_the_order() -> None:
 
 def test_the_lease_covers_a_wait_for_a_turn_and_the_longest_call() -> None:
     assert CONFIG.lease_seconds >= CONFIG.send_seconds + CONFIG.timeout_seconds
+
+
+async def test_a_claim_used_up_by_a_wait_is_extended_while_it_still_holds() -> None:
+    """A burst in the limiter's queue used most of the lease: still held, the claim is
+    pushed out far enough for the send (in the database), and the order goes."""
+    mobproc = SlowConnectThenAnswer()
+    mobproc.order_posts = 1  # the next order is answered
+    client = MobProcClient(CONFIG, transport=httpx.MockTransport(mobproc))
+    extended: list[tuple[int, float]] = []
+
+    async def extend(attempt: int, seconds: float) -> bool:
+        extended.append((attempt, seconds))
+        return True
+
+    too_little_left = Fence(1, datetime.now(UTC) + timedelta(seconds=CONFIG.send_seconds / 2),
+                            _holds, extend=extend)
+    try:
+        await client.submit_order(BODY, on_behalf_of=None, fence=too_little_left)
+    finally:
+        await client.aclose()
+    assert extended == [(1, CONFIG.send_seconds)] and mobproc.order_posts == 2
+
+
+async def test_a_lapsed_or_taken_claim_is_not_extended() -> None:
+    mobproc = SlowConnectThenAnswer()
+    mobproc.order_posts = 1
+    client = MobProcClient(CONFIG, transport=httpx.MockTransport(mobproc))
+
+    async def taken_over(attempt: int, seconds: float) -> bool:
+        return False
+
+    async def never_asked(attempt: int, seconds: float) -> bool:
+        raise AssertionError("a lapsed claim is not extended")
+
+    try:
+        with pytest.raises(SendDropped):  # held by another now: the database says no
+            await client.submit_order(BODY, on_behalf_of=None, fence=Fence(
+                1, datetime.now(UTC) + timedelta(seconds=0.1), _holds, extend=taken_over))
+        with pytest.raises(SendDropped):  # lapsed: not even asked
+            await client.submit_order(BODY, on_behalf_of=None, fence=Fence(
+                1, datetime.now(UTC) - timedelta(seconds=1), _holds, extend=never_asked))
+    finally:
+        await client.aclose()
+    assert mobproc.order_posts == 1

@@ -16,6 +16,7 @@ from bot.mobproc.models import (
     ServiceAsset,
     TransactionType,
 )
+from bot.slack_standin.polling import eventually
 from bot.storage.database import create_engine, migrate
 from bot.storage.repository import ABANDONED, Claim, OutboxMessage, RequestRepository
 
@@ -277,3 +278,24 @@ async def test_a_request_read_is_exactly_what_validation_would_make(
             {name: type(getattr(validated, name)) for name in LineRequest.model_fields}
     assert read.mobproc_decision == MobProcDecision(action="APPROVE", by_name="Sam")
     assert read.decided_at is not None and read.decided_at.tzinfo is not None
+
+
+async def test_a_submission_claim_is_taken_over_once_lapsed_and_extended_only_while_held(
+        repo: RequestRepository) -> None:
+    await draft(repo)
+    assert await repo.transition("r1", [RequestState.DRAFT], RequestState.APPROVED)
+    first = await repo.start_submission("r1", timedelta(seconds=0.3))
+    assert first is not None and first.attempt == 1
+    assert await repo.holds_submission("r1", 1)
+    assert await repo.take_over_submission("r1", timedelta(seconds=60)) is None  # fresh
+    # Still held and not lapsed: the holder may push its lease out.
+    assert await repo.extend_submission("r1", 1, 0.3)
+    until = datetime.now(UTC) + timedelta(seconds=0.3)
+    assert not await repo.extend_submission("r1", 2, 0.3)  # not its attempt
+    await eventually(lambda: datetime.now(UTC) > until + timedelta(seconds=0.05))
+    assert not await repo.extend_submission("r1", 1, 60)  # lapsed: too late
+    second = await repo.take_over_submission("r1", timedelta(seconds=60))
+    assert second is not None and second.attempt == 2
+    assert not await repo.holds_submission("r1", 1) and await repo.holds_submission("r1", 2)
+    assert not await repo.extend_submission("r1", 1, 60)
+

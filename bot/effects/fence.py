@@ -34,6 +34,9 @@ def _now() -> datetime:
 
 # Is ``attempt`` still the current claim on the effect, and the effect not done yet?
 Holds = Callable[[int], Awaitable[bool]]
+# Push the claim's lease to at least ``seconds`` from now, only while ``attempt`` holds it and
+# it has not lapsed; True if it did (then ``attempt`` holds it).
+Extend = Callable[[int, float], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -44,15 +47,24 @@ class Fence:
     lease_until: datetime
     holds: Holds
     clock: Callable[[], datetime] = _now
+    extend: Extend | None = None
 
     async def before_send(self, send_seconds: float) -> None:
-        """Call right before the request leaves. Raises ``SendDropped`` when the claim would
-        lapse before a request of up to ``send_seconds`` ends, or another sender holds the
-        effect now."""
-        if self.clock() + timedelta(seconds=send_seconds) > self.lease_until:
-            raise SendDropped(f"attempt {self.attempt}'s claim lapses before a send could end")
+        """Call right before the request leaves. Raises ``SendDropped`` when the claim has
+        lapsed, or would lapse before a request of up to ``send_seconds`` ends and can't be
+        extended, or another sender holds the effect now."""
+        now = self.clock()
+        if now + timedelta(seconds=send_seconds) > self.lease_until:
+            # A wait for its turn (a burst in the limiter's queue) used up the lease: still
+            # held and not lapsed, it is pushed out far enough for this send, in the
+            # database, so no taker can come between. Lapsed, it is dropped.
+            if self.extend is None or now >= self.lease_until or \
+                    not await self.extend(self.attempt, send_seconds):
+                raise SendDropped(f"attempt {self.attempt}'s claim lapses before a send "
+                                  "could end")
+            return
         if not await self.holds(self.attempt):
             raise SendDropped(f"attempt {self.attempt}'s claim was taken over or is done")
 
 
-__all__ = ["Fence", "Holds", "SendDropped", "lease_seconds"]
+__all__ = ["Extend", "Fence", "Holds", "SendDropped", "lease_seconds"]

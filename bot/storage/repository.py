@@ -475,6 +475,16 @@ class RequestRepository:
             LR.submit_attempt == attempt), {})
         return row is not None
 
+    async def extend_submission(self, request_id: str, attempt: int, seconds: float) -> bool:
+        """Push the submission's lease to ``seconds`` from now while ``attempt`` holds it
+        and it has not lapsed; True if it did."""
+        now = utcnow()
+        return await self._changed(
+            update(LINE_REQUESTS)
+            .where(LR.id == request_id, LR.state == RequestState.SUBMITTING.value,
+                   LR.submit_attempt == attempt, LR.submit_lease_until > now)
+            .values(submit_lease_until=now + timedelta(seconds=seconds)))
+
     async def enqueue_while(self, request_id: str, states: Iterable[RequestState],
                             messages: list[OutboxMessage], *, outbox_key: str | None = None
                             ) -> bool:
