@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import geocoder
+import pycountry
 
 from bot.mobproc import assumed
 
@@ -84,11 +84,20 @@ def _display(number: phonenumbers.PhoneNumber, region: str) -> str:
 
 def _build(number: phonenumbers.PhoneNumber, region: str, rest: str) -> ServiceNumber:
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    country = None if _at_home(number, region) else (
-        geocoder.country_name_for_number(number, "en") or f"+{number.country_code}")
+    country = None if _at_home(number, region) else _country_name(number)
     return ServiceNumber(digits=assumed.service_number_digits(e164, region), e164=e164,
                          display=_display(number, region), rest=rest, region=region,
                          country=country)
+
+
+def _country_name(number: phonenumbers.PhoneNumber) -> str:
+    """The English name of the number's country ("United Kingdom"), or its calling code when
+    the code is shared or unknown. pycountry, not phonenumbers' geocoder: importing that one
+    loads every prefix's place names, about 100 MB for the bot's life."""
+    found = pycountry.countries.get(alpha_2=phonenumbers.region_code_for_number(number) or "")
+    if found is None:
+        return f"+{number.country_code}"
+    return str(getattr(found, "common_name", None) or found.name)
 
 
 def _article(word: str) -> str:
