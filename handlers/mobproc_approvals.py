@@ -22,7 +22,7 @@ from bot.context import BotContext
 from bot.domain import ApprovalState, MobProcApproval
 from bot.mobproc_approvals import Answer, Outcome, Round, SlackSide, reason_problem
 from handlers.home_tab import refresh_homes
-from handlers.slack_io import is_slack_retry, slack_error
+from handlers.slack_io import is_slack_retry, slack_error, tell_user
 
 log = logging.getLogger(__name__)
 
@@ -88,20 +88,21 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             return
         approval = await _service(ctx).get(click.approval_id)
         if approval is None or approval.approver_id != click.user.id:
-            await _tell(client, click.user.id, mobproc_approval.notice(Answer(
-                Outcome.NOT_FOUND)))
+            await tell_user(client, user_id=click.user.id, channel=None,
+                            message=mobproc_approval.notice(Answer(Outcome.NOT_FOUND)))
             return
         if approval.state is not ApprovalState.WAITING:
-            await _tell(client, click.user.id, mobproc_approval.notice(Answer(
-                Outcome.ALREADY, approval)))
+            await tell_user(client, user_id=click.user.id, channel=None,
+                            message=mobproc_approval.notice(Answer(Outcome.ALREADY, approval)))
             return
         try:
             await client.views_open(trigger_id=click.trigger_id or "",
                                     view=mobproc_approval.reject_modal(approval))
         except SlackApiError as exc:
             log.warning("Could not open the reject modal: %s", slack_error(exc))
-            await _tell(client, click.user.id, mobproc_approval.notice(Answer(
-                Outcome.UNAVAILABLE, approval)))
+            await tell_user(client, user_id=click.user.id, channel=None,
+                            message=mobproc_approval.notice(
+                                Answer(Outcome.UNAVAILABLE, approval)))
 
     @app.view(MOBPROC_REJECT_CALLBACK)
     async def reason_given(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
@@ -133,13 +134,6 @@ def _click(body: dict[str, Any]) -> ButtonClick | None:
         return None
 
 
-async def _tell(client: AsyncWebClient, user_id: str, message: dict[str, Any]) -> None:
-    try:
-        await client.chat_postMessage(channel=user_id, **message)
-    except SlackApiError as exc:
-        log.warning("Could not tell %s about a MobProc approval: %s", user_id, slack_error(exc))
-
-
 def slack_side(ctx: BotContext, client: AsyncWebClient) -> SlackSide:
     """What the core queues for Slack: the DM (to the approver's DM channel, so a sender
     taking over can read it back), its updates and the clicker's notice."""
@@ -168,7 +162,8 @@ async def after_answer(ctx: BotContext, client: AsyncWebClient, answer: Answer,
     if answer.told:
         await ctx.outbox.deliver()
     else:
-        await _tell(client, user_id, mobproc_approval.notice(answer))
+        await tell_user(client, user_id=user_id, channel=None,
+                        message=mobproc_approval.notice(answer))
     refresh_homes(ctx, [user_id])
 
 
