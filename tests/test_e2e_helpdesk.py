@@ -29,6 +29,19 @@ def start_buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
             for e in b["elements"]]
 
 
+async def start_order_from_reply(driver: SlackDriver, slack: FakeSlackWebAPI, ts: str
+                                 ) -> dict[str, Any]:
+    """The agent presses the bot's reply's first Start button under the help-desk message
+    ``ts``; returns the order form once the bot has filled it in."""
+    reply = (await eventually(lambda: bot_replies(slack, HELPDESK, ts)))[0]
+    views_before = len(slack.calls_to("views.update"))
+    await driver.click_button(AGENT, channel_id=HELPDESK, message_ts=reply["ts"],
+                              action_id=start_buttons(reply)[0]["action_id"])
+    update = await eventually(lambda: next((c for c in slack.calls_to("views.update")
+                                            [views_before:] if c.ok), None))
+    return slack.views[update.response["view"]["id"]]
+
+
 @pytest.mark.parametrize(("text", "verb"), [
     ("my phone was stolen at the airport, please suspend 415-555-0199", "suspend"),
     ("Lost my phone :( the number is (404) 555-3104", "suspend"),
@@ -93,13 +106,7 @@ async def test_a_whole_order_from_a_helpdesk_message(
         simulator: RunningSimulator, clock: Clock) -> None:
     ts, _ = await driver.post_message(EMPLOYEE, HELPDESK,
                                       "My phone was stolen! Please suspend 404-555-3104")
-    reply = (await eventually(lambda: bot_replies(slack, HELPDESK, ts)))[0]
-    views_before = len(slack.calls_to("views.update"))
-    await driver.click_button(AGENT, channel_id=HELPDESK, message_ts=reply["ts"],
-                              action_id=start_buttons(reply)[0]["action_id"])
-    update = await eventually(lambda: next((c for c in slack.calls_to("views.update")
-                                            [views_before:] if c.ok), None))
-    view = slack.views[update.response["view"]["id"]]
+    view = await start_order_from_reply(driver, slack, ts)
     notes = next(b for b in view["blocks"] if b.get("block_id") == "ADDITIONAL_INSTRUCTIONS")
     assert "stolen" in notes["element"]["initial_value"]  # pre-filled from the message
     reason = next(b for b in view["blocks"] if b.get("block_id") == "Reason")

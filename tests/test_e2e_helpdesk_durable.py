@@ -22,7 +22,13 @@ from tests.crash import Killed
 from tests.flow import all_text
 from tests.offboarding_flow import ALL_THREE, details_for
 from tests.processes import free_port
-from tests.test_e2e_helpdesk import AGENT, EMPLOYEE, bot_replies, start_buttons
+from tests.test_e2e_helpdesk import (
+    AGENT,
+    EMPLOYEE,
+    bot_replies,
+    start_buttons,
+    start_order_from_reply,
+)
 
 TEXT = "my phone was stolen, please suspend 404-555-3104"
 
@@ -123,13 +129,7 @@ async def test_a_crash_right_after_the_approval_message_is_recorded_loses_nothin
     first = await start_test_bot()
     driver = driver_for(first)
     ts, _ = await driver.post_message(EMPLOYEE, HELPDESK, TEXT)
-    reply = (await eventually(lambda: bot_replies(slack, HELPDESK, ts)))[0]
-    views_before = len(slack.calls_to("views.update"))
-    await driver.click_button(AGENT, channel_id=HELPDESK, message_ts=reply["ts"],
-                              action_id=start_buttons(reply)[0]["action_id"])
-    update = await eventually(lambda: next((c for c in slack.calls_to("views.update")
-                                            [views_before:] if c.ok), None))
-    view = slack.views[update.response["view"]["id"]]
+    view = await start_order_from_reply(driver, slack, ts)
     real = first.ctx.repo.approval_posted
     kills: list[str] = []
 
