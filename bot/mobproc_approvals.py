@@ -243,7 +243,7 @@ class MobProcApprovals:
         sending = approval.model_copy(update={"state": ApprovalState.SENDING, "action": action,
                                               "reason": text, "decided_at": now})
         fence = Fence(attempt, now + self.lease,
-                      lambda current: self.store.holds(approval_id, current))
+                      lambda current: self.store.holds(approval_id, current), confirmed_at=now)
         settle = partial(self._settle, sending, attempt)
         try:
             status = await self.mobproc.answer_approval(

@@ -282,7 +282,7 @@ class OutboxSender:
             return await self._repo.call_held(call.id, attempt)
 
         return Fence(claim.attempt, claim.claimed_at + timedelta(seconds=self.lease_seconds),
-                     holds)
+                     holds, confirmed_at=claim.claimed_at)
 
     async def _send(self, call: QueuedCall, channel: str | None, claim: Claim) -> bool:
         """Make one call; True if it left the queue (sent, found sent, or refused for

@@ -126,7 +126,8 @@ class Submission:
         fence = Fence(claim.attempt, claim.lease_until,
                       lambda attempt: self.repo.holds_submission(request.id, attempt),
                       extend=lambda attempt, seconds: self.repo.extend_submission(
-                          request.id, attempt, seconds))
+                          request.id, attempt, seconds),
+                      confirmed_at=claim.lease_until - self.lease)
         try:
             order = await self.mobproc.submit_order(body, on_behalf_of=request.requester_email,
                                                     fence=fence)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.effects.fence import Fence, SendDropped
+from bot.effects.fence import FRESH_SECONDS, Fence, SendDropped
 from bot.mobproc.client import MobProcClient, MobProcConfig
 from bot.mobproc.models import ApprovalRequest, OrderRequest
 from tests.conftest import FIXTURES
@@ -140,3 +140,21 @@ async def test_a_lapsed_or_taken_claim_is_not_extended() -> None:
     finally:
         await client.aclose()
     assert mobproc.order_posts == 1
+
+
+async def test_a_claim_taken_in_the_database_just_now_is_not_read_again() -> None:
+    reads: list[int] = []
+
+    async def taken_over(attempt: int) -> bool:
+        reads.append(attempt)
+        return False
+
+    now = datetime.now(UTC)
+    fresh = Fence(1, now + timedelta(seconds=60), taken_over, confirmed_at=now)
+    await fresh.before_send(1.0)  # the claiming UPDATE was the check
+    assert reads == []
+    older = now - timedelta(seconds=FRESH_SECONDS * 2)
+    stale = Fence(1, now + timedelta(seconds=60), taken_over, confirmed_at=older)
+    with pytest.raises(SendDropped):
+        await stale.before_send(1.0)  # time passed since: the database is asked
+    assert reads == [1]

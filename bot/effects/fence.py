@@ -4,6 +4,10 @@ raises the attempt number. Right before a request leaves, the sender checks in t
 that its attempt is still the current one, and that the request can end (answer or time
 out) before the lease lapses; if not, it is dropped, never sent late.
 
+The claim's own conditional UPDATE is such a check: a send that leaves within
+``FRESH_SECONDS`` of it, nothing awaited between, is not read again (a take-over needs the
+whole lease to lapse, and nothing else lets go of a held claim).
+
 So a send held back past the lease (the limiter's queue, a 429 pause, a retry, a slow
 connect) can't leave after another sender has taken over and looked for it on the far side.
 The lease is derived from the longest a send may take (``lease_seconds``), not a number of
@@ -28,6 +32,11 @@ def lease_seconds(timeout_seconds: float, tries: int, queue_seconds: float) -> f
     return max(tries, 1) * (queue_seconds + timeout_seconds)
 
 
+# How recent a database check of the claim (the claiming UPDATE) makes reading it again
+# before the send pointless: far below any lease, which is several seconds at least.
+FRESH_SECONDS = 0.25
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -48,6 +57,8 @@ class Fence:
     holds: Holds
     clock: Callable[[], datetime] = _now
     extend: Extend | None = None
+    # When the database last confirmed the claim: the claiming UPDATE's time.
+    confirmed_at: datetime | None = None
 
     async def before_send(self, send_seconds: float) -> None:
         """Call right before the request leaves. Raises ``SendDropped`` when the claim has
@@ -63,8 +74,11 @@ class Fence:
                 raise SendDropped(f"attempt {self.attempt}'s claim lapses before a send "
                                   "could end")
             return
+        if self.confirmed_at is not None and \
+                now - self.confirmed_at <= timedelta(seconds=FRESH_SECONDS):
+            return  # the claim was taken in the database just now
         if not await self.holds(self.attempt):
             raise SendDropped(f"attempt {self.attempt}'s claim was taken over or is done")
 
 
-__all__ = ["Extend", "Fence", "Holds", "SendDropped", "lease_seconds"]
+__all__ = ["FRESH_SECONDS", "Extend", "Fence", "Holds", "SendDropped", "lease_seconds"]
