@@ -84,6 +84,8 @@ def count_approval(conn: Connection, step: ApprovalStep) -> ApprovalCount:
     """Record ``step.approver``'s approval on ``conn``'s transaction, counting it, and move
     the subject on at the last one needed. See the module's docstring."""
     t = step.table.c
+    if step.required <= 1:
+        return _count_only_approval(conn, step)
     locked = conn.execute(
         update(step.table).where(t.id == step.subject_id, t.state == step.waiting)
         # Changes nothing (updated_at kept, not bumped by its onupdate): it only locks.
@@ -113,6 +115,25 @@ def count_approval(conn: Connection, step: ApprovalStep) -> ApprovalCount:
     insert_audit(conn, step.subject_id, Audit(step.approver, "approved", detail))
     if step.last_news is not None:
         queue_calls(conn, key, step.last_news(progress))
+    return ApprovalCount(Counted.LAST, progress, row)
+
+
+def _count_only_approval(conn: Connection, step: ApprovalStep) -> ApprovalCount:
+    """One approval is all it needs: the conditional move is the count (of two clicks at
+    once, one moves it), so nothing is locked or read first."""
+    t = step.table.c
+    progress = ApprovalProgress((step.approver,), step.required)
+    row = conn.execute(
+        update(step.table).where(t.id == step.subject_id, t.state == step.waiting)
+        .values(state=step.approved, updated_at=utcnow(), **step.on_last)
+        .returning(step.table)).first()
+    if row is None:
+        return ApprovalCount(Counted.NOT_WAITING, ApprovalProgress(
+            _approvers(conn, step.subject_id), step.required))
+    # No approvals row: the move records who decided, and rows are read only while waiting.
+    insert_audit(conn, step.subject_id, Audit(step.approver, "approved", None))
+    if step.last_news is not None:
+        queue_calls(conn, step.outbox_key or step.subject_id, step.last_news(progress))
     return ApprovalCount(Counted.LAST, progress, row)
 
 
