@@ -620,19 +620,22 @@ class RequestRepository:
         def record(conn: Connection) -> None:
             if not conn.execute(_CALL_SENT, {"call_id": call_id, "now": utcnow()}).rowcount:
                 return  # another sender recorded it (and queued what follows)
-            conn.execute(
+            link = {"approval_permalink": permalink} if permalink else {}
+            row = conn.execute(
                 update(LINE_REQUESTS).where(LR.id == request_id, LR.approval_ts.is_(None))
-                .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
-            if permalink:
-                conn.execute(update(LINE_REQUESTS)
-                             .where(LR.id == request_id, LR.approval_channel == channel,
-                                    LR.approval_ts == ts)
-                             .values(approval_permalink=permalink))
-            if follow is not None:
-                row = conn.execute(_REQUEST_BY_ID, {"request_id": request_id}).first()
-                if row is not None:
-                    request = self._request(row)
-                    queue_calls(conn, request.outbox_key, follow(request))
+                .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow(), **link)
+                .returning(LINE_REQUESTS)).first()
+            if row is None:  # a message adopted first: the permalink only if it is this one
+                if permalink:
+                    conn.execute(update(LINE_REQUESTS)
+                                 .where(LR.id == request_id, LR.approval_channel == channel,
+                                        LR.approval_ts == ts)
+                                 .values(approval_permalink=permalink))
+                if follow is not None:
+                    row = conn.execute(_REQUEST_BY_ID, {"request_id": request_id}).first()
+            if follow is not None and row is not None:
+                request = self._request(row)
+                queue_calls(conn, request.outbox_key, follow(request))
 
         await in_transaction(self._engine, record)
 
