@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 import pycountry
@@ -60,6 +61,8 @@ def parse_service_number(text: str, region: str = "US") -> ServiceNumber:
     )
 
 
+# Pure and costly (phonenumbers parses each time); every message shows a line's number.
+@lru_cache(maxsize=4096)
 def format_service_number(digits: str, region: str = "US") -> str:
     """MobProc's digits-only number, read with the assumed rule and written the way people
     in ``region`` read it: (415) 555-0199 at home, +44 20 7946 0958 from abroad."""

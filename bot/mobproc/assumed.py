@@ -7,6 +7,7 @@ the client, the simulator and the tests all follow.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -50,6 +51,7 @@ def service_number_candidates(e164: str, region: str) -> list[str]:
     return [service_number_digits(e164, region)]
 
 
+@lru_cache(maxsize=4096)  # pure, and phonenumbers parses twice per call
 def service_number_e164(digits: str, region: str) -> str | None:
     """The E.164 number MobProc's ``serviceNumber`` names in a ``region`` tenant, by the rule
     above; None when it names no number. Read as national digits of the tenant's country
