@@ -10,7 +10,7 @@ tables.
   property examples (``tests/fixtures/mobproc``).
 - Waiting for a late ack: a Bolt app whose listener acks after ``--delay`` seconds (as a
   submission waits for MobProc's confirmation), with Bolt's own listener runner and with
-  the bot's (``bot/ack_runner.py``): CPU per request and the event loop's wake-ups (calls
+  the bot's (``bot/slack/ack_runner.py``): CPU per request and the event loop's wake-ups (calls
   to its selector) per request. Requests go straight to ``async_dispatch``: no HTTP, so
   the difference is the runner's.
 """
@@ -29,17 +29,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from blocks.modals import order_form_view
-from bot.ack_runner import wait_on_acks
+from blocks.orders.modals import order_form_view
 from bot.domain import OrderForm, TransactionType
-from bot.kept_ack import keep_acks
 from bot.mobproc.models import (
     AcknowledgementsResponse,
     PropertiesResponse,
     PropertyGroup,
     ServiceAsset,
 )
-from bot.slack_endpoint import form_fields
+from bot.slack.ack_runner import wait_on_acks
+from bot.slack.endpoint import form_fields
+from bot.slack.kept_ack import keep_acks
 from bot.slack_standin.driver import view_state
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mobproc"

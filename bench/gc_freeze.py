@@ -34,8 +34,8 @@ def _timed_collections(times: int) -> list[float]:
 
 
 async def _in_the_bot(times: int) -> dict[str, float]:
-    from bot.runtime import start_bot
     from bot.settings import load_settings
+    from handlers.app import start_bot
 
     bot = await start_bot(load_settings(), host="127.0.0.1")
     try:

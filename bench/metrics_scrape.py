@@ -24,8 +24,8 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bot.domain import RequestState
-from bot.metrics import BotMetrics
 from bot.mobproc.models import TransactionType
+from bot.ops.metrics import BotMetrics
 from bot.storage.database import create_engine, migrate
 from bot.storage.tables import LineRequestRow, OutboxRow
 

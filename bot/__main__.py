@@ -12,7 +12,7 @@ import signal
 import sys
 from datetime import date
 
-from bot.logs import configure_logging
+from bot.ops.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
@@ -28,9 +28,9 @@ No Slack tokens are set, so this was the demo. To connect a real workspace:
 
 
 async def _serve(settings: Settings) -> None:
-    from bot.runtime import start_bot
+    from bot.runtime import start_bot_at_the_edge
 
-    bot = await start_bot(settings)
+    bot = await start_bot_at_the_edge()(settings)
     # What starting made (modules, SQLAlchemy's and pydantic's schemas, the app) lives as
     # long as the process. Frozen, it is out of the collector's sight: a full collection
     # under a burst walks only what the burst made, not the whole start-up heap again.
@@ -50,8 +50,8 @@ async def _serve(settings: Settings) -> None:
 
 
 def _check(settings: Settings) -> int:
-    from bot.preflight import run_checks
-    from handlers.registry import BOT_SCOPES
+    from bot.ops.preflight import run_checks
+    from bot.slack.scopes import BOT_SCOPES
 
     # Only the check lines are for the reader; library chatter would bury them.
     configure_logging("ERROR", settings.secret_values())
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     level = "WARNING" if demo and settings.LOG_LEVEL == "INFO" else settings.LOG_LEVEL
     configure_logging(level, settings.secret_values(), settings.LOG_FORMAT)
     if args.command == "audit":
-        from bot.audit_export import export_audit
+        from bot.ops.audit_export import export_audit
 
         asyncio.run(export_audit(settings, args.since, args.format))
         return 0

@@ -6,20 +6,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.approval_posts import ApprovalPosts
-from bot.coalesce import Coalescer
-from bot.helpdesk import HelpdeskService
-from bot.offboarding import OffboardingService
-from bot.orders import OrderService, Requester
-from bot.outbox import OutboxSender
+from bot.approval.posts import ApprovalPosts
+from bot.effects.outbox import OutboxSender
+from bot.helpdesk.service import HelpdeskService
+from bot.jobs.coalesce import Coalescer
+from bot.offboarding.service import OffboardingService
+from bot.orders.service import OrderService, Requester
 from bot.settings import Settings
 from bot.storage.home_visitors import HomeVisitors
 from bot.storage.repository import RequestRepository
 from bot.workflow_steps.store import StepRuns
 
 if TYPE_CHECKING:
-    from bot.approval_watcher import ApprovalWatcher
-    from bot.mobproc_approvals import MobProcApprovals
+    from bot.mobproc_approvals.service import MobProcApprovals
+    from bot.mobproc_approvals.watcher import ApprovalWatcher
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Any
 from blocks.render import builder_url, to_text
 from bot.domain import LineRequest, RequestState
 from bot.mobproc.models import TransactionType
-from bot.offboarding_models import OffboardingState
-from bot.runtime import RunningBot, start_bot
+from bot.offboarding.models import OffboardingState
+from bot.runtime import RunningBot, start_bot_at_the_edge
 from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig
 from bot.slack_standin.driver import SlackDriver
@@ -318,7 +318,7 @@ async def run_demo(out: Callable[[str], None] = print, *, step_seconds: float = 
             HELPDESK_CHANNELS=HELPDESK_CHANNEL,
             STATUS_POLL_SECONDS=min(0.3, step_seconds / 4), LOG_LEVEL="WARNING",
         )
-        bot = await start_bot(settings, host="127.0.0.1",
+        bot = await start_bot_at_the_edge()(settings, host="127.0.0.1",
                               simulator_config=SimulatorConfig(step_seconds=step_seconds))
         driver = SlackDriver(bot.events_url, SIGNING_SECRET, api)
         ok = True

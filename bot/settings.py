@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.intent import DEFAULT_KEYWORDS
+from bot.helpdesk.intent import DEFAULT_KEYWORDS
 from bot.mobproc.models import TransactionType
 
 # email: the Slack profile's e-mail address (as orders already use); email_local_part: the

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from bot.slack.scopes import BOT_SCOPES
 from bot.workflow_steps.steps import STEP_IDS
-from handlers.commands import ORDER_COMMANDS
-from handlers.line_status import LINE_STATUS_COMMAND
-from handlers.offboarding import OFFBOARD_COMMAND
-from handlers.shortcuts import CREATE_LINE_ORDER
+from handlers.helpdesk.shortcuts import CREATE_LINE_ORDER
+from handlers.line_status.listeners import LINE_STATUS_COMMAND
+from handlers.offboarding.listeners import OFFBOARD_COMMAND
+from handlers.orders.commands import ORDER_COMMANDS
 
 COMMANDS = [*ORDER_COMMANDS, LINE_STATUS_COMMAND, OFFBOARD_COMMAND]
 MESSAGE_SHORTCUTS = [CREATE_LINE_ORDER]
@@ -16,7 +17,5 @@ BOT_EVENTS = {"message.channels": "message", "message.groups": "message",
               "function_executed": "function_executed"}
 # Workflow Builder steps (the manifest's ``functions``, by callback id).
 WORKFLOW_STEPS = list(STEP_IDS)
-# Manifest bot scopes (``python -m bot check`` compares the token's with these).
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read",
-              "users:read.email", "usergroups:read", "channels:history", "groups:history",
-              "im:history", "app_mentions:read", "channels:read", "groups:read"]
+
+__all__ = ["BOT_EVENTS", "BOT_SCOPES", "COMMANDS", "MESSAGE_SHORTCUTS", "WORKFLOW_STEPS"]

@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.runtime import RunningBot, start_bot
+from bot.runtime import RunningBot
 from bot.settings import Settings
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from handlers.app import start_bot
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"
@@ -28,7 +29,8 @@ OTHER = "UOTHER"
 APPROVAL_CHANNEL = "CAPPROVALS"
 HELPDESK = "CHELPDESK"
 # Copies of Tangoe's published examples and Slack's manifest schema (see fixtures/README.md).
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent  # the checkout
+FIXTURES = ROOT / "tests" / "fixtures"
 # Set to a PostgreSQL server URL (postgresql+asyncpg://user@host:port/db) to run every test
 # on a fresh PostgreSQL database instead of a SQLite file.
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")

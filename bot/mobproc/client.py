@@ -17,7 +17,6 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot.effects.fence import Fence, lease_seconds
-from bot.metrics import BotMetrics
 from bot.mobproc import assumed
 from bot.mobproc.errors import (
     MobProcAuthError,
@@ -45,6 +44,7 @@ from bot.mobproc.models import (
     TokenResponse,
 )
 from bot.mobproc.transport import AiohttpTransport
+from bot.ops.metrics import BotMetrics
 from bot.phone import ServiceNumber
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.metrics import BotMetrics
+from bot.ops.metrics import BotMetrics
 
 # Path words of MobProc's API; any other segment is an id and becomes ``{id}``, so the
 # endpoint label stays a short, fixed list.

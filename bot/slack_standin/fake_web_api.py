@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from bot.slack.scopes import BOT_SCOPES
 from bot.slack_standin.block_kit_limits import validate_message, validate_view
 from bot.slack_standin.polling import eventually
-from handlers.registry import BOT_SCOPES
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.domain import LineRequest, RequestState
 from bot.mobproc.models import ServiceAsset
-from bot.offboarding_models import Offboarding, OffboardingState, OffboardingView
+from bot.offboarding.models import Offboarding, OffboardingState, OffboardingView
 from bot.storage.database import sessionmaker
 from bot.storage.repository import (
     Audit,

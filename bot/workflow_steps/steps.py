@@ -26,7 +26,7 @@ LINE_STEPS: dict[str, TransactionType] = {
 }
 STEP_IDS = [*LINE_STEPS, OFFBOARD_LINES]
 
-# Input and output names (the manifest declares them; tests/test_manifest.py checks).
+# Input and output names (the manifest declares them; tests/project/test_manifest.py checks).
 LINE_NUMBER = "line_number"
 REQUESTER = "requester"
 PERSON = "person"

@@ -1,0 +1,1 @@
+"""The approval message, its summary and its message metadata."""

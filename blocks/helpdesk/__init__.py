@@ -1,0 +1,1 @@
+"""Replies in help-desk threads."""

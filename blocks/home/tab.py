@@ -1,0 +1,123 @@
+"""The App Home tab: your requests, what waits for you, the latest decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.approval.message import more_approvals, people
+from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
+from blocks.line import line_number
+from blocks.mobproc_approvals.messages import home_section
+from blocks.text import context, escape_mrkdwn, header, plain, section, slack_date
+from bot.domain import ORDER_KINDS, LineRequest, MobProcApproval, RequestState, humanize_status
+from bot.mobproc.models import TransactionType
+
+HOME_NUMBER_CALLBACK = "home_number"
+NUMBER_BLOCK = "number"
+MAX_OWN = 10
+MAX_WAITING = 10
+MAX_DECIDED = 20
+
+
+def _status(req: LineRequest) -> str:
+    text = humanize_status(req.state.value)
+    if req.order_id:
+        text += f" · MobProc order {escape_mrkdwn(req.order_id)}: " \
+                f"{humanize_status(req.order_status)}"
+    return text
+
+
+def _link(req: LineRequest) -> str:
+    return f" · <{req.approval_permalink}|thread>" if req.approval_permalink else ""
+
+
+def _approvals(req: LineRequest, you: str | None) -> str:
+    """Where a request needing several approvers stands, for the Home's waiting list."""
+    if req.approvals_required <= 1:
+        return ""
+    remaining = max(req.approvals_required - len(req.approved_by), 0)
+    more = "another approver" if remaining == 1 else f"{remaining} more approvers"
+    if you is not None:
+        return f"\n:white_check_mark: Approved by you · waiting for {more}"
+    if req.approved_by:
+        return f"\nApproved by {people(req.approved_by)} · {more_approvals(remaining)}"
+    return f"\nNeeds {req.approvals_required} approvers"
+
+
+def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
+              decided: list[LineRequest], region: str = "US",
+              mobproc: list[MobProcApproval] | None = None,
+              viewer: str | None = None) -> dict[str, Any]:
+    """``waiting`` is None for someone who is not an approver; ``mobproc``: what waits for
+    their decision in MobProc's own approval workflow (shown only when something does).
+    A waiting request ``viewer`` has approved already (it needs several approvers) shows
+    as approved by them, without an Approve button for them."""
+    blocks: list[dict[str, Any]] = [header("Phone line orders")]
+    blocks.append({"type": "actions", "block_id": "start", "elements": [
+        {"type": "button", "action_id": f"{HOME_START_ACTION}_{kind.transaction_type.value}",
+         "value": kind.transaction_type.value, "text": plain(kind.title, 75)}
+        for kind in ORDER_KINDS.values()]})
+
+    if waiting is not None:
+        blocks += [{"type": "divider"}, section("*Waiting for your decision*")]
+        if not waiting:
+            blocks.append(context("Nothing is waiting for you."))
+        for req in waiting[:MAX_WAITING]:
+            mine = viewer is not None and viewer in req.approved_by
+            blocks.append(section(
+                f"*{req.kind.title}* {line_number(req.service, region)} for <@{req.requester_id}>"
+                f"{_link(req)}\nAsked {slack_date(req.created_at)}"
+                f"{_approvals(req, viewer if mine else None)}"))
+            approve = [] if mine else [
+                {"type": "button", "action_id": HOME_APPROVE_ACTION, "value": req.id,
+                 "style": "primary", "text": plain("Approve", 75)}]
+            blocks.append({"type": "actions", "block_id": f"decide_{req.id}", "elements": [
+                *approve,
+                {"type": "button", "action_id": HOME_CANCEL_ACTION, "value": req.id,
+                 "text": plain("Cancel", 75)}]})
+
+    if mobproc:
+        blocks += home_section(mobproc, region=region)
+
+    blocks += [{"type": "divider"}, section("*Your requests*")]
+    if not own:
+        blocks.append(context("You have no line orders yet. Start one above, or use "
+                              "/suspend-line 415-555-0199."))
+    for req in own[:MAX_OWN]:
+        number = line_number(req.service, region)
+        block = section(f"*{req.kind.title}* {number} · {_status(req)}{_link(req)}")
+        if req.state is RequestState.PENDING:
+            # Asked by mistake, or the phone turned up: the requester may withdraw it here.
+            block["accessory"] = {
+                "type": "button", "action_id": HOME_CANCEL_ACTION, "value": req.id,
+                "text": plain("Cancel request", 75),
+                "confirm": {"title": plain("Cancel this request?", 100),
+                            "text": plain("Nothing will be ordered.", 300),
+                            "confirm": plain("Cancel request", 30),
+                            "deny": plain("Keep it", 30)}}
+        blocks.append(block)
+
+    blocks += [{"type": "divider"}, section("*Latest decisions*")]
+    if not decided:
+        blocks.append(context("No decisions yet."))
+    for req in decided[:MAX_DECIDED]:
+        who = f" by <@{req.decided_by}>" if req.decided_by else ""
+        blocks.append(context(f"{req.kind.title} {line_number(req.service, region)}: {_status(req)}"
+                              f"{who}{_link(req)}"))
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def number_modal(kind_value: str, *, error: str | None = None) -> dict[str, Any]:
+    """Asks for the line's number before the order form (from the Home tab)."""
+    kind = ORDER_KINDS[TransactionType(kind_value)]
+    return {
+        "type": "modal", "callback_id": HOME_NUMBER_CALLBACK, "private_metadata": kind_value,
+        "title": plain(kind.title, 24), "submit": plain("Find line", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [{"type": "input", "block_id": NUMBER_BLOCK,
+                    "label": plain("Line number", 2000),
+                    "hint": plain("Any common form, e.g. 415-555-0199 or +1 415 555 0199", 2000),
+                    "element": {"type": "plain_text_input", "action_id": "value",
+                                "max_length": 60}}],
+    }
+

@@ -1,0 +1,1 @@
+"""MobProc's own approvals: the DM, the reason modal, the notices."""

@@ -1,0 +1,1 @@
+"""/offboard-lines' modals and messages."""

@@ -1,0 +1,1 @@
+"""The message a Workflow Builder step run sends its requester."""

@@ -1,0 +1,1 @@
+"""Background work: periodic rounds and coalesced publishing."""

@@ -1,0 +1,2 @@
+"""Operating the bot: logs and their context, metrics, the audit export, the pre-deployment
+check."""

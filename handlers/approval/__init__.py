@@ -1,0 +1,1 @@
+"""Approve and Cancel on a request's approval message, and that message rendered for the outbox."""

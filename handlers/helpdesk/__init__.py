@@ -1,0 +1,1 @@
+"""Help-desk messages, mentions, the message shortcut and the Start buttons under the reply."""

@@ -1,0 +1,91 @@
+"""Publishing the App Home tab, when opened and when something on it changes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.home.tab import home_view
+from bot.context import BotContext
+from bot.domain import LineRequest, RequestState
+from handlers.slack.io import slack_error
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What every Home shows alike: read once however many Homes are refreshed."""
+
+    pending: list[LineRequest]
+    decided: list[LineRequest]
+
+
+async def _shown(ctx: BotContext) -> _Shown:
+    # With who has approved each and how many each needs (APPROVALS_REQUIRED).
+    pending = await ctx.orders.with_approvals(await ctx.repo.in_states([RequestState.PENDING]))
+    return _Shown(pending=pending,
+                  decided=await ctx.repo.recent_decided())
+
+
+async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
+                       shown: _Shown | None = None) -> None:
+    shown = shown or await _shown(ctx)
+    own = await ctx.repo.for_user(user_id)
+    waiting: list[LineRequest] | None = None
+    if await ctx.orders.approvers.is_approver(user_id):
+        waiting = [r for r in shown.pending
+                   if r.approval_ts and _may_approve(ctx, r, user_id)]
+    mobproc = await ctx.mobproc_approvals.waiting_for(user_id) \
+        if ctx.mobproc_approvals is not None else []
+    view = home_view(own=own, waiting=waiting, decided=shown.decided,
+                     region=ctx.settings.DEFAULT_REGION, mobproc=mobproc, viewer=user_id)
+    try:
+        await client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as exc:
+        log.warning("Could not publish the Home tab of %s: %s", user_id, slack_error(exc))
+
+
+def _may_approve(ctx: BotContext, request: LineRequest, user_id: str) -> bool:
+    """Whether an approver's approval of ``request`` would count (as ``OrderService.approve``
+    decides): never the requester's when several approvers are needed."""
+    if request.approvals_required > 1:
+        return user_id not in (request.requester_id, request.enterer)
+    return request.requester_id != user_id or ctx.settings.ALLOW_SELF_APPROVAL
+
+
+async def home_opened(ctx: BotContext, client: AsyncWebClient, user_id: str) -> None:
+    """Someone looks at their Home: from now on it is kept fresh; show it now."""
+    await ctx.visitors.record(user_id)
+    await publish_home(ctx, client, user_id)
+
+
+async def publish_homes(ctx: BotContext, client: AsyncWebClient, users: Iterable[str]) -> None:
+    """Publish the Homes of those of ``users`` who have ever opened theirs: Slack shows a
+    Home only when opened, and publishes it then, so the others would be wasted calls."""
+    people = [u for u in dict.fromkeys(users) if u]
+    visitors = await ctx.visitors.among(people) if people else set()
+    people = [u for u in people if u in visitors]
+    shown = await _shown(ctx) if people else None
+    for user_id in people:
+        await publish_home(ctx, client, user_id, shown)
+
+
+def refresh_homes(ctx: BotContext, users: Iterable[str | None]) -> None:
+    """These people's Homes changed: publish them once the current burst of changes is over."""
+    ctx.homes.mark(users)
+
+
+async def refresh_homes_showing(ctx: BotContext, request: LineRequest, *also: str) -> None:
+    """A request was asked for or decided: its people's Homes change, and so does every
+    approver's waiting list (user-group members included)."""
+    approvers = sorted(await ctx.orders.approvers.everyone())
+    refresh_homes(ctx, [*also, *people_of(request), *approvers])
+
+
+def people_of(request: LineRequest) -> list[str | None]:
+    return [request.requester_id, request.entered_by, request.decided_by]

@@ -1,0 +1,1 @@
+"""MobProc's own approvals: the DMs, Approve, Reject and its reason modal."""

@@ -1,0 +1,1 @@
+"""/offboard-lines: the command, its modals, its approval message and its news."""

@@ -1,0 +1,335 @@
+"""/offboard-lines: the command, its two modals, and Approve / Cancel on its message.
+
+Payloads are read into typed models here, at the edge; the core decides; ``blocks``
+renders; news after a decision goes through the outbox (``handlers.offboarding.news``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks import notices
+from blocks.ids import (
+    OFFBOARD_APPROVE_ACTION,
+    OFFBOARD_CANCEL_ACTION,
+    OFFBOARD_CHOOSE_CALLBACK,
+    OFFBOARD_DETAILS_CALLBACK,
+)
+from blocks.offboarding import messages as blocks
+from bot.context import BotContext
+from bot.offboarding.models import Offboarding, OffboardingState
+from bot.offboarding.service import BundleDecision, parse_employee
+from bot.orders.service import DecisionOutcome, OrderRefused
+from bot.slack.endpoint import answered
+from handlers.offboarding.news import (
+    complete_bundles,
+    expiry_messages,
+    reminder_messages,
+    settle,
+    tellers,
+)
+from handlers.offboarding.post import approval_channel
+from handlers.orders.view_state import block_errors, form_input
+from handlers.slack.guards import message_names
+from handlers.slack.io import is_slack_retry, slack_error, tell_user
+
+log = logging.getLogger(__name__)
+
+OFFBOARD_COMMAND = "/offboard-lines"
+ATTACH_WAIT_ROUNDS = 40
+ATTACH_WAIT_SECONDS = 0.05
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class OffboardCommand(_Payload):
+    user_id: str
+    text: str = ""
+    trigger_id: str
+    channel_id: str | None = None
+
+
+class _User(_Payload):
+    id: str
+
+
+class _View(_Payload):
+    id: str
+    private_metadata: str = ""
+    state: dict[str, Any] = Field(default_factory=dict)
+
+
+class ViewSubmission(_Payload):
+    user: _User
+    view: _View
+
+    @property
+    def values(self) -> dict[str, dict[str, Any]]:
+        return self.view.state.get("values") or {}
+
+
+class _Ref(_Payload):
+    id: str | None = None
+
+
+class _Container(_Payload):
+    channel_id: str | None = None
+    message_ts: str | None = None
+
+
+class _Message(_Payload):
+    ts: str | None = None
+
+
+class _Action(_Payload):
+    value: str | None = None
+
+
+class ButtonClick(_Payload):
+    user: _User
+    channel: _Ref | None = None
+    container: _Container | None = None
+    message: _Message | None = None
+    actions: list[_Action]
+
+    @property
+    def channel_id(self) -> str | None:
+        return (self.channel.id if self.channel else None) or (
+            self.container.channel_id if self.container else None)
+
+    @property
+    def message_ts(self) -> str | None:
+        return (self.message.ts if self.message else None) or (
+            self.container.message_ts if self.container else None)
+
+
+def register(app: AsyncApp, ctx: BotContext) -> None:
+    @app.command(OFFBOARD_COMMAND)
+    async def offboard_lines(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                             context: AsyncBoltContext) -> None:
+        command = OffboardCommand.model_validate(body)
+        if not command.text.strip():
+            await ack(**blocks.usage())
+            return
+        try:
+            who = parse_employee(command.text)
+        except OrderRefused as refusal:
+            await ack(**notices.refusal(refusal.message))
+            return
+        await ack()
+        await answered(context)  # under a burst, everyone's ack before anyone's form
+        try:
+            opened = await client.views_open(trigger_id=command.trigger_id,
+                                             view=blocks.loading_view())
+        except SlackApiError as exc:
+            log.info("views.open failed: %s", slack_error(exc))
+            await tell_user(client, user_id=command.user_id, channel=command.channel_id,
+                            message=notices.refusal("Slack took too long to open the form. "
+                                                    "Please try again."))
+            return
+        view = await _first_view(ctx, command, who.slack_user, who.employee_id)
+        await _update(client, opened["view"]["id"], view, command.user_id, command.channel_id)
+
+    @app.view(OFFBOARD_CHOOSE_CALLBACK)
+    async def choose_lines(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+                           ) -> None:
+        submission = ViewSubmission.model_validate(body)
+        offboarding_id, _, page_text = submission.view.private_metadata.partition(":")
+        page = int(page_text) if page_text.isdigit() else 0
+        user_id = submission.user.id
+        choices = {block_id: str((element.get("selected_option") or {}).get("value") or "")
+                   for block_id, actions in submission.values.items()
+                   for element in (actions or {}).values() if isinstance(element, dict)}
+        region = ctx.settings.DEFAULT_REGION
+        try:
+            offboarding = await ctx.offboarding.choose(offboarding_id, user_id, choices)
+        except OrderRefused as refusal:
+            await ack(response_action="update", view=blocks.error_view(refusal.message))
+            return
+        if page + 1 < blocks.page_count(offboarding):
+            await ack(response_action="update",
+                      view=blocks.choose_view(offboarding, page + 1, region=region))
+            return
+        if not offboarding.chosen():
+            await ack(response_action="update", view=blocks.choose_view(
+                offboarding, page, region=region,
+                error="Choose an order for at least one line, or close this form."))
+            return
+        count = len(offboarding.chosen())
+        await ack(response_action="update", view=blocks.loading_view(
+            f"Asking MobProc what it needs for {count} order{'s' if count != 1 else ''}…"))
+        try:
+            bundle = await ctx.offboarding.prepare(offboarding_id, user_id, region)
+        except OrderRefused as refusal:
+            view = blocks.error_view(refusal.message)
+        else:
+            if bundle is None:
+                return  # a repeated submission: the first one fills the form in
+            view = blocks.details_view(bundle, offboarding, region=region)
+        await _update(client, submission.view.id, view, user_id, offboarding.origin_channel)
+
+    @app.view(OFFBOARD_DETAILS_CALLBACK)
+    async def send_for_approval(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+                                ) -> None:
+        submission = ViewSubmission.model_validate(body)
+        offboarding_id = submission.view.private_metadata
+        user_id = submission.user.id
+        entered = form_input(submission.values)
+        region = ctx.settings.DEFAULT_REGION
+        stop = await ctx.offboarding.check(offboarding_id, entered, user_id, region)
+        if stop is not None and stop.errors:
+            await ack(response_action="errors", errors=block_errors(stop.errors))
+            return
+        if stop is not None:
+            await ack(response_action="update", view=blocks.error_view(stop.refusal or ""))
+            return
+        await ack(response_action="update", view=blocks.loading_view(
+            "Checking each order with MobProc (nothing is ordered yet)…"))
+        outcome = await ctx.offboarding.confirm(offboarding_id, entered, user_id, region)
+        offboarding = await ctx.offboarding.get(offboarding_id)
+        if outcome.refusals and offboarding is not None:
+            bundle = await ctx.offboarding.bundle_form(offboarding_id, region)
+            view = blocks.details_view(bundle, offboarding, entered=entered,
+                                       refusals=outcome.refusals, region=region) \
+                if bundle else blocks.error_view("This form has expired.")
+        elif outcome.view is not None:
+            view = blocks.sent_view(outcome.view)
+        else:
+            view = blocks.error_view(outcome.refusal or "Something went wrong; please try "
+                                                         "again.")
+        await _update(client, submission.view.id, view, user_id,
+                      offboarding.origin_channel if offboarding else None)
+        if outcome.confirmed_now:
+            await ctx.offboarding.posts.deliver()  # queued with the move to pending
+
+    @app.action(OFFBOARD_APPROVE_ACTION)
+    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                      request: AsyncBoltRequest) -> None:
+        await ack()
+        await _decide(ctx, client, body, "approve", retried=is_slack_retry(request))
+
+    @app.action(OFFBOARD_CANCEL_ACTION)
+    async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                     request: AsyncBoltRequest) -> None:
+        await ack()
+        await _decide(ctx, client, body, "cancel", retried=is_slack_retry(request))
+
+
+
+async def _first_view(ctx: BotContext, command: OffboardCommand,
+                      slack_user: str | None, employee_id: str | None) -> dict[str, Any]:
+    """The lines to choose from, or why there are none."""
+    requester = await ctx.profiles(command.user_id)
+    if not requester.email:
+        return blocks.error_view("Your Slack profile has no e-mail address, and MobProc needs "
+                                 "it to place orders. Please add one, or ask an admin.")
+    if slack_user is not None:
+        person = await ctx.profiles(slack_user)
+        if not person.email:
+            return blocks.error_view(f"<@{slack_user}>'s Slack profile has no e-mail address "
+                                     "to look them up in MobProc by. Use their company "
+                                     "employee id instead.")
+        employee_id = person.email
+    assert employee_id is not None
+    try:
+        offboarding = await ctx.offboarding.start(requester, employee_id, command.channel_id)
+    except OrderRefused as refusal:
+        return blocks.error_view(refusal.message)
+    if not offboarding.lines:
+        return blocks.no_lines_view(employee_id)
+    return blocks.choose_view(offboarding, 0, region=ctx.settings.DEFAULT_REGION)
+
+
+async def _update(client: AsyncWebClient, view_id: str, view: dict[str, Any], user_id: str,
+                  channel: str | None) -> None:
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.update failed: %s", slack_error(exc))
+        await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
+            "Something went wrong showing the form. Please try again."))
+
+
+async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:
+    """Run by the status follower each round: approval messages an older version left
+    unposted, expiries, reminders, then the news and summaries of approved requests."""
+    await ctx.offboarding.posts.repair()
+    await ctx.offboarding.expire(lambda view: expiry_messages(ctx, view))
+    await ctx.offboarding.due_reminders(lambda view: reminder_messages(ctx, view))
+    await settle(ctx)
+
+
+async def _stored(ctx: BotContext, offboarding_id: str) -> Offboarding | None:
+    """The request once its approval message is recorded: a click in the moment between
+    posting and recording waits for it instead of being refused."""
+    stored = await ctx.offboarding.get(offboarding_id)
+    for _ in range(ATTACH_WAIT_ROUNDS):
+        if stored is None or stored.approval_ts is not None or \
+                stored.state is not OffboardingState.PENDING:
+            return stored
+        await asyncio.sleep(ATTACH_WAIT_SECONDS)
+        stored = await ctx.offboarding.get(offboarding_id)
+    return stored
+
+
+async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any], verb: str,
+                  *, retried: bool) -> None:
+    try:
+        click = ButtonClick.model_validate(body)
+    except ValidationError:
+        log.warning("Refused an unreadable %s click", verb)
+        return
+    user_id, channel, ts = click.user.id, click.channel_id, click.message_ts
+    stored = await _stored(ctx, (click.actions[0].value if click.actions else None) or "")
+    expected = approval_channel(ctx, stored) if stored is not None else None
+    if stored is not None and stored.approval_ts is None and channel == expected and ts and \
+            stored.state is OffboardingState.PENDING and \
+            message_names(body.get("message"), stored.id):
+        # The bot stopped between posting the message and recording it: adopt it, if the
+        # message says it is this request's (its metadata), not another one's.
+        await ctx.offboarding.adopt_message(stored.id, channel, ts)
+        stored = await ctx.offboarding.get(stored.id)
+    if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, ts):
+        decision = BundleDecision(DecisionOutcome.NOT_FOUND)
+    elif verb == "approve":
+        decision = await ctx.offboarding.approve(stored.id, user_id, tellers(ctx))
+    else:
+        decision = await ctx.offboarding.cancel(stored.id, user_id, tellers(ctx))
+    if decision.outcome is DecisionOutcome.DONE and decision.view is not None:
+        if verb == "approve":  # a Workflow Builder step run completes once all are placed
+            await complete_bundles(ctx, stored.id)
+        await ctx.outbox.deliver()  # its news, queued with each move by whoever made it
+        return
+    if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \
+            decision.view is not None and decision.view.offboarding.decided_by == user_id:
+        return  # Slack resending this person's own click: they already saw the result
+    message = _explain(decision, verb)
+    if channel:
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user_id, **message)
+        except SlackApiError as exc:
+            log.warning("Could not tell %s why nothing changed: %s", user_id, slack_error(exc))
+
+
+def _explain(decision: BundleDecision, verb: str) -> dict[str, Any]:
+    if decision.outcome is DecisionOutcome.NOT_ALLOWED:
+        return notices.not_allowed(verb, decision.reason or "")
+    if decision.outcome is DecisionOutcome.ALREADY_DECIDED and decision.view is not None:
+        o = decision.view.offboarding
+        who = f" by <@{o.decided_by}>" if o.decided_by else ""
+        state = {OffboardingState.APPROVED: "approved", OffboardingState.DONE: "approved",
+                 OffboardingState.CANCELLED: "cancelled",
+                 OffboardingState.EXPIRED: "expired"}.get(o.state, o.state.value)
+        text = f"This request was already {state}{who}. Nothing was changed."
+        return {"text": text, "blocks": [{"type": "section",
+                                          "text": {"type": "mrkdwn", "text": text}}]}
+    return notices.refusal("I can't find the request behind this button; nothing was changed.")

@@ -1,0 +1,1 @@
+"""Workflow Builder steps: a run taken once, and its completion."""

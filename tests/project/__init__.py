@@ -1,0 +1,1 @@
+"""The project itself: README, manifest, deployment files, entry point, standalone install."""
