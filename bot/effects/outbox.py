@@ -238,8 +238,9 @@ class OutboxSender:
             # A claim older than the lease was abandoned (or its attempt dropped).
             stale = datetime.now(UTC) - timedelta(seconds=self.lease_seconds)
             queued = await self._repo.queued_calls()
-            self._failures = {c.id: self._failures[c.id] for c in queued
-                              if c.id in self._failures}
+            if self._failures:  # forget calls that left the queue (a burst queues hundreds)
+                waiting = {c.id for c in queued}
+                self._failures = {i: n for i, n in self._failures.items() if i in waiting}
             for call in queued:
                 if self._closed:
                     break
