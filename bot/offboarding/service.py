@@ -318,7 +318,7 @@ class OffboardingService:
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.DETAILS], OffboardingState.PENDING,
             audit=Audit(user_id, "confirmed", {"lines": len(answers)}),
-            queue_once=self.posts.call(pending))
+            queue_once=await self.posts.call(pending))
         return ConfirmOutcome(view=await self.view(offboarding_id), confirmed_now=moved)
 
     async def view(self, offboarding_id: str) -> OffboardingView | None:
