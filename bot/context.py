@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.approval.posts import ApprovalPosts
+from bot.domain import LineRequest
 from bot.effects.outbox import OutboxSender
 from bot.helpdesk.service import HelpdeskService
 from bot.jobs.coalesce import Coalescer
@@ -32,7 +33,7 @@ class BotContext:
     visitors: HomeVisitors
     # Homes to publish again: people are marked, and each Home goes out once per burst.
     homes: Coalescer
-    approvals: ApprovalPosts
+    approvals: ApprovalPosts[LineRequest]
     offboarding: OffboardingService
     # A Slack user's name and e-mail, for orders placed for them (read again when it has no
     # e-mail, as they are refused until it has one).

@@ -13,7 +13,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
 from bot.approval.approvers import ApprovalPolicy, ApproverDirectory
-from bot.approval.posts import ApprovalPosts
+from bot.approval.posts import request_approval_posts
 from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.effects.outbox import OutboxSender
@@ -24,7 +24,7 @@ from bot.mobproc.definitions import OrderDefinitions
 from bot.mobproc_approvals.lookups import LONGEST_GAP_SECONDS, LookupSchedule
 from bot.mobproc_approvals.service import MobProcApprovals
 from bot.mobproc_approvals.watcher import ApprovalWatcher
-from bot.offboarding.posts import BundleApprovalPosts
+from bot.offboarding.posts import bundle_approval_posts
 from bot.offboarding.service import OffboardingService
 from bot.ops.metrics import BotMetrics
 from bot.orders.follower import Renderers, StatusFollower
@@ -116,12 +116,12 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     helpdesk = HelpdeskService(orders, repo, region=settings.DEFAULT_REGION,
                                keywords=settings.order_keywords())
     homes = Coalescer(lambda users: publish_homes(ctx, client, users))
-    approvals = ApprovalPosts(repo, outbox, lambda r: approval_call(ctx, r),
-                              lease_seconds=outbox.lease_seconds)
-    offboardings = OffboardingRepository(engine)
-    bundle_posts = BundleApprovalPosts(offboardings, repo, outbox,
-                                       lambda view: bundle_approval_call(ctx, view),
+    approvals = request_approval_posts(repo, outbox, lambda r: approval_call(ctx, r),
                                        lease_seconds=outbox.lease_seconds)
+    offboardings = OffboardingRepository(engine)
+    bundle_posts = bundle_approval_posts(offboardings, repo, outbox,
+                                         lambda view: bundle_approval_call(ctx, view),
+                                         lease_seconds=outbox.lease_seconds)
     offboarding = OffboardingService(orders, offboardings, bundle_posts, **clock_kw)
     profiles = Profiles(client)
     ctx = BotContext(settings=settings, orders=orders, repo=repo, outbox=outbox,

@@ -50,6 +50,11 @@ class Offboarding(DomainModel):
     # The Workflow Builder step run it answers, if any.
     workflow_execution_id: str | None = None
 
+    @property
+    def enterer(self) -> str:
+        """Who filled in the form: the one who ran the command (as for a single request)."""
+        return self.requester_id
+
     def chosen(self) -> list[tuple[ServiceAsset, OrderKind]]:
         """The lines an order was chosen for, in MobProc's order, with the order's kind."""
         picked: list[tuple[ServiceAsset, OrderKind]] = []

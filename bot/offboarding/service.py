@@ -23,6 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.approval.guards import (
+    CANCEL_NOT_ALLOWED,
+    already_approved,
+    already_decided,
+    refused_click,
+)
 from bot.domain import FormInput, LineRequest, OrderForm, RequestState
 from bot.mobproc.errors import MobProcError, MobProcUnavailable
 from bot.mobproc.models import (
@@ -46,8 +52,6 @@ from bot.orders.service import (
     OrderRefused,
     OrderService,
     Requester,
-    already_approved,
-    own_request_refusal,
 )
 from bot.orders.submission import Render, order_request
 from bot.phone import format_service_number
@@ -318,7 +322,7 @@ class OffboardingService:
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.DETAILS], OffboardingState.PENDING,
             audit=Audit(user_id, "confirmed", {"lines": len(answers)}),
-            queue_once=self.posts.call(pending))
+            queue_once=await self.posts.call(pending))
         return ConfirmOutcome(view=await self.view(offboarding_id), confirmed_now=moved)
 
     async def view(self, offboarding_id: str) -> OffboardingView | None:
@@ -357,14 +361,10 @@ class OffboardingService:
             return BundleDecision(DecisionOutcome.NOT_FOUND)
         orders = await self.repo.orders(offboarding_id)
         required = self.approvals_required(orders)
-        reason = await self._approval_refusal(offboarding, user_id)
-        if reason is None and required > 1 and user_id == offboarding.requester_id:
-            reason = own_request_refusal(required)
+        # The same rules as a single request's (``bot.approval.guards``).
+        reason = await self.orders.guards.approval_refusal(offboarding, user_id, required)
         if reason:
-            await self.orders.repo.audit(offboarding_id, Audit(user_id, "refused_click", {
-                "action": "approve", "reason": reason}))
-            return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
-                                  reason)
+            return await self._refused(offboarding_id, user_id, "approve", reason)
         decided_at = self.clock()
 
         def last(progress: ApprovalProgress) -> list[OutboxMessage]:
@@ -395,11 +395,8 @@ class OffboardingService:
         if counted.outcome is Counted.NOT_WAITING:
             return await self._already_decided(offboarding_id, user_id, "approve")
         if counted.outcome is Counted.ALREADY_BY_YOU:
-            reason = already_approved(counted.progress.remaining)
-            await self.orders.repo.audit(offboarding_id, Audit(user_id, "refused_click", {
-                "action": "approve", "reason": reason}))
-            return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
-                                  reason)
+            return await self._refused(offboarding_id, user_id, "approve",
+                                       already_approved(counted.progress.remaining))
         if counted.outcome is Counted.RECORDED:
             log.info("Offboarding %s approved by %s: %d of %d", offboarding_id, user_id,
                      len(counted.progress.approvers), required)
@@ -417,20 +414,15 @@ class OffboardingService:
     async def _already_decided(self, offboarding_id: str, user_id: str, action: str
                                ) -> BundleDecision:
         view = await self.view(offboarding_id)
-        state = view.offboarding.state.value if view else "unknown"
-        await self.orders.repo.audit(offboarding_id, Audit(user_id, "refused_click", {
-            "action": action, "reason": f"already {state}"}))
+        await self.orders.repo.audit(offboarding_id, already_decided(
+            user_id, action, view.offboarding.state.value if view else None))
         return BundleDecision(DecisionOutcome.ALREADY_DECIDED, view)
 
-    async def _approval_refusal(self, offboarding: Offboarding, user_id: str) -> str | None:
-        approvers = self.orders.approvers
-        if not approvers.configured:
-            return "No approvers are configured for this bot (APPROVERS)."
-        if not await approvers.is_approver(user_id):
-            return "Only the approvers for line orders can approve this request."
-        if user_id == offboarding.requester_id and not self.orders.allow_self_approval:
-            return "You can't approve your own request; another approver has to."
-        return None
+    async def _refused(self, offboarding_id: str, user_id: str, action: str, reason: str
+                       ) -> BundleDecision:
+        await self.orders.repo.audit(offboarding_id, refused_click(user_id, action, reason))
+        return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
+                              reason)
 
     async def place(self, offboarding_id: str, user_id: str, tell: Render | None = None
                     ) -> list[LineRequest]:
@@ -459,12 +451,8 @@ class OffboardingService:
         offboarding = await self.repo.get(offboarding_id)
         if offboarding is None:
             return BundleDecision(DecisionOutcome.NOT_FOUND)
-        if user_id != offboarding.requester_id and \
-                not await self.orders.approvers.is_approver(user_id):
-            await self.orders.repo.audit(offboarding_id, Audit(user_id, "refused_click", {
-                "action": "cancel", "reason": "not the requester or an approver"}))
-            return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
-                                  "Only the requester or an approver can cancel it.")
+        if not await self.orders.guards.may_cancel(offboarding, user_id):
+            return await self._refused(offboarding_id, user_id, "cancel", CANCEL_NOT_ALLOWED)
         decided_at = self.clock()
         news = None
         if tell is not None:

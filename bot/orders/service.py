@@ -15,6 +15,13 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot.approval.approvers import ApprovalPolicy, ApproverDirectory
+from bot.approval.guards import (
+    CANCEL_NOT_ALLOWED,
+    DecisionGuards,
+    already_approved,
+    already_decided,
+    refused_click,
+)
 from bot.approval.warnings import ApprovalWarning, approval_warnings
 from bot.domain import (
     FormInput,
@@ -97,18 +104,6 @@ class Decision:
     progress: ApprovalProgress | None = None
 
 
-def own_request_refusal(required: int) -> str:
-    """Said to whoever asked for a request that needs several approvers: they never count."""
-    return (f"You asked for this request, so your approval doesn't count: it needs "
-            f"{required} approvers other than you.")
-
-
-def already_approved(remaining: int) -> str:
-    """Said to an approver clicking Approve again: they count once."""
-    more = "1 more approver" if remaining == 1 else f"{remaining} more approvers"
-    return f"You have already approved it; it still waits for {more}."
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -127,8 +122,9 @@ class OrderService:
         self.mobproc = mobproc
         self.repo = repo
         self.approvers = approvers
+        # Who may decide: the same rules for a leaver's request (``bot.offboarding``).
+        self.guards = DecisionGuards(approvers, allow_self_approval=allow_self_approval)
         self.region = region
-        self.allow_self_approval = allow_self_approval
         self.submission = Submission(mobproc, repo)
         self.approval_ttl = timedelta(hours=approval_ttl_hours)
         self.reminder_interval = timedelta(hours=reminder_hours)
@@ -270,10 +266,7 @@ class OrderService:
         if request.offboarding_id is not None:
             return await self._refused(request, user_id, "approve", BUNDLE_LINE)
         required = self.approvals_required(request)
-        reason = await self._approval_refusal(request, user_id)
-        if reason is None and required > 1 and user_id in (request.requester_id,
-                                                            request.enterer):
-            reason = own_request_refusal(required)
+        reason = await self.guards.approval_refusal(request, user_id, required)
         if reason:
             return await self._refused(request, user_id, "approve", reason)
         decided_at = self.clock()
@@ -301,26 +294,15 @@ class OrderService:
         placement = await self.submission.place(request_id, tell)
         return Decision(DecisionOutcome.DONE, placement.request)
 
-    async def _approval_refusal(self, request: LineRequest, user_id: str) -> str | None:
-        if not self.approvers.configured:
-            return "No approvers are configured for this bot (APPROVERS)."
-        if not await self.approvers.is_approver(user_id):
-            return "Only the approvers for line orders can approve this request."
-        if user_id == request.requester_id and not self.allow_self_approval:
-            return "You can't approve your own request; another approver has to."
-        return None
-
     async def _refused(self, request: LineRequest, user_id: str, action: str,
                        reason: str) -> Decision:
-        await self.repo.audit(request.id, Audit(user_id, "refused_click",
-                                                {"action": action, "reason": reason}))
+        await self.repo.audit(request.id, refused_click(user_id, action, reason))
         return Decision(DecisionOutcome.NOT_ALLOWED, request, reason)
 
     async def _already_decided(self, request_id: str, user_id: str, action: str) -> Decision:
         current = await self.repo.get(request_id)
-        state = current.state.value if current else "unknown"
-        await self.repo.audit(request_id, Audit(user_id, "refused_click", {
-            "action": action, "reason": f"already {state}"}))
+        await self.repo.audit(request_id, already_decided(
+            user_id, action, current.state.value if current else None))
         return Decision(DecisionOutcome.ALREADY_DECIDED, current)
 
     async def cancel(self, request_id: str, user_id: str, *,
@@ -337,9 +319,8 @@ class OrderService:
             return Decision(DecisionOutcome.NOT_FOUND)
         if request.offboarding_id is not None:
             return await self._refused(request, user_id, "cancel", BUNDLE_LINE)
-        if user_id != request.requester_id and not await self.approvers.is_approver(user_id):
-            return await self._refused(request, user_id, "cancel",
-                                       "Only the requester or an approver can cancel it.")
+        if not await self.guards.may_cancel(request, user_id):
+            return await self._refused(request, user_id, "cancel", CANCEL_NOT_ALLOWED)
         if request.state is RequestState.DRAFT:
             return await self._refused(request, user_id, "cancel", NEVER_SENT)
         decided_at = self.clock()

@@ -3,13 +3,16 @@
 Posting itself is the core's durable step (``bot.approval.posts``), and so is what follows:
 queued in the transaction that records the post. These are the parts that speak Slack: the
 message, the requester's link (read with chat.getPermalink before that transaction, so it
-is kept on the request with the record), the help-desk thread, the Homes.
+is kept on the request with the record), the help-desk thread, the Homes. The parts every
+kind of request shares (where its message and notices go, the link, the notice of Slack's
+refusal) are here too; a leaver's request's own are in ``handlers.offboarding.post``.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -17,6 +20,7 @@ from blocks import notices
 from blocks.approval import message as approval
 from blocks.approval.metadata import line_order_metadata, with_metadata
 from blocks.helpdesk import replies as helpdesk
+from bot.approval.posts import ApprovalPosts, FollowUps, RefusalNews
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
 from bot.storage.repository import OutboxMessage
@@ -27,8 +31,20 @@ from handlers.workflow_steps.completion import line_completion
 
 log = logging.getLogger(__name__)
 
+S = TypeVar("S")
 
-def approval_channel(ctx: BotContext, request: LineRequest) -> str:
+
+class Asked(Protocol):
+    """Any kind of request, as far as where its approval message and notices go."""
+
+    @property
+    def requester_id(self) -> str: ...
+
+    @property
+    def origin_channel(self) -> str | None: ...
+
+
+def approval_channel(ctx: BotContext, request: Asked) -> str:
     return ctx.settings.APPROVAL_CHANNEL or request.origin_channel or request.requester_id
 
 
@@ -59,21 +75,39 @@ def notice_call(ctx: BotContext, user_id: str, channel: str | None,
     return OutboxMessage("chat.postMessage", {"channel": user_id, **message})
 
 
-def wire(ctx: BotContext, client: AsyncWebClient) -> None:
-    """Tell the core what follows an approval message's posting or refusal: queued with the
-    record of it (``ApprovalPosts.wire``), rendered here."""
+def wire_posts(client: AsyncWebClient, posts: ApprovalPosts[S], *, posted: FollowUps[S],
+               refused: RefusalNews[S],
+               changed: Callable[[str], Awaitable[None]] | None = None) -> None:
+    """Tell the core what follows a kind of request's approval message's posting or refusal:
+    queued with the record of it (``ApprovalPosts.wire``), rendered by ``posted`` (given the
+    message's link, read here) and ``refused``."""
 
     async def link(channel: str, ts: str) -> str | None:
         return await permalink(client, channel, ts)
+
+    posts.wire(permalink=link, posted=posted, refused=refused, changed=changed)
+
+
+def refusal_notice(ctx: BotContext, user_id: str, request: Asked,
+                   notice: Callable[[str], dict[str, Any]]) -> OutboxMessage:
+    """Slack refused the approval message for good: ``user_id`` hears it, with what
+    ``notice`` says of the channel it was refused in."""
+    refused_in = approval_channel(ctx, request)
+    return notice_call(ctx, user_id, request.origin_channel, notice(refused_in),
+                       refused_in=refused_in)
+
+
+def wire(ctx: BotContext, client: AsyncWebClient) -> None:
+    """A single line's request: the message's link is kept on the request with its record,
+    and the Homes showing it are refreshed."""
 
     async def changed(request_id: str) -> None:
         request = await ctx.repo.get(request_id)
         if request is not None:
             await refresh_homes_showing(ctx, request)
 
-    ctx.approvals.wire(permalink=link, posted=lambda r: approval_posted(ctx, r),
-                       refused=lambda r, error: approval_refused(ctx, r, error),
-                       changed=changed)
+    wire_posts(client, ctx.approvals, posted=lambda r, _link: approval_posted(ctx, r),
+               refused=lambda r, error: approval_refused(ctx, r, error), changed=changed)
 
 
 # Decided before its approval message was recorded: its decision could not update it then.
@@ -110,7 +144,7 @@ def approval_refused(ctx: BotContext, request: LineRequest, error: str
                      ) -> list[OutboxMessage]:
     """Slack refused the approval message for good: whoever filled in the form hears the
     request was cancelled, and how to fix it."""
-    refused_in = approval_channel(ctx, request)
-    return [notice_call(ctx, request.enterer, request.origin_channel,
-                        notices.approval_refused(request, refused_in, error),
-                        refused_in=refused_in), *line_completion(ctx, request)]
+    return [refusal_notice(ctx, request.enterer, request,
+                           lambda refused_in: notices.approval_refused(request, refused_in,
+                                                                       error)),
+            *line_completion(ctx, request)]

@@ -1,7 +1,7 @@
 """A leaver's request's approval message: rendered for the outbox, and what follows its
 posting (the requester's link) or Slack's refusal for good (the requester is told the fix).
 
-Posting itself is the core's durable step (``bot.offboarding.posts``), and so is what
+Posting itself is the core's durable step (``bot.approval.posts``), and so is what
 follows: queued in the transaction that records the post or the refusal."""
 
 from __future__ import annotations
@@ -13,20 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.approval.metadata import bundle_metadata, with_metadata
 from blocks.offboarding import messages as blocks
 from bot.context import BotContext
-from bot.offboarding.models import Offboarding, OffboardingView
+from bot.offboarding.models import OffboardingView
 from bot.storage.repository import OutboxMessage
-from handlers.approval.post import notice_call
-from handlers.slack.io import permalink
+from handlers.approval.post import approval_channel, notice_call, refusal_notice, wire_posts
 
 log = logging.getLogger(__name__)
 
 
-def approval_channel(ctx: BotContext, offboarding: Offboarding) -> str:
-    return ctx.settings.APPROVAL_CHANNEL or offboarding.origin_channel or \
-        offboarding.requester_id
-
-
-def approval_call(ctx: BotContext, view: OffboardingView) -> OutboxMessage:
+async def approval_call(ctx: BotContext, view: OffboardingView) -> OutboxMessage:
     region = ctx.settings.DEFAULT_REGION
     message = blocks.approval_message(view, region=region)
     return OutboxMessage("chat.postMessage", {
@@ -35,15 +29,10 @@ def approval_call(ctx: BotContext, view: OffboardingView) -> OutboxMessage:
 
 
 def wire(ctx: BotContext, client: AsyncWebClient) -> None:
-    """Tell the core what follows the approval message's posting or refusal: queued with the
-    record of it (``BundleApprovalPosts.wire``), rendered here."""
-
-    async def link(channel: str, ts: str) -> str | None:
-        return await permalink(client, channel, ts)
-
-    ctx.offboarding.posts.wire(posted=lambda view, url: approval_posted(ctx, view, url),
-                               refused=lambda view, error: approval_refused(ctx, view, error),
-                               permalink=link)
+    """A leaver's request: what follows gets the link just read (the request keeps none)."""
+    wire_posts(client, ctx.offboarding.posts,
+               posted=lambda view, link: approval_posted(ctx, view, link),
+               refused=lambda view, error: approval_refused(ctx, view, error))
 
 
 def approval_posted(ctx: BotContext, view: OffboardingView, link: str | None
@@ -55,8 +44,6 @@ def approval_posted(ctx: BotContext, view: OffboardingView, link: str | None
 
 def approval_refused(ctx: BotContext, view: OffboardingView, error: str
                      ) -> list[OutboxMessage]:
-    o = view.offboarding
-    refused_in = approval_channel(ctx, o)
-    return [notice_call(ctx, o.requester_id, o.origin_channel,
-                        blocks.approval_refused_notice(view, refused_in, error),
-                        refused_in=refused_in)]
+    return [refusal_notice(ctx, view.offboarding.requester_id, view.offboarding,
+                           lambda refused_in: blocks.approval_refused_notice(view, refused_in,
+                                                                             error))]
