@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from bot.approval.posts import _changed as after_record
 from bot.effects.outbox import OutboxSender, PostOnce, approval_message_metadata
 from bot.offboarding.models import OffboardingView
 from bot.storage.offboardings import OffboardingRepository
@@ -51,24 +52,31 @@ class BundleApprovalPosts:
 
     def wire(self, *, permalink: Permalink | None = None,
              posted: BundleFollowUps | None = None,
-             refused: BundleRefusalNews | None = None) -> None:
+             refused: BundleRefusalNews | None = None,
+             changed: Callable[[str], Awaitable[None]] | None = None) -> None:
         """Have the outbox record this purpose's posts and refusals, with what ``posted`` /
         ``refused`` render (the handlers', which speak Slack) queued in the same
-        transaction. The repository is looked up at each call (tests inject faults there)."""
+        transaction; ``changed(offboarding_id)`` runs after each record (refreshing views, as
+        for a single request's). The repository is looked up at each call (tests inject
+        faults there)."""
 
         async def record_posted(call_id: int, key: str, channel: str, ts: str) -> None:
             if posted is None:
                 await self._repo.approval_posted(call_id, key, channel, ts)
-                return
-            link = await permalink(channel, ts) if permalink is not None else None
-            await self._repo.approval_posted(call_id, key, channel, ts,
-                                             lambda view: posted(view, link))
+            else:
+                link = await permalink(channel, ts) if permalink is not None else None
+                await self._repo.approval_posted(call_id, key, channel, ts,
+                                                 lambda view: posted(view, link))
+            await after_record(changed, key)
 
         async def record_refused(call_id: int, key: str, error: str) -> bool:
             if refused is None:
-                return await self._repo.approval_refused(call_id, key, error)
-            return await self._repo.approval_refused(call_id, key, error,
-                                                     lambda view: refused(view, error))
+                cancelled = await self._repo.approval_refused(call_id, key, error)
+            else:
+                cancelled = await self._repo.approval_refused(
+                    call_id, key, error, lambda view: refused(view, error))
+            await after_record(changed, key)
+            return cancelled
 
         self._outbox.post_once(BUNDLE_APPROVAL, PostOnce(record_posted, record_refused))
 

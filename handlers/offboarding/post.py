@@ -16,6 +16,7 @@ from bot.context import BotContext
 from bot.offboarding.models import Offboarding, OffboardingView
 from bot.storage.repository import OutboxMessage
 from handlers.approval.post import notice_call
+from handlers.home.tab import refresh_approvers_homes
 from handlers.slack.io import permalink
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,15 @@ def wire(ctx: BotContext, client: AsyncWebClient) -> None:
     async def link(channel: str, ts: str) -> str | None:
         return await permalink(client, channel, ts)
 
+    async def changed(offboarding_id: str) -> None:
+        # Posted: it shows in the approvers' Homes (refused: it leaves the requester's).
+        offboarding = await ctx.offboarding.get(offboarding_id)
+        if offboarding is not None:
+            await refresh_approvers_homes(ctx, offboarding.requester_id)
+
     ctx.offboarding.posts.wire(posted=lambda view, url: approval_posted(ctx, view, url),
                                refused=lambda view, error: approval_refused(ctx, view, error),
-                               permalink=link)
+                               permalink=link, changed=changed)
 
 
 def approval_posted(ctx: BotContext, view: OffboardingView, link: str | None
