@@ -97,11 +97,13 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
         bundles = bundles or []
         if not waiting and not bundles:
             blocks.append(context("Nothing is waiting for you."))
-        for view in bundles[:MAX_WAITING]:
+        # One budget for both kinds: the Home stays within Slack's 100 blocks.
+        bundles = bundles[:MAX_WAITING]
+        for view in bundles:
             blocks += _waiting(_bundle(view), view.offboarding.id, view.approved_by,
                                view.approvals_required, viewer,
                                (HOME_OFFBOARD_APPROVE_ACTION, HOME_OFFBOARD_CANCEL_ACTION))
-        for req in waiting[:MAX_WAITING]:
+        for req in waiting[:MAX_WAITING - len(bundles)]:
             blocks += _waiting(
                 f"*{req.kind.title}* {line_number(req.service, region)} for "
                 f"<@{req.requester_id}>{_link(req)}\nAsked {slack_date(req.created_at)}",
