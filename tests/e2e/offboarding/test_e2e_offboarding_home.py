@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.offboarding.models import OffboardingState
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
@@ -18,6 +20,7 @@ from tests.support.offboarding_flow import details_for, send_for_approval
 
 APPROVE = "home_approve_offboarding"
 CANCEL = "home_cancel_offboarding"
+SECOND = "UAPPROVER2"  # an approver through the SAPPROVERS user group
 TWO = {"41000101": "DEACTIVATE", "41000103": "SUSPEND"}
 
 
@@ -107,3 +110,22 @@ async def test_a_non_approvers_click_changes_nothing(
     assert submitted_orders(simulator) == []
     assert [b["value"] for b in home_buttons(home_of(slack, APPROVER) or {}, APPROVE)] == \
         [offboarding_id]
+
+
+@pytest.mark.bot_settings(APPROVALS_REQUIRED="DEACTIVATE=2")
+async def test_a_bundle_you_approved_waits_in_the_home_without_your_approve_button(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    offboarding_id, channel, ts, home = await _pending_bundle(driver, slack)
+    assert "Needs 2 approvers" in all_text(home)
+    await driver.click_view_button(APPROVER, home, APPROVE, offboarding_id)
+    await eventually(lambda: "1 more approval needed" in all_text(slack.messages[(channel, ts)]))
+    mine = await eventually(lambda: (h := home_of(slack, APPROVER)) is not None and
+                            not home_buttons(h, APPROVE) and h)
+    assert "Approved by you · waiting for another approver" in all_text(mine)
+    assert [b["value"] for b in home_buttons(mine, CANCEL)] == [offboarding_id]
+    theirs = await open_home(driver, slack, SECOND)
+    assert [b["value"] for b in home_buttons(theirs, APPROVE)] == [offboarding_id]
+    await driver.click_view_button(SECOND, theirs, APPROVE, offboarding_id)
+    await eventually(lambda: len(submitted_orders(simulator)) == 2)
+    await eventually(lambda: buttons(slack.messages[(channel, ts)]) == [])

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVER
 from tests.support.flow import all_text, pending_order
 from tests.support.offboarding_flow import details_for, send_for_approval
 
@@ -50,3 +54,15 @@ async def test_a_line_held_by_someone_else_than_the_leaver_is_warned_of(
            "Barbara Andrews." in warned
     assert "(312) 555-0101" not in warned
 
+
+
+@pytest.mark.bot_settings(APPROVALS_REQUIRED="DEACTIVATE=2")
+async def test_the_warnings_stay_when_the_message_is_redrawn_after_a_first_approval(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    await pending_order(driver, slack, text="312-555-0101")
+    channel, ts = await send_for_approval(driver, slack, await details_for(driver, slack, TWO))
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_offboarding")
+    await eventually(lambda: "1 more approval needed" in all_text(slack.messages[(channel, ts)]))
+    assert "(312) 555-0101 already has an open order" in _warnings(
+        slack.messages[(channel, ts)])
