@@ -12,6 +12,8 @@ START_ORDER_ACTION = "start_order"  # + "_" + transaction type; value "<ticket i
 HOME_START_ACTION = "home_start"  # + "_" + transaction type
 HOME_APPROVE_ACTION = "home_approve"  # value = request id
 HOME_CANCEL_ACTION = "home_cancel"  # value = request id
+HOME_OFFBOARD_APPROVE_ACTION = "home_approve_offboarding"  # value = offboarding id
+HOME_OFFBOARD_CANCEL_ACTION = "home_cancel_offboarding"  # value = offboarding id
 OFFBOARD_CHOOSE_CALLBACK = "offboard_choose"  # private_metadata "<offboarding id>:<page>"
 OFFBOARD_DETAILS_CALLBACK = "offboard_details"  # private_metadata = the offboarding id
 OFFBOARD_APPROVE_ACTION = "approve_offboarding"  # button value = offboarding id

@@ -37,6 +37,24 @@ def warning_text(req: LineRequest, warning: ApprovalWarning, region: str) -> str
             f"{state}{link}.")
 
 
+def warnings_section(warned: list[tuple[LineRequest, list[ApprovalWarning]]], region: str, *,
+                     name_lines: bool = False) -> dict[str, Any]:
+    """The "Check before approving" block of an approval message: a single request's
+    warnings, or each line's of a leaver's request (``name_lines``: under its number)."""
+    items: list[str] = []
+    for req, warnings in warned:
+        if name_lines:
+            items.append(f"*{line_number(req.service, region)}*")
+        items += [f"• {warning_text(req, w, region)}" for w in warnings]
+    return section(":warning: *Check before approving:*\n" + "\n".join(items),
+                   block_id="warnings")
+
+
+def warnings_count(count: int) -> str:
+    """What a message's fallback text adds for its warnings."""
+    return f" ({count} warning{'s' if count > 1 else ''})" if count else ""
+
+
 _NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 
 
@@ -86,8 +104,7 @@ def approval_message(req: LineRequest, *, region: str = "US",
     blocks = order_summary(req, region)
     if warnings:
         # Right under who asks for what: the first thing an approver reads after it.
-        blocks[2:2] = [section(":warning: *Check before approving:*\n" + "\n".join(
-            f"• {warning_text(req, w, region)}" for w in warnings), block_id="warnings")]
+        blocks[2:2] = [warnings_section([(req, warnings)], region)]
     status = approvals_status(req.approved_by, req.approvals_required)
     if status:
         blocks.append(section(status, block_id="approvals"))
@@ -111,8 +128,7 @@ def approval_message(req: LineRequest, *, region: str = "US",
     text = f"{_asker(req)} asks to {req.kind.verb} {number}: approval needed"
     if req.approvals_required > 1:
         text += f" ({len(req.approved_by)} of {req.approvals_required} approvals)"
-    if warnings:
-        text += f" ({len(warnings)} warning{'s' if len(warnings) > 1 else ''})"
+    text += warnings_count(len(warnings or []))
     return {"text": text, "blocks": blocks}
 
 

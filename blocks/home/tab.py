@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.approval.message import more_approvals, people
-from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
+from blocks.ids import (
+    HOME_APPROVE_ACTION,
+    HOME_CANCEL_ACTION,
+    HOME_OFFBOARD_APPROVE_ACTION,
+    HOME_OFFBOARD_CANCEL_ACTION,
+    HOME_START_ACTION,
+)
 from blocks.line import line_number
 from blocks.mobproc_approvals.messages import home_section
 from blocks.text import context, escape_mrkdwn, header, plain, section, slack_date
 from bot.domain import ORDER_KINDS, LineRequest, MobProcApproval, RequestState, humanize_status
 from bot.mobproc.models import TransactionType
+from bot.offboarding.models import OffboardingView
 
 HOME_NUMBER_CALLBACK = "home_number"
 NUMBER_BLOCK = "number"
@@ -31,25 +38,52 @@ def _link(req: LineRequest) -> str:
     return f" · <{req.approval_permalink}|thread>" if req.approval_permalink else ""
 
 
-def _approvals(req: LineRequest, you: str | None) -> str:
+def _approvals(approved_by: tuple[str, ...], required: int, you: bool) -> str:
     """Where a request needing several approvers stands, for the Home's waiting list."""
-    if req.approvals_required <= 1:
+    if required <= 1:
         return ""
-    remaining = max(req.approvals_required - len(req.approved_by), 0)
+    remaining = max(required - len(approved_by), 0)
     more = "another approver" if remaining == 1 else f"{remaining} more approvers"
-    if you is not None:
+    if you:
         return f"\n:white_check_mark: Approved by you · waiting for {more}"
-    if req.approved_by:
-        return f"\nApproved by {people(req.approved_by)} · {more_approvals(remaining)}"
-    return f"\nNeeds {req.approvals_required} approvers"
+    if approved_by:
+        return f"\nApproved by {people(approved_by)} · {more_approvals(remaining)}"
+    return f"\nNeeds {required} approvers"
+
+
+def _waiting(what: str, subject_id: str, approved_by: tuple[str, ...], required: int,
+             viewer: str | None, actions: tuple[str, str]) -> list[dict[str, Any]]:
+    """One item of the waiting list, a single request or a leaver's: what it is, where it
+    stands, and Approve (unless ``viewer`` approved it already) and Cancel."""
+    mine = viewer is not None and viewer in approved_by
+    approve_action, cancel_action = actions
+    approve = [] if mine else [
+        {"type": "button", "action_id": approve_action, "value": subject_id,
+         "style": "primary", "text": plain("Approve", 75)}]
+    return [section(f"{what}{_approvals(approved_by, required, mine)}"),
+            {"type": "actions", "block_id": f"decide_{subject_id}", "elements": [
+                *approve,
+                {"type": "button", "action_id": cancel_action, "value": subject_id,
+                 "text": plain("Cancel", 75)}]}]
+
+
+def _bundle(view: OffboardingView) -> str:
+    o = view.offboarding
+    n = len(view.orders)
+    return (f"*Offboarding* {n} line{'s' if n != 1 else ''} of "
+            f"*{escape_mrkdwn(o.employee_name or o.employee_ref)}* for <@{o.requester_id}>"
+            f"\nAsked {slack_date(o.created_at)}")
 
 
 def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
               decided: list[LineRequest], region: str = "US",
               mobproc: list[MobProcApproval] | None = None,
-              viewer: str | None = None) -> dict[str, Any]:
-    """``waiting`` is None for someone who is not an approver; ``mobproc``: what waits for
-    their decision in MobProc's own approval workflow (shown only when something does).
+              viewer: str | None = None,
+              bundles: list[OffboardingView] | None = None) -> dict[str, Any]:
+    """``waiting`` is None for someone who is not an approver, and ``bundles`` the leavers'
+    requests waiting for them (with Approve and Cancel, as a single request); ``mobproc``:
+    what waits for their decision in MobProc's own approval workflow (shown only when
+    something does).
     A waiting request ``viewer`` has approved already (it needs several approvers) shows
     as approved by them, without an Approve button for them."""
     blocks: list[dict[str, Any]] = [header("Phone line orders")]
@@ -60,21 +94,21 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
 
     if waiting is not None:
         blocks += [{"type": "divider"}, section("*Waiting for your decision*")]
-        if not waiting:
+        bundles = bundles or []
+        if not waiting and not bundles:
             blocks.append(context("Nothing is waiting for you."))
-        for req in waiting[:MAX_WAITING]:
-            mine = viewer is not None and viewer in req.approved_by
-            blocks.append(section(
-                f"*{req.kind.title}* {line_number(req.service, region)} for <@{req.requester_id}>"
-                f"{_link(req)}\nAsked {slack_date(req.created_at)}"
-                f"{_approvals(req, viewer if mine else None)}"))
-            approve = [] if mine else [
-                {"type": "button", "action_id": HOME_APPROVE_ACTION, "value": req.id,
-                 "style": "primary", "text": plain("Approve", 75)}]
-            blocks.append({"type": "actions", "block_id": f"decide_{req.id}", "elements": [
-                *approve,
-                {"type": "button", "action_id": HOME_CANCEL_ACTION, "value": req.id,
-                 "text": plain("Cancel", 75)}]})
+        # One budget for both kinds: the Home stays within Slack's 100 blocks.
+        bundles = bundles[:MAX_WAITING]
+        for view in bundles:
+            blocks += _waiting(_bundle(view), view.offboarding.id, view.approved_by,
+                               view.approvals_required, viewer,
+                               (HOME_OFFBOARD_APPROVE_ACTION, HOME_OFFBOARD_CANCEL_ACTION))
+        for req in waiting[:MAX_WAITING - len(bundles)]:
+            blocks += _waiting(
+                f"*{req.kind.title}* {line_number(req.service, region)} for "
+                f"<@{req.requester_id}>{_link(req)}\nAsked {slack_date(req.created_at)}",
+                req.id, req.approved_by, req.approvals_required, viewer,
+                (HOME_APPROVE_ACTION, HOME_CANCEL_ACTION))
 
     if mobproc:
         blocks += home_section(mobproc, region=region)

@@ -10,6 +10,8 @@ from blocks.approval.message import (
     approvals_status,
     more_approvals,
     people,
+    warnings_count,
+    warnings_section,
 )
 from blocks.approval.summary import property_text
 from blocks.ids import (
@@ -261,8 +263,8 @@ def _status_of(order: LineRequest) -> str:
     return ""
 
 
-def _message_blocks(view: OffboardingView, region: str, *, title: str, statuses: bool
-                    ) -> list[dict[str, Any]]:
+def _message_blocks(view: OffboardingView, region: str, *, title: str, statuses: bool,
+                    warned: bool = False) -> list[dict[str, Any]]:
     o = view.offboarding
     n = len(view.orders)
     blocks: list[dict[str, Any]] = [header(title)]
@@ -279,6 +281,10 @@ def _message_blocks(view: OffboardingView, region: str, *, title: str, statuses:
     if left:
         blocks.append(context(f"{left} other line{'s' if left != 1 else ''} left as "
                               f"{'they are' if left != 1 else 'it is'}."))
+    warnings = [(o, view.warnings[o.id]) for o in view.orders if view.warnings.get(o.id)]
+    if warned and warnings:
+        # Under the lines, as a single request's are under its order: each under its line.
+        blocks.append(warnings_section(warnings, region, name_lines=True))
     details = _details(view.orders)
     if details:
         blocks.append(section("*Order details*"))
@@ -294,7 +300,7 @@ def _message_blocks(view: OffboardingView, region: str, *, title: str, statuses:
 def approval_message(view: OffboardingView, *, region: str = "US") -> dict[str, Any]:
     o = view.offboarding
     blocks = _message_blocks(view, region, title="Offboarding — approval needed",
-                             statuses=False)
+                             statuses=False, warned=True)
     # Who approved so far, in the block it shares with who asked: a long list of lines
     # leaves room for just these last blocks.
     status = approvals_status(view.approved_by, view.approvals_required)
@@ -318,6 +324,7 @@ def approval_message(view: OffboardingView, *, region: str = "US") -> dict[str, 
             f"{o.employee_name or o.employee_ref}: approval needed")
     if view.approvals_required > 1:
         text += f" ({len(view.approved_by)} of {view.approvals_required} approvals)"
+    text += warnings_count(sum(len(w) for w in view.warnings.values()))
     return {"text": text, "blocks": blocks[:MESSAGE_BLOCKS]}
 
 

@@ -35,19 +35,22 @@ def _holder(request: LineRequest) -> Employee | None:
     return request.service.employee
 
 
-def is_holder(request: LineRequest, holder: Employee) -> bool:
-    """Whether the person the order is for is the line's holder, by e-mail or employee id."""
-    mine = (request.requester_email or "").strip().lower()
+def is_holder(request: LineRequest, holder: Employee, for_whom: str | None = None) -> bool:
+    """Whether the person the order is for (``for_whom``, else the requester) is the line's
+    holder, by e-mail or employee id."""
+    mine = (for_whom or request.requester_email or "").strip().lower()
     theirs = {(holder.email or "").strip().lower(),
               (holder.companyEmployeeId or "").strip().lower()} - {""}
     return bool(mine) and mine in theirs
 
 
-async def approval_warnings(repo: RequestRepository, request: LineRequest
-                            ) -> list[ApprovalWarning]:
+async def approval_warnings(repo: RequestRepository, request: LineRequest, *,
+                            for_whom: str | None = None) -> list[ApprovalWarning]:
+    """``for_whom``: who the order is for when not its requester (a leaver's lines are
+    ordered by a help-desk agent for the leaver: their e-mail or employee id)."""
     warnings: list[ApprovalWarning] = []
     holder = _holder(request)
-    if holder is not None and not is_holder(request, holder):
+    if holder is not None and not is_holder(request, holder, for_whom):
         warnings.append(ApprovalWarning(kind=WarningKind.NOT_THE_HOLDER,
                                         holder=holder.display_name))
     for other in await repo.open_for_line(request.service.serviceNumber, OPEN_STATES,

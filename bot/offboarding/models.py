@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from bot.approval.warnings import ApprovalWarning
 from bot.domain import ORDER_KINDS, DomainModel, LineRequest, OrderForm, OrderKind
 from bot.mobproc.models import (
     AcknowledgementsResponse,
@@ -73,6 +74,9 @@ class OffboardingView(DomainModel):
     # As for a line request (``LineRequest.approved_by``): read from the approvals table.
     approved_by: tuple[str, ...] = ()
     approvals_required: int = 1
+    # What the approver should check first, per line (line request id → its warnings), as
+    # for a single request: computed before the move to pending, shown in its message.
+    warnings: dict[str, list[ApprovalWarning]] = Field(default_factory=dict)
 
 
 class BundleField(DomainModel):

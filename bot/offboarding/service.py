@@ -29,6 +29,7 @@ from bot.approval.guards import (
     already_decided,
     refused_click,
 )
+from bot.approval.warnings import ApprovalWarning, approval_warnings
 from bot.domain import FormInput, LineRequest, OrderForm, RequestState
 from bot.mobproc.errors import MobProcError, MobProcUnavailable
 from bot.mobproc.models import (
@@ -318,12 +319,38 @@ class OffboardingService:
         orders = await self.repo.orders(offboarding_id)
         pending = OffboardingView(
             offboarding=offboarding.model_copy(update={"state": OffboardingState.PENDING}),
-            orders=orders, approvals_required=self.approvals_required(orders))
+            orders=orders, approvals_required=self.approvals_required(orders),
+            warnings=await self.warnings(offboarding, orders))
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.DETAILS], OffboardingState.PENDING,
             audit=Audit(user_id, "confirmed", {"lines": len(answers)}),
             queue_once=await self.posts.call(pending))
         return ConfirmOutcome(view=await self.view(offboarding_id), confirmed_now=moved)
+
+    async def warnings(self, offboarding: Offboarding, orders: list[LineRequest]
+                       ) -> dict[str, list[ApprovalWarning]]:
+        """Each line's warnings, as a single request's (``bot.approval.warnings``): its
+        holder is checked against the leaver, for whom the orders are."""
+        found: dict[str, list[ApprovalWarning]] = {}
+        for order in orders:
+            warnings = await approval_warnings(self.orders.repo, order,
+                                               for_whom=offboarding.employee_ref)
+            if warnings:
+                found[order.id] = warnings
+        return found
+
+    async def pending_with_approvals(self) -> list[OffboardingView]:
+        """Every request waiting for approval, with who has approved each so far and how
+        many each needs (as ``OrderService.with_approvals`` for single requests)."""
+        pending = await self.repo.in_states([OffboardingState.PENDING])
+        found = await self.orders.approvals.approvers(o.id for o in pending)
+        views: list[OffboardingView] = []
+        for offboarding in pending:
+            orders = await self.repo.orders(offboarding.id)
+            views.append(OffboardingView(offboarding=offboarding, orders=orders,
+                                         approved_by=found.get(offboarding.id, ()),
+                                         approvals_required=self.approvals_required(orders)))
+        return views
 
     async def view(self, offboarding_id: str) -> OffboardingView | None:
         """The request with its lines, who has approved it so far and how many it needs."""
@@ -366,6 +393,10 @@ class OffboardingService:
         if reason:
             return await self._refused(offboarding_id, user_id, "approve", reason)
         decided_at = self.clock()
+        # The message is drawn again after an approval that leaves more to come: with the
+        # warnings the next approver must still see.
+        warnings = await self.warnings(offboarding, orders) \
+            if required > 1 and tell is not None and tell.progress is not None else {}
 
         def last(progress: ApprovalProgress) -> list[OutboxMessage]:
             if tell is None:
@@ -385,7 +416,7 @@ class OffboardingService:
                 return []
             return tell.progress(OffboardingView(
                 offboarding=offboarding, orders=orders, approved_by=progress.approvers,
-                approvals_required=required))
+                approvals_required=required, warnings=warnings))
 
         counted = await self.orders.approvals.count(ApprovalStep(
             OFFBOARDINGS, offboarding_id, OffboardingState.PENDING.value,

@@ -12,7 +12,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
 from blocks.home.tab import HOME_NUMBER_CALLBACK, NUMBER_BLOCK, number_modal
-from blocks.ids import HOME_APPROVE_ACTION, HOME_CANCEL_ACTION, HOME_START_ACTION
+from blocks.ids import (
+    HOME_APPROVE_ACTION,
+    HOME_CANCEL_ACTION,
+    HOME_OFFBOARD_APPROVE_ACTION,
+    HOME_OFFBOARD_CANCEL_ACTION,
+    HOME_START_ACTION,
+)
 from blocks.orders import modals
 from bot.context import BotContext
 from bot.domain import ORDER_KINDS
@@ -22,6 +28,7 @@ from handlers.approval.decisions import decide, publish_or_explain
 from handlers.home.tab import home_opened as show_home
 from handlers.home.tab import publish_home
 from handlers.mobproc_approvals.listeners import look_up_on_home_open
+from handlers.offboarding.decisions import decide_from_home as decide_bundle_from_home
 from handlers.orders.modal import fill_order_modal
 from handlers.slack.io import slack_error, tell_user
 
@@ -56,6 +63,19 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                           ) -> None:
         await ack()
         await decide_from_home(body, client, "cancel")
+
+    # A leaver's request waiting for the approver: decided as from its approval message.
+    @app.action(HOME_OFFBOARD_APPROVE_ACTION)
+    async def home_approve_offboarding(ack: AsyncAck, body: dict[str, Any],
+                                       client: AsyncWebClient) -> None:
+        await ack()
+        await decide_bundle_from_home(ctx, client, body, "approve")
+
+    @app.action(HOME_OFFBOARD_CANCEL_ACTION)
+    async def home_cancel_offboarding(ack: AsyncAck, body: dict[str, Any],
+                                      client: AsyncWebClient) -> None:
+        await ack()
+        await decide_bundle_from_home(ctx, client, body, "cancel")
 
     @app.action(re.compile(rf"^{HOME_START_ACTION}_"))
     async def home_start(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.home.tab import home_view
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
+from bot.offboarding.models import OffboardingView
 from handlers.slack.io import slack_error
 
 log = logging.getLogger(__name__)
@@ -23,13 +24,15 @@ class _Shown:
 
     pending: list[LineRequest]
     decided: list[LineRequest]
+    bundles: list[OffboardingView]  # leavers' requests waiting for approval
 
 
 async def _shown(ctx: BotContext) -> _Shown:
     # With who has approved each and how many each needs (APPROVALS_REQUIRED).
     pending = await ctx.orders.with_approvals(await ctx.repo.in_states([RequestState.PENDING]))
     return _Shown(pending=pending,
-                  decided=await ctx.repo.recent_decided())
+                  decided=await ctx.repo.recent_decided(),
+                  bundles=await ctx.offboarding.pending_with_approvals())
 
 
 async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
@@ -37,25 +40,30 @@ async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
     shown = shown or await _shown(ctx)
     own = await ctx.repo.for_user(user_id)
     waiting: list[LineRequest] | None = None
+    bundles: list[OffboardingView] = []
     if await ctx.orders.approvers.is_approver(user_id):
-        waiting = [r for r in shown.pending
-                   if r.approval_ts and _may_approve(ctx, r, user_id)]
+        waiting = [r for r in shown.pending if r.approval_ts and _may_approve(
+            ctx, user_id, r.approvals_required, r.requester_id, r.enterer)]
+        bundles = [b for b in shown.bundles if b.offboarding.approval_ts and _may_approve(
+            ctx, user_id, b.approvals_required, b.offboarding.requester_id)]
     mobproc = await ctx.mobproc_approvals.waiting_for(user_id) \
         if ctx.mobproc_approvals is not None else []
     view = home_view(own=own, waiting=waiting, decided=shown.decided,
-                     region=ctx.settings.DEFAULT_REGION, mobproc=mobproc, viewer=user_id)
+                     region=ctx.settings.DEFAULT_REGION, mobproc=mobproc, viewer=user_id,
+                     bundles=bundles)
     try:
         await client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
         log.warning("Could not publish the Home tab of %s: %s", user_id, slack_error(exc))
 
 
-def _may_approve(ctx: BotContext, request: LineRequest, user_id: str) -> bool:
-    """Whether an approver's approval of ``request`` would count (as ``OrderService.approve``
-    decides): never the requester's when several approvers are needed."""
-    if request.approvals_required > 1:
-        return user_id not in (request.requester_id, request.enterer)
-    return request.requester_id != user_id or ctx.settings.ALLOW_SELF_APPROVAL
+def _may_approve(ctx: BotContext, user_id: str, required: int, *requesters: str) -> bool:
+    """Whether an approver's approval of a request asked by ``requesters`` would count (as
+    ``OrderService.approve`` and ``OffboardingService.approve`` decide): never the
+    requester's when several approvers are needed."""
+    if required > 1:
+        return user_id not in requesters
+    return requesters[0] != user_id or ctx.settings.ALLOW_SELF_APPROVAL
 
 
 async def home_opened(ctx: BotContext, client: AsyncWebClient, user_id: str) -> None:
@@ -83,8 +91,14 @@ def refresh_homes(ctx: BotContext, users: Iterable[str | None]) -> None:
 async def refresh_homes_showing(ctx: BotContext, request: LineRequest, *also: str) -> None:
     """A request was asked for or decided: its people's Homes change, and so does every
     approver's waiting list (user-group members included)."""
+    await refresh_approvers_homes(ctx, *also, *people_of(request))
+
+
+async def refresh_approvers_homes(ctx: BotContext, *people: str | None) -> None:
+    """Every approver's waiting list changed (a leaver's request too shows there), and so
+    did these ``people``'s Homes."""
     approvers = sorted(await ctx.orders.approvers.everyone())
-    refresh_homes(ctx, [*also, *people_of(request), *approvers])
+    refresh_homes(ctx, [*people, *approvers])
 
 
 def people_of(request: LineRequest) -> list[str | None]:

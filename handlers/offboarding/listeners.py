@@ -28,13 +28,8 @@ from bot.offboarding.models import Offboarding, OffboardingState
 from bot.offboarding.service import BundleDecision, parse_employee
 from bot.orders.service import DecisionOutcome, OrderRefused
 from bot.slack.endpoint import answered
-from handlers.offboarding.news import (
-    complete_bundles,
-    expiry_messages,
-    reminder_messages,
-    settle,
-    tellers,
-)
+from handlers.offboarding.decisions import decide_bundle, explain
+from handlers.offboarding.news import expiry_messages, reminder_messages, settle
 from handlers.offboarding.post import approval_channel
 from handlers.orders.view_state import block_errors, form_input
 from handlers.slack.guards import message_names
@@ -300,36 +295,16 @@ async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
         stored = await ctx.offboarding.get(stored.id)
     if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, ts):
         decision = BundleDecision(DecisionOutcome.NOT_FOUND)
-    elif verb == "approve":
-        decision = await ctx.offboarding.approve(stored.id, user_id, tellers(ctx))
     else:
-        decision = await ctx.offboarding.cancel(stored.id, user_id, tellers(ctx))
+        decision = await decide_bundle(ctx, stored.id, user_id, verb)
     if decision.outcome is DecisionOutcome.DONE and decision.view is not None:
-        if verb == "approve":  # a Workflow Builder step run completes once all are placed
-            await complete_bundles(ctx, stored.id)
-        await ctx.outbox.deliver()  # its news, queued with each move by whoever made it
         return
     if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \
             decision.view is not None and decision.view.offboarding.decided_by == user_id:
         return  # Slack resending this person's own click: they already saw the result
-    message = _explain(decision, verb)
+    message = explain(decision, verb)
     if channel:
         try:
             await client.chat_postEphemeral(channel=channel, user=user_id, **message)
         except SlackApiError as exc:
             log.warning("Could not tell %s why nothing changed: %s", user_id, slack_error(exc))
-
-
-def _explain(decision: BundleDecision, verb: str) -> dict[str, Any]:
-    if decision.outcome is DecisionOutcome.NOT_ALLOWED:
-        return notices.not_allowed(verb, decision.reason or "")
-    if decision.outcome is DecisionOutcome.ALREADY_DECIDED and decision.view is not None:
-        o = decision.view.offboarding
-        who = f" by <@{o.decided_by}>" if o.decided_by else ""
-        state = {OffboardingState.APPROVED: "approved", OffboardingState.DONE: "approved",
-                 OffboardingState.CANCELLED: "cancelled",
-                 OffboardingState.EXPIRED: "expired"}.get(o.state, o.state.value)
-        text = f"This request was already {state}{who}. Nothing was changed."
-        return {"text": text, "blocks": [{"type": "section",
-                                          "text": {"type": "mrkdwn", "text": text}}]}
-    return notices.refusal("I can't find the request behind this button; nothing was changed.")

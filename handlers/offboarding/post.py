@@ -16,6 +16,7 @@ from bot.context import BotContext
 from bot.offboarding.models import OffboardingView
 from bot.storage.repository import OutboxMessage
 from handlers.approval.post import approval_channel, notice_call, refusal_notice, wire_posts
+from handlers.home.tab import refresh_approvers_homes
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,17 @@ async def approval_call(ctx: BotContext, view: OffboardingView) -> OutboxMessage
 
 
 def wire(ctx: BotContext, client: AsyncWebClient) -> None:
-    """A leaver's request: what follows gets the link just read (the request keeps none)."""
+    """A leaver's request: what follows gets the link just read (the request keeps none);
+    once posted it shows in the approvers' Homes (refused: it leaves the requester's)."""
+
+    async def changed(offboarding_id: str) -> None:
+        offboarding = await ctx.offboarding.get(offboarding_id)
+        if offboarding is not None:
+            await refresh_approvers_homes(ctx, offboarding.requester_id)
+
     wire_posts(client, ctx.offboarding.posts,
                posted=lambda view, link: approval_posted(ctx, view, link),
-               refused=lambda view, error: approval_refused(ctx, view, error))
+               refused=lambda view, error: approval_refused(ctx, view, error), changed=changed)
 
 
 def approval_posted(ctx: BotContext, view: OffboardingView, link: str | None

@@ -1,0 +1,131 @@
+"""A leaver's request in the approver's App Home: listed while it waits, with Approve and
+Cancel that decide it exactly as its approval message's buttons do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.offboarding.models import OffboardingState
+from bot.runtime import RunningBot
+from bot.simulator.server import RunningSimulator
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVER, OTHER
+from tests.e2e.home.test_e2e_home import home_buttons, home_of, open_home
+from tests.support.flow import all_text, buttons, submitted_orders
+from tests.support.offboarding_flow import details_for, send_for_approval
+
+APPROVE = "home_approve_offboarding"
+CANCEL = "home_cancel_offboarding"
+SECOND = "UAPPROVER2"  # an approver through the SAPPROVERS user group
+TWO = {"41000101": "DEACTIVATE", "41000103": "SUSPEND"}
+
+
+async def _pending_bundle(driver: SlackDriver, slack: FakeSlackWebAPI
+                          ) -> tuple[str, str, str, dict[str, Any]]:
+    """The approver has opened their Home; a leaver's request for two lines then waits for
+    approval: its id, its approval message's (channel, ts) and the Home showing it."""
+    await open_home(driver, slack, APPROVER)
+    channel, ts = await send_for_approval(driver, slack, await details_for(driver, slack, TWO))
+    offboarding_id = buttons(slack.messages[(channel, ts)])[0]["value"]
+    # The Home is published again once the message is out: it lists the request.
+    home = await eventually(lambda: (h := home_of(slack, APPROVER)) is not None and
+                            home_buttons(h, APPROVE) and h)
+    return offboarding_id, channel, ts, home
+
+
+async def test_a_pending_bundle_is_listed_in_the_approvers_home_with_approve_and_cancel(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    offboarding_id, _, _, home = await _pending_bundle(driver, slack)
+    approve, cancel = home_buttons(home, APPROVE), home_buttons(home, CANCEL)
+    assert [(b["value"], b["text"]["text"]) for b in approve] == [(offboarding_id, "Approve")]
+    assert [(b["value"], b["text"]["text"]) for b in cancel] == [(offboarding_id, "Cancel")]
+    assert "Offboarding" in all_text(home) and "2 lines" in all_text(home)
+    assert "Lena Leaver" in all_text(home)
+    # Opened afresh, it shows the same.
+    again = await open_home(driver, slack, APPROVER)
+    assert [b["value"] for b in home_buttons(again, APPROVE)] == [offboarding_id]
+
+
+async def test_approve_in_the_home_places_each_line_once_and_updates_the_message(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    offboarding_id, channel, ts, home = await _pending_bundle(driver, slack)
+    await driver.click_view_button(APPROVER, home, APPROVE, offboarding_id)
+    await eventually(lambda: len(submitted_orders(simulator)) == 2)
+    bodies = [p["body"]["orderRequest"] for p in submitted_orders(simulator)]
+    assert {b["serviceId"]: b["transactionType"] for b in bodies} == TWO
+    # The approval message, as after its own Approve: no buttons, who approved.
+    await eventually(lambda: buttons(slack.messages[(channel, ts)]) == [])
+    assert "Approved by <@UAPPROVER>" in all_text(slack.messages[(channel, ts)])
+    await eventually(lambda: "placed" in "\n".join(
+        r["text"] for r in slack.thread_replies(channel, ts)))
+    # The Home was refreshed: nothing waits any more.
+    await eventually(lambda: not home_buttons(home_of(slack, APPROVER) or {}, APPROVE))
+    # A second click on the stale Home changes nothing and says why.
+    await driver.click_view_button(APPROVER, home, APPROVE, offboarding_id)
+    await eventually(lambda: any(
+        c.args.get("channel") == APPROVER and "already approved" in c.args.get("text", "")
+        for c in slack.calls_to("chat.postMessage")))
+    assert len(submitted_orders(simulator)) == 2
+    stored = await bot.ctx.offboarding.get(offboarding_id)
+    assert stored is not None and stored.state in (OffboardingState.APPROVED,
+                                                   OffboardingState.DONE)
+
+
+async def test_cancel_in_the_home_cancels_the_whole_request(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    offboarding_id, channel, ts, home = await _pending_bundle(driver, slack)
+    await driver.click_view_button(APPROVER, home, CANCEL, offboarding_id)
+    await eventually(lambda: "Cancelled by <@UAPPROVER>" in all_text(
+        slack.messages[(channel, ts)]))
+    assert buttons(slack.messages[(channel, ts)]) == []
+    view = await bot.ctx.offboarding.view(offboarding_id)
+    assert view is not None and view.offboarding.state is OffboardingState.CANCELLED
+    assert {o.state.value for o in view.orders} == {"cancelled"}
+    await eventually(lambda: not home_buttons(home_of(slack, APPROVER) or {}, CANCEL))
+    assert submitted_orders(simulator) == []
+
+
+async def test_a_non_approvers_click_changes_nothing(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    offboarding_id, channel, ts, home = await _pending_bundle(driver, slack)
+    before = slack.messages[(channel, ts)]
+    await driver.click_view_button(OTHER, home, APPROVE, offboarding_id)
+    told = await eventually(lambda: next(
+        (c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == OTHER),
+        None))
+    assert "Only the approvers" in all_text(told.args)
+    await driver.click_view_button(OTHER, home, CANCEL, offboarding_id)
+    await eventually(lambda: len([c for c in slack.calls_to("chat.postMessage")
+                                  if c.args.get("channel") == OTHER]) == 2)
+    stored = await bot.ctx.offboarding.get(offboarding_id)
+    assert stored is not None and stored.state is OffboardingState.PENDING
+    assert slack.messages[(channel, ts)] == before
+    assert submitted_orders(simulator) == []
+    assert [b["value"] for b in home_buttons(home_of(slack, APPROVER) or {}, APPROVE)] == \
+        [offboarding_id]
+
+
+@pytest.mark.bot_settings(APPROVALS_REQUIRED="DEACTIVATE=2")
+async def test_a_bundle_you_approved_waits_in_the_home_without_your_approve_button(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    offboarding_id, channel, ts, home = await _pending_bundle(driver, slack)
+    assert "Needs 2 approvers" in all_text(home)
+    await driver.click_view_button(APPROVER, home, APPROVE, offboarding_id)
+    await eventually(lambda: "1 more approval needed" in all_text(slack.messages[(channel, ts)]))
+    mine = await eventually(lambda: (h := home_of(slack, APPROVER)) is not None and
+                            not home_buttons(h, APPROVE) and h)
+    assert "Approved by you · waiting for another approver" in all_text(mine)
+    assert [b["value"] for b in home_buttons(mine, CANCEL)] == [offboarding_id]
+    theirs = await open_home(driver, slack, SECOND)
+    assert [b["value"] for b in home_buttons(theirs, APPROVE)] == [offboarding_id]
+    await driver.click_view_button(SECOND, theirs, APPROVE, offboarding_id)
+    await eventually(lambda: len(submitted_orders(simulator)) == 2)
+    await eventually(lambda: buttons(slack.messages[(channel, ts)]) == [])

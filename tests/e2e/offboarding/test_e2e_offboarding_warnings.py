@@ -1,0 +1,68 @@
+"""A leaver's request's approval message warns, line by line, of what a single request's
+warns of (bot/approval/warnings.py): another open order on the line, a holder other than
+the person the orders are for (here the leaver)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.runtime import RunningBot
+from bot.simulator.server import RunningSimulator
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from bot.slack_standin.polling import eventually
+from tests.conftest import APPROVER
+from tests.support.flow import all_text, pending_order
+from tests.support.offboarding_flow import details_for, send_for_approval
+
+TWO = {"41000101": "DEACTIVATE", "41000103": "SUSPEND"}
+BARBARA = "123456781"  # Barbara Andrews, (404) 555-3104's holder in the simulator's seed
+
+
+def _warnings(message: dict[str, Any]) -> str:
+    return "\n".join(all_text(b) for b in message.get("blocks", [])
+                     if b.get("block_id") == "warnings")
+
+
+async def test_a_line_with_an_open_order_is_warned_of_under_its_number(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    _, first_channel, first_ts = await pending_order(driver, slack, text="312-555-0101")
+    first = await bot.ctx.repo.get_by_message(first_channel, first_ts)
+    assert first is not None
+    channel, ts = await send_for_approval(driver, slack, await details_for(driver, slack, TWO))
+    message = slack.messages[(channel, ts)]
+    warned = _warnings(message)
+    assert "*(312) 555-0101*\n• (312) 555-0101 already has an open order from this bot: " \
+           "suspension asked by <@URequester>" in warned
+    assert "waiting for approval" in warned and first.approval_permalink in warned
+    # Only that line is warned of; the leaver holds their own lines: no holder warning.
+    assert "(312) 555-0103" not in warned and "held by" not in warned
+    assert "(1 warning)" in message["text"]
+
+
+async def test_a_line_held_by_someone_else_than_the_leaver_is_warned_of(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    details = await details_for(driver, slack, TWO)
+    # Moved to another holder between the listing and MobProc's confirmation.
+    simulator.state.services["41000103"]["employee"] = BARBARA
+    channel, ts = await send_for_approval(driver, slack, details)
+    warned = _warnings(slack.messages[(channel, ts)])
+    assert "*(312) 555-0103*\n• Riley Requester asks to suspend a line held by " \
+           "Barbara Andrews." in warned
+    assert "(312) 555-0101" not in warned
+
+
+
+@pytest.mark.bot_settings(APPROVALS_REQUIRED="DEACTIVATE=2")
+async def test_the_warnings_stay_when_the_message_is_redrawn_after_a_first_approval(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    await pending_order(driver, slack, text="312-555-0101")
+    channel, ts = await send_for_approval(driver, slack, await details_for(driver, slack, TWO))
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_offboarding")
+    await eventually(lambda: "1 more approval needed" in all_text(slack.messages[(channel, ts)]))
+    assert "(312) 555-0101 already has an open order" in _warnings(
+        slack.messages[(channel, ts)])
