@@ -98,3 +98,11 @@ def approval_messages(slack: FakeSlackWebAPI, offboarding_id: str) -> list[dict[
     return [m for m in slack.messages.values() if not m.get("thread_ts") and
             ((m.get("metadata") or {}).get("event_payload") or {}).get("request_id")
             == offboarding_id]
+
+
+async def pending_offboarding(driver: SlackDriver, slack: FakeSlackWebAPI
+                              ) -> tuple[str, str, str]:
+    """Lena's three lines (ALL_THREE) waiting for approval: (request id, channel, ts)."""
+    details = await details_for(driver, slack, ALL_THREE)
+    channel, ts = await send_for_approval(driver, slack, details)
+    return details["private_metadata"], channel, ts

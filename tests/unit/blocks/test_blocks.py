@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,15 +21,12 @@ from bot.domain import (
     ORDER_KINDS,
     FieldInput,
     FormInput,
-    LineRequest,
     OrderForm,
     RequestState,
     StatusChange,
 )
 from bot.mobproc.models import (
     AcknowledgementsResponse,
-    ConfirmationResponse,
-    OrderRequestEnvelope,
     PropertiesResponse,
     PropertyDefinition,
     PropertyGroup,
@@ -38,17 +34,9 @@ from bot.mobproc.models import (
     TransactionType,
 )
 from bot.slack_standin.block_kit_limits import validate_message, validate_view
-from tests.conftest import FIXTURES
+from tests.support.examples import SERVICE, load, request
 from tests.support.flow import all_text
 
-EXAMPLES = FIXTURES / "mobproc"
-
-
-def load(name: str) -> Any:
-    return json.loads((EXAMPLES / name).read_text())
-
-
-SERVICE = ServiceAsset.model_validate(load("service_asset.json"))
 PUBLISHED = PropertiesResponse.model_validate(load("properties.new_activation.json"))
 EXTRA = [
     PropertyDefinition(id="PREFERRED_SUSPENSION_DATE", label="Preferred Suspension Date",
@@ -149,22 +137,6 @@ def test_loading_and_error_views() -> None:
     for view in (modals.loading_view(kind), modals.error_view(kind, "No such line <@U1>")):
         assert validate_view(view) == [] and "submit" not in view
     assert "&lt;@U1&gt;" in all_text(modals.error_view(kind, "No such line <@U1>"))
-
-
-def request(state: RequestState = RequestState.PENDING, **changes: Any) -> LineRequest:
-    confirmation = ConfirmationResponse.model_validate(
-        load("suspend.confirmation.json")).orderConfirmation
-    sent = OrderRequestEnvelope.model_validate(load("suspend.request.json")).orderRequest
-    values: dict[str, Any] = dict(
-        id="req-1", transaction_type=TransactionType.SUSPEND, state=state,
-        requester_id="URequester", requester_name="Riley", service=SERVICE,
-        external_order_number="SLACK-1", properties=sent.properties,
-        definitions=[PropertyDefinition(id="HOLD_SERVICE", label="Hold Service", type="CHOICE",
-                                        choices=[{"id": "peter.edwards.acme",
-                                                  "label": "Hold for Peter"}])],
-        confirmation=confirmation, created_at=datetime(2026, 11, 23, tzinfo=UTC))
-    values.update(changes)
-    return LineRequest(**values)
 
 
 def test_approval_message() -> None:
