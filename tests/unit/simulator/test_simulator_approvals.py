@@ -14,8 +14,8 @@ from bot.mobproc.errors import MobProcOutcomeUnknown, MobProcRefused
 from bot.mobproc.models import ApprovalRequest, ApprovalResponse, OrderRequest
 from bot.simulator.server import RunningSimulator
 from tests.conftest import FIXTURES, Clock
+from tests.support.mobproc import order
 from tests.support.mobproc_approvals import simulator as simulator
-from tests.unit.simulator.test_simulator import order
 
 AVERY, SAM, OLIVE = "avery@acme.com", "sam.supervisor.acme", "olive@acme.com"
 
