@@ -6,9 +6,17 @@ from typing import Any
 
 from bot.demo import fill_form
 from bot.slack_standin.driver import SlackDriver
-from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI, RecordedCall
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVAL_CHANNEL, APPROVER, HELPDESK, REQUESTER
+
+
+def approval_post_since(slack: FakeSlackWebAPI, before: int) -> RecordedCall | None:
+    """The first approval message Slack accepted after the ``before``-th chat.postMessage
+    (a message in the approval channel, not a thread reply)."""
+    return next((c for c in slack.calls_to("chat.postMessage")[before:]
+                 if c.ok and c.args.get("channel") == APPROVAL_CHANNEL
+                 and not c.args.get("thread_ts")), None)
 
 
 async def open_form(driver: SlackDriver, slack: FakeSlackWebAPI, command: str, text: str, *,
@@ -35,10 +43,7 @@ async def submit_form(driver: SlackDriver, slack: FakeSlackWebAPI, view: dict[st
     answer = await driver.submit_view(user, view, fill_form(view) if values is None else values)
     assert answer.status_code == 200
     assert answer.text.strip() in ("", "{}"), f"modal was not closed: {answer.text}"
-    posted = await eventually(lambda: next(
-        (c for c in slack.calls_to("chat.postMessage")[before:]
-         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL and not c.args.get("thread_ts")),
-        None))
+    posted = await eventually(lambda: approval_post_since(slack, before))
     # The requester's link comes once the bot has recorded the message: then it is settled.
     await eventually(lambda: any(c.args.get("user") == user
                                  for c in slack.calls_to("chat.postEphemeral")[notices:]))
