@@ -27,7 +27,7 @@ from tests.support.flow import all_text, approve, buttons, pending_order, submit
 from tests.support.home import home_buttons, open_home
 from tests.support.offboarding_flow import ALL_THREE, details_for, send_for_approval
 from tests.support.processes import start_bot_process
-from tests.support.slack_reading import ephemerals_to
+from tests.support.slack_reading import ephemerals_to, replies
 
 SECOND = "UAPPROVER2"  # an approver through the SAPPROVERS user group
 TWO = pytest.mark.bot_settings(APPROVALS_REQUIRED="SUSPEND=2,DEACTIVATE=2")
@@ -55,7 +55,7 @@ async def test_the_first_approval_shows_one_of_two_and_places_nothing(
     message = slack.messages[(channel, ts)]
     assert f"Approved by <@{APPROVER}> — 1 more approval needed" in all_text(message)
     assert [b["text"]["text"] for b in buttons(message)] == ["Approve", "Cancel"]
-    news = await eventually(lambda: [r["text"] for r in slack.thread_replies(channel, ts)])
+    news = await eventually(lambda: replies(slack, channel, ts))
     assert news == [f"Approved by <@{APPROVER}>; one more approver needed."]
     request = await bot.ctx.repo.get(view["private_metadata"])
     assert request is not None and request.state is RequestState.PENDING
@@ -71,13 +71,13 @@ async def test_the_same_approver_twice_is_refused_and_changes_nothing(
         simulator: RunningSimulator) -> None:
     request_id, channel, ts = await first_approval(bot, driver, slack)
     before = dict(slack.messages[(channel, ts)])
-    replies = len(slack.thread_replies(channel, ts))
+    replies_before = len(slack.thread_replies(channel, ts))
     await approve(driver, channel, ts, user=APPROVER)
     notice = await eventually(lambda: ephemerals_to(slack, APPROVER))
     assert "You have already approved it; it still waits for 1 more approver" in notice[-1]
     await bot.ctx.outbox.deliver()
     assert slack.messages[(channel, ts)] == before
-    assert len(slack.thread_replies(channel, ts)) == replies
+    assert len(slack.thread_replies(channel, ts)) == replies_before
     assert (await bot.ctx.orders.approvals.approvers([request_id])) == {
         request_id: (APPROVER,)}
     request = await bot.ctx.repo.get(request_id)

@@ -30,6 +30,7 @@ from tests.support.flow import (
     submit_form,
     submitted_orders,
 )
+from tests.support.slack_reading import replies
 from tests.support.waiting import request_in
 
 LINES = {
@@ -193,7 +194,7 @@ async def test_statuses_passed_between_two_polls_are_still_reported(
     clock.advance(25)
     await bot.follower.poll_once()
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 3)
-    texts = [r["text"] for r in slack.thread_replies(channel, ts)]
+    texts = replies(slack, channel, ts)
     assert "In progress" in texts[1] and "Complete" in texts[2]
 
 
