@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +19,7 @@ from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simula
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from handlers.app import start_bot
+from tests.support.clocks import Clock
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"
@@ -34,19 +34,6 @@ FIXTURES = ROOT / "tests" / "fixtures"
 # Set to a PostgreSQL server URL (postgresql+asyncpg://user@host:port/db) to run every test
 # on a fresh PostgreSQL database instead of a SQLite file.
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
-
-
-class Clock:
-    """A controllable clock for the simulator: orders move only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

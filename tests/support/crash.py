@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.mobproc import assumed
 from bot.slack_standin.polling import eventually
 
 
@@ -31,3 +32,19 @@ async def crashed(kills: list[str]) -> None:
     """Wait for the injected crash itself, not only for the change it follows: a change is
     visible to other connections a moment before the call that made it returns."""
     await eventually(lambda: kills)
+
+
+def die_right_after_moving_to(bot: Any, state: Any) -> list[str]:
+    """Every conditional state change the bot's repository offers dies once it committed a
+    move to ``state``; returns the kills, as they happen."""
+    kills: list[str] = []
+    for method in ("move", "transition"):
+        die_right_after(bot.ctx.repo, method, state, kills)
+    return kills
+
+
+def looked_up(simulator: Any) -> bool:
+    """Whether the bot asked MobProc for an order by its externalOrderNumber: only a resumed
+    submission does (a click's first submission never does)."""
+    return any(r.method == "GET" and assumed.EXTERNAL_ORDER_NUMBER_FILTER in r.query
+               for r in simulator.state.received)

@@ -6,9 +6,17 @@ from typing import Any
 
 from bot.demo import fill_form
 from bot.slack_standin.driver import SlackDriver
-from bot.slack_standin.fake_web_api import FakeSlackWebAPI
+from bot.slack_standin.fake_web_api import FakeSlackWebAPI, RecordedCall
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVAL_CHANNEL, HELPDESK, REQUESTER
+from tests.conftest import APPROVAL_CHANNEL, APPROVER, HELPDESK, REQUESTER
+
+
+def approval_post_since(slack: FakeSlackWebAPI, before: int) -> RecordedCall | None:
+    """The first approval message Slack accepted after the ``before``-th chat.postMessage
+    (a message in the approval channel, not a thread reply)."""
+    return next((c for c in slack.calls_to("chat.postMessage")[before:]
+                 if c.ok and c.args.get("channel") == APPROVAL_CHANNEL
+                 and not c.args.get("thread_ts")), None)
 
 
 async def open_form(driver: SlackDriver, slack: FakeSlackWebAPI, command: str, text: str, *,
@@ -35,14 +43,22 @@ async def submit_form(driver: SlackDriver, slack: FakeSlackWebAPI, view: dict[st
     answer = await driver.submit_view(user, view, fill_form(view) if values is None else values)
     assert answer.status_code == 200
     assert answer.text.strip() in ("", "{}"), f"modal was not closed: {answer.text}"
-    posted = await eventually(lambda: next(
-        (c for c in slack.calls_to("chat.postMessage")[before:]
-         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL and not c.args.get("thread_ts")),
-        None))
+    posted = await eventually(lambda: approval_post_since(slack, before))
     # The requester's link comes once the bot has recorded the message: then it is settled.
     await eventually(lambda: any(c.args.get("user") == user
                                  for c in slack.calls_to("chat.postEphemeral")[notices:]))
     return posted.response["channel"], posted.response["ts"]
+
+
+async def approve(driver: SlackDriver, channel: str, ts: str, *, user: str = APPROVER,
+                  value: str | None = None, check: bool = True) -> None:
+    """Click Approve on the message (channel, ts). ``value``: the request's id, for a client
+    still showing buttons the message lost; ``check``: the click must be answered 200 (off
+    where the bot answering is itself in doubt: a process killed, a fault injected)."""
+    answer = await driver.click_button(user, channel_id=channel, message_ts=ts,
+                                       action_id="approve_request", value=value)
+    if check:
+        assert answer.status_code == 200
 
 
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -94,3 +110,15 @@ async def approved_order(driver: SlackDriver, slack: FakeSlackWebAPI, clock: Any
         clock.advance(10)
         await eventually(lambda: len(slack.thread_replies(channel, ts)) == 2)
     return view, channel, ts
+
+
+async def held_request(driver: SlackDriver, slack: FakeSlackWebAPI, text: str,
+                       retry_after: int = 30) -> str:
+    """A request confirmed and pending whose approval message Slack holds back (429 for
+    ``retry_after`` seconds): it has none recorded yet. Returns its id."""
+    view = await open_form(driver, slack, "/suspend-line", text)
+    slack.fail_next("chat.postMessage", retry_after=retry_after)
+    answer = await driver.submit_view(REQUESTER, view, fill_form(view))
+    assert answer.status_code == 200
+    await eventually(lambda: slack.refused_for_rate("chat.postMessage") == 1)
+    return str(view["private_metadata"])

@@ -9,7 +9,8 @@ from bot.demo import fill_form
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI, FakeUser
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVAL_CHANNEL, HELPDESK, REQUESTER
+from tests.conftest import HELPDESK, REQUESTER
+from tests.support.flow import approval_post_since
 
 LEAVER = "ULEAVER"  # Lena Leaver: three lines in the simulator
 LENA_LINES = {"41000101": "3125550101", "41000102": "3125550102", "41000103": "3125550103"}
@@ -78,10 +79,7 @@ async def send_for_approval(driver: SlackDriver, slack: FakeSlackWebAPI,
     answer = await driver.submit_view(REQUESTER, details,
                                       fill_form(details) if values is None else values)
     assert answer.status_code == 200
-    posted = await eventually(lambda: next(
-        (c for c in slack.calls_to("chat.postMessage")[before:]
-         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL and not c.args.get("thread_ts")),
-        None))
+    posted = await eventually(lambda: approval_post_since(slack, before))
     channel, ts = posted.response["channel"], posted.response["ts"]
     await eventually(lambda: any(c.ok and c.args.get("user") == REQUESTER and
                                  "waiting for an approver" in c.args.get("text", "")
@@ -98,3 +96,11 @@ def approval_messages(slack: FakeSlackWebAPI, offboarding_id: str) -> list[dict[
     return [m for m in slack.messages.values() if not m.get("thread_ts") and
             ((m.get("metadata") or {}).get("event_payload") or {}).get("request_id")
             == offboarding_id]
+
+
+async def pending_offboarding(driver: SlackDriver, slack: FakeSlackWebAPI
+                              ) -> tuple[str, str, str]:
+    """Lena's three lines (ALL_THREE) waiting for approval: (request id, channel, ts)."""
+    details = await details_for(driver, slack, ALL_THREE)
+    channel, ts = await send_for_approval(driver, slack, details)
+    return details["private_metadata"], channel, ts

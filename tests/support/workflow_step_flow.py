@@ -9,8 +9,8 @@ from bot.runtime import RunningBot
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI, RecordedCall
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVAL_CHANNEL, REQUESTER
-from tests.support.flow import buttons
+from tests.conftest import REQUESTER
+from tests.support.flow import approval_post_since, buttons
 
 FILL_IN = "workflow_step_fill_in"
 
@@ -60,10 +60,7 @@ async def send_for_approval(bot: RunningBot, driver: SlackDriver, slack: FakeSla
     answer = await driver.submit_view(REQUESTER, view, fill_form(view))
     assert answer.status_code == 200
     assert answer.text.strip() in ("", "{}"), f"modal was not closed: {answer.text}"
-    posted = await eventually(lambda: next(
-        (c for c in slack.calls_to("chat.postMessage")[before:]
-         if c.ok and c.args.get("channel") == APPROVAL_CHANNEL and not c.args.get("thread_ts")),
-        None))
+    posted = await eventually(lambda: approval_post_since(slack, before))
     channel, ts = posted.response["channel"], posted.response["ts"]
     await eventually(lambda: bot.ctx.repo.get_by_message(channel, ts))
     return channel, ts

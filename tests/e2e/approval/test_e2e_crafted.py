@@ -34,10 +34,19 @@ from tests.conftest import (
     Clock,
     DriverFactory,
 )
-from tests.e2e.home.test_e2e_home import open_home
 from tests.support.crash import crashed, die_right_after
-from tests.support.flow import all_text, buttons, open_form, pending_order, submitted_orders
+from tests.support.flow import (
+    all_text,
+    buttons,
+    held_request,
+    open_form,
+    pending_order,
+    submitted_orders,
+)
+from tests.support.home import open_home
 from tests.support.offboarding_flow import ALL_THREE, details_for, send_for_approval
+from tests.support.slack_reading import ephemerals_to
+from tests.support.waiting import with_approval_message
 
 
 async def _leavers_request(bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI
@@ -70,11 +79,6 @@ def _approval_posts(slack: FakeSlackWebAPI, request_id: str) -> list[Any]:
 def _dms_to(slack: FakeSlackWebAPI, user: str, after: int) -> list[str]:
     return [all_text(c.args) for c in slack.calls_to("chat.postMessage")[after:]
             if c.ok and c.args.get("channel") == user]
-
-
-def _ephemerals_to(slack: FakeSlackWebAPI, user: str, after: int) -> list[str]:
-    return [all_text(c.args) for c in slack.calls_to("chat.postEphemeral")[after:]
-            if c.args.get("user") == user]
 
 
 # --- 1. a line of a leaver's request is never a standalone order ------------------------------
@@ -151,8 +155,8 @@ async def test_a_crafted_cancel_or_approve_cannot_act_on_a_leavers_line(
     for action, line in (("cancel_request", lines[0]), ("approve_request", lines[1])):
         await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                                   action_id=action, value=line.id)
-    told += await eventually(lambda: len(_ephemerals_to(slack, APPROVER, ephemerals)) == 2 and
-                             _ephemerals_to(slack, APPROVER, ephemerals))
+    told += await eventually(lambda: len(ephemerals_to(slack, APPROVER, ephemerals)) == 2 and
+                             ephemerals_to(slack, APPROVER, ephemerals))
     for text in told:
         assert "part of an /offboard-lines request" in text and "Nothing was changed" in text
     assert await _states(bot, offboarding_id) == (OffboardingState.PENDING,
@@ -178,28 +182,16 @@ async def test_a_crafted_home_cancel_cannot_withdraw_someone_elses_request(
 
 # --- 3. a clicked message is adopted only when its metadata names the request ---------------
 
-async def _held_request(driver: SlackDriver, slack: FakeSlackWebAPI, text: str,
-                        retry_after: int = 30) -> str:
-    """A request confirmed and pending whose approval message Slack holds back (429 for
-    ``retry_after`` seconds): it has none recorded yet. Returns its id."""
-    view = await open_form(driver, slack, "/suspend-line", text)
-    slack.fail_next("chat.postMessage", retry_after=retry_after)
-    answer = await driver.submit_view(REQUESTER, view, fill_form(view))
-    assert answer.status_code == 200
-    await eventually(lambda: slack.refused_for_rate("chat.postMessage") == 1)
-    return str(view["private_metadata"])
-
-
 async def test_a_click_cannot_bind_another_requests_message(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
     shown, channel, ts = await pending_order(driver, slack)
-    held = await _held_request(driver, slack, "415-555-0199")
+    held = await held_request(driver, slack, "415-555-0199")
     message = dict(slack.messages[(channel, ts)])
     # Approve pressed on the first request's message, carrying the held request's id.
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_request", value=held)
-    notice = await eventually(lambda: _ephemerals_to(slack, APPROVER, 0))
+    notice = await eventually(lambda: ephemerals_to(slack, APPROVER, 0))
     assert "nothing was changed" in notice[0].lower()
     stored = await bot.ctx.repo.get(held)
     assert stored is not None and stored.state is RequestState.PENDING
@@ -223,7 +215,7 @@ async def test_a_click_cannot_bind_another_requests_message_to_a_leavers_request
     message = dict(slack.messages[(channel, ts)])
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_offboarding", value=offboarding_id)
-    notice = await eventually(lambda: _ephemerals_to(slack, APPROVER, 0))
+    notice = await eventually(lambda: ephemerals_to(slack, APPROVER, 0))
     assert "nothing was changed" in notice[0].lower()
     stored = await bot.ctx.offboarding.get(offboarding_id)
     assert stored is not None and stored.approval_ts is None
@@ -285,7 +277,7 @@ async def test_a_request_withdrawn_while_its_message_was_on_its_way_loses_the_bu
     home = await open_home(driver, slack, REQUESTER)
     await driver.click_view_button(REQUESTER, home, "home_cancel", held)
     await eventually(lambda: _cancelled(bot, held))
-    stored = await eventually(lambda: _with_message(bot, held), within=15)
+    stored = await eventually(lambda: with_approval_message(bot, held), within=15)
 
     def without_buttons() -> dict[str, Any] | None:
         message = slack.messages.get((stored.approval_channel, stored.approval_ts))
@@ -296,7 +288,7 @@ async def test_a_request_withdrawn_while_its_message_was_on_its_way_loses_the_bu
     await bot.ctx.outbox.deliver()
     # Nobody is told it waits for an approver.
     assert not any("waiting for an approver" in t
-                   for t in _ephemerals_to(slack, REQUESTER, notices))
+                   for t in ephemerals_to(slack, REQUESTER, notices))
     assert submitted_orders(simulator) == []
 
 
@@ -306,11 +298,6 @@ async def _queued(bot: RunningBot, request_id: str) -> bool:
         return bool(list(await session.scalars(select(OutboxRow.id).where(
             OutboxRow.request_id == request_id, OutboxRow.purpose == APPROVAL,
             OutboxRow.sent_at.is_(None)))))
-
-
-async def _with_message(bot: RunningBot, request_id: str) -> LineRequest | None:
-    stored = await bot.ctx.repo.get(request_id)
-    return stored if stored is not None and stored.approval_ts else None
 
 
 async def _cancelled(bot: RunningBot, request_id: str) -> bool:

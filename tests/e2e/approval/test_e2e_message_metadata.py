@@ -21,10 +21,11 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVAL_CHANNEL, APPROVER, BOT_TOKEN, HELPDESK, Clock
-from tests.e2e.approval.test_e2e_crafted import _held_request
-from tests.e2e.helpdesk.test_e2e_helpdesk import AGENT, EMPLOYEE, bot_replies, start_buttons
-from tests.support.flow import approved_order, submitted_orders
+from tests.support.flow import approved_order, held_request, submitted_orders
+from tests.support.helpdesk_flow import AGENT, EMPLOYEE, start_buttons
 from tests.support.offboarding_flow import ALL_THREE, LENA_LINES, details_for, send_for_approval
+from tests.support.slack_reading import bot_replies
+from tests.support.waiting import nothing_queued
 
 EVENT = "mobproc_line_order"
 # The outbox's own marks on what it posts (to find a post again), not the contract's.
@@ -41,10 +42,6 @@ def updates_of(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[dict[str, 
     """The metadata of every update of the message Slack took, in order."""
     return [c.args["metadata"] for c in slack.calls_to("chat.update")
             if c.ok and (c.args.get("channel"), c.args.get("ts")) == (channel, ts)]
-
-
-async def nothing_queued(bot: RunningBot) -> bool:
-    return not await bot.ctx.repo.queued_calls()
 
 
 async def test_every_message_of_an_orders_life_carries_the_line_order(
@@ -155,7 +152,7 @@ async def test_a_message_naming_its_request_is_adopted_by_either_event_type(
     """The bot stopped between posting a request's approval message and recording it: the
     message (this version's, or one an earlier version posted with its old event type) is
     taken as the request's own when clicked, as its metadata names the request."""
-    held = await _held_request(driver, slack, "415-555-0199")
+    held = await held_request(driver, slack, "415-555-0199")
     client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.base_url)
     posted = await client.chat_postMessage(
         channel=APPROVAL_CHANNEL, text="Request to suspend a line",

@@ -23,26 +23,14 @@ from tests.conftest import (
     DriverFactory,
     bot_settings,
 )
-from tests.e2e.home.test_e2e_home import home_buttons, open_home
-from tests.support.flow import all_text, buttons, pending_order, submitted_orders
+from tests.support.flow import all_text, approve, buttons, pending_order, submitted_orders
+from tests.support.home import home_buttons, open_home
 from tests.support.offboarding_flow import ALL_THREE, details_for, send_for_approval
 from tests.support.processes import start_bot_process
+from tests.support.slack_reading import ephemerals_to, replies
 
 SECOND = "UAPPROVER2"  # an approver through the SAPPROVERS user group
 TWO = pytest.mark.bot_settings(APPROVALS_REQUIRED="SUSPEND=2,DEACTIVATE=2")
-
-
-def ephemerals_to(slack: FakeSlackWebAPI, user: str) -> list[str]:
-    return [all_text(c.args) for c in slack.calls_to("chat.postEphemeral")
-            if c.args.get("user") == user]
-
-
-async def approve(driver: SlackDriver, user: str, channel: str, ts: str,
-                  value: str | None = None) -> None:
-    """``value``: the request's id, for a client still showing buttons the message lost."""
-    answer = await driver.click_button(user, channel_id=channel, message_ts=ts,
-                                       action_id="approve_request", value=value)
-    assert answer.status_code == 200
 
 
 async def first_approval(bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
@@ -50,7 +38,7 @@ async def first_approval(bot: RunningBot, driver: SlackDriver, slack: FakeSlackW
                          ) -> tuple[str, str, str]:
     """A request approved by APPROVER, one approval short: (request id, channel, ts)."""
     view, channel, ts = await pending_order(driver, slack, command=command, text=text)
-    await approve(driver, APPROVER, channel, ts)
+    await approve(driver, channel, ts, user=APPROVER)
     await eventually(lambda: "1 more approval needed" in all_text(slack.messages[(channel, ts)]))
     await eventually(lambda: slack.thread_replies(channel, ts))  # and the thread's news
     return view["private_metadata"], channel, ts
@@ -62,12 +50,12 @@ async def test_the_first_approval_shows_one_of_two_and_places_nothing(
         simulator: RunningSimulator) -> None:
     view, channel, ts = await pending_order(driver, slack)
     assert "Needs 2 approvers" in all_text(slack.messages[(channel, ts)])
-    await approve(driver, APPROVER, channel, ts)
+    await approve(driver, channel, ts, user=APPROVER)
     await eventually(lambda: "1 more approval needed" in all_text(slack.messages[(channel, ts)]))
     message = slack.messages[(channel, ts)]
     assert f"Approved by <@{APPROVER}> — 1 more approval needed" in all_text(message)
     assert [b["text"]["text"] for b in buttons(message)] == ["Approve", "Cancel"]
-    news = await eventually(lambda: [r["text"] for r in slack.thread_replies(channel, ts)])
+    news = await eventually(lambda: replies(slack, channel, ts))
     assert news == [f"Approved by <@{APPROVER}>; one more approver needed."]
     request = await bot.ctx.repo.get(view["private_metadata"])
     assert request is not None and request.state is RequestState.PENDING
@@ -83,13 +71,13 @@ async def test_the_same_approver_twice_is_refused_and_changes_nothing(
         simulator: RunningSimulator) -> None:
     request_id, channel, ts = await first_approval(bot, driver, slack)
     before = dict(slack.messages[(channel, ts)])
-    replies = len(slack.thread_replies(channel, ts))
-    await approve(driver, APPROVER, channel, ts)
+    replies_before = len(slack.thread_replies(channel, ts))
+    await approve(driver, channel, ts, user=APPROVER)
     notice = await eventually(lambda: ephemerals_to(slack, APPROVER))
     assert "You have already approved it; it still waits for 1 more approver" in notice[-1]
     await bot.ctx.outbox.deliver()
     assert slack.messages[(channel, ts)] == before
-    assert len(slack.thread_replies(channel, ts)) == replies
+    assert len(slack.thread_replies(channel, ts)) == replies_before
     assert (await bot.ctx.orders.approvals.approvers([request_id])) == {
         request_id: (APPROVER,)}
     request = await bot.ctx.repo.get(request_id)
@@ -103,7 +91,7 @@ async def test_the_requester_never_counts(bot: RunningBot, driver: SlackDriver,
                                           slack: FakeSlackWebAPI) -> None:
     # The requester is an approver here, and may approve their own single-approver orders.
     request_id, channel, ts = await first_approval(bot, driver, slack)
-    await approve(driver, REQUESTER, channel, ts)
+    await approve(driver, channel, ts, user=REQUESTER)
     await eventually(lambda: any("needs 2 approvers other than you" in t
                                  for t in ephemerals_to(slack, REQUESTER)))
     request = await bot.ctx.repo.get(request_id)
@@ -116,12 +104,12 @@ async def test_a_second_approver_places_the_order_once(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
     request_id, channel, ts = await first_approval(bot, driver, slack)
-    await approve(driver, SECOND, channel, ts)
+    await approve(driver, channel, ts, user=SECOND)
     await eventually(lambda: len(submitted_orders(simulator)) == 1)
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     request = await bot.ctx.repo.get(request_id)
     assert request is not None and request.decided_by == SECOND
-    await approve(driver, APPROVER, channel, ts, request_id)  # late: changes nothing
+    await approve(driver, channel, ts, user=APPROVER, value=request_id)  # late: changes nothing
     await eventually(lambda: any("already" in t for t in ephemerals_to(slack, APPROVER)))
     assert len(submitted_orders(simulator)) == 1
     audit = await bot.ctx.repo.audit_since(request.created_at)
@@ -138,7 +126,7 @@ async def test_cancel_after_one_approval_orders_nothing(
                               action_id="cancel_request")
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     assert f"Cancelled by <@{SECOND}>" in all_text(slack.messages[(channel, ts)])
-    await approve(driver, SECOND, channel, ts, request_id)
+    await approve(driver, channel, ts, user=SECOND, value=request_id)
     await eventually(lambda: any("cancelled" in t for t in ephemerals_to(slack, SECOND)))
     request = await bot.ctx.repo.get(request_id)
     assert request is not None and request.state is RequestState.CANCELLED
@@ -150,11 +138,11 @@ async def test_only_the_configured_types_need_two(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
     _, channel, ts = await pending_order(driver, slack)  # a suspension: one approver
-    await approve(driver, APPROVER, channel, ts)
+    await approve(driver, channel, ts, user=APPROVER)
     await eventually(lambda: len(submitted_orders(simulator)) == 1)
     _, channel, ts = await pending_order(driver, slack, command="/deactivate-line",
                                          text="212-555-0123")
-    await approve(driver, APPROVER, channel, ts)
+    await approve(driver, channel, ts, user=APPROVER)
     await eventually(lambda: "1 more approval needed" in all_text(slack.messages[(channel, ts)]))
     assert len(submitted_orders(simulator)) == 1
 

@@ -28,6 +28,7 @@ from tests.conftest import (
     DriverFactory,
 )
 from tests.support.flow import all_text, open_form, pending_order, submitted_orders
+from tests.support.waiting import request_in, with_approval_message
 
 
 def approval_posts(slack: FakeSlackWebAPI, channel: str = APPROVAL_CHANNEL
@@ -39,15 +40,10 @@ def approval_posts(slack: FakeSlackWebAPI, channel: str = APPROVAL_CHANNEL
 
 async def posted_once(bot: RunningBot, slack: FakeSlackWebAPI, request_id: str) -> None:
     """The request's approval message is posted, recorded, and the only one for it."""
-    request = await eventually(lambda: _with_message(bot, request_id), within=20)
+    request = await eventually(lambda: with_approval_message(bot, request_id), within=20)
     mine = [m for m in approval_posts(slack)
             if request.external_order_number in all_text(m)]
     assert [m["ts"] for m in mine] == [request.approval_ts]
-
-
-async def _with_message(bot: RunningBot, request_id: str):  # type: ignore[no-untyped-def]
-    request = await bot.ctx.repo.get(request_id)
-    return request if request is not None and request.approval_ts else None
 
 
 def slow_mobproc(simulator: RunningSimulator, seconds: float) -> None:
@@ -245,7 +241,8 @@ async def test_stopped_between_slack_accepting_the_post_and_recording_it(
     assert request is not None and request.approval_channel and request.approval_ts
     await driver.click_button("UAPPROVER", channel_id=request.approval_channel,
                               message_ts=request.approval_ts, action_id="approve_request")
-    await eventually(lambda: _submitted(bot, view["private_metadata"]), within=15)
+    await eventually(lambda: request_in(bot, view["private_metadata"], RequestState.SUBMITTED),
+                     within=15)
 
 
 async def test_another_senders_attempt_between_the_look_and_the_claim_is_seen(
@@ -281,11 +278,6 @@ async def test_another_senders_attempt_between_the_look_and_the_claim_is_seen(
         await other.dispose()
     assert raced and slack.calls_to("conversations.history")
     assert len(approval_posts(slack)) == 1
-
-
-async def _submitted(bot: RunningBot, request_id: str) -> bool:
-    request = await bot.ctx.repo.get(request_id)
-    return request is not None and request.state is RequestState.SUBMITTED
 
 
 async def test_a_failure_while_recording_the_confirmation_is_shown_and_can_be_retried(

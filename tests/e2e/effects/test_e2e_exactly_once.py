@@ -14,6 +14,7 @@ from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory, bot_settings
 from tests.support.flow import all_text, buttons, pending_order, submitted_orders
 from tests.support.processes import start_bot_process
+from tests.support.waiting import request_at
 
 
 async def test_fifty_concurrent_approvals_place_one_order(
@@ -26,7 +27,7 @@ async def test_fifty_concurrent_approvals_place_one_order(
                             action_id="approve_request") for user in clickers))
     assert all(a.status_code == 200 for a in answers)
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
-    request = await eventually(lambda: _placed(bot, channel, ts))
+    request = await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED))
     # Every other clicker is told it was already approved.
     await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
                                   if "already approved" in all_text(c.args)]) == 49)
@@ -36,18 +37,13 @@ async def test_fifty_concurrent_approvals_place_one_order(
     assert [a.event for a in audit].count("refused_click") == 49
 
 
-async def _placed(bot: RunningBot, channel: str, ts: str):  # type: ignore[no-untyped-def]
-    request = await bot.ctx.repo.get_by_message(channel, ts)
-    return request if request and request.state is RequestState.SUBMITTED else None
-
-
 async def test_slack_retrying_a_click_changes_nothing(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
     _, channel, ts = await pending_order(driver, slack)
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_request")
-    placed = await eventually(lambda: _placed(bot, channel, ts))
+    placed = await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED))
     for retry in (1, 2):  # Slack resends the original payload, button value and all
         answer = await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                                            action_id="approve_request", value=placed.id,
@@ -98,7 +94,7 @@ async def test_two_bot_processes_on_one_database_place_one_order(
                                  action_id="approve_request")
                   for d in (driver, second) for user in (APPROVER, "UAPPROVER2") * 5]
         await asyncio.gather(*clicks)
-        await eventually(lambda: _placed(bot, channel, ts))
+        await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED))
         await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
                                       if "already approved" in all_text(c.args)]) == 19)
     finally:

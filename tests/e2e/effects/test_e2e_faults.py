@@ -30,22 +30,17 @@ from tests.conftest import (
     DriverFactory,
     bot_settings,
 )
-from tests.support.flow import all_text, open_form, pending_order, submit_form, submitted_orders
+from tests.support.flow import (
+    all_text,
+    approve,
+    open_form,
+    pending_order,
+    submit_form,
+    submitted_orders,
+)
 from tests.support.processes import start_bot_process
-
-
-async def approve(driver: SlackDriver, channel: str, ts: str) -> None:
-    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
-                              action_id="approve_request")
-
-
-async def in_state(bot: RunningBot, channel: str, ts: str, state: RequestState):  # type: ignore[no-untyped-def]
-    request = await bot.ctx.repo.get_by_message(channel, ts)
-    return request if request is not None and request.state is state else None
-
-
-def replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
-    return [r["text"] for r in slack.thread_replies(channel, ts)]
+from tests.support.slack_reading import replies
+from tests.support.waiting import request_at
 
 
 async def test_answer_lost_after_the_order_was_created(
@@ -53,8 +48,8 @@ async def test_answer_lost_after_the_order_was_created(
         simulator: RunningSimulator) -> None:
     _, channel, ts = await pending_order(driver, slack)
     simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
-    await approve(driver, channel, ts)
-    request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))
+    await approve(driver, channel, ts, check=False)
+    request = await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED))
     assert len(submitted_orders(simulator)) == 1
     assert request.order_id == next(iter(simulator.state.orders))
     await eventually(lambda: replies(slack, channel, ts))
@@ -67,7 +62,7 @@ async def test_an_answer_lost_while_mobproc_refuses_the_lookup_is_never_resent(
     _, channel, ts = await pending_order(driver, slack)
     simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
     simulator.state.add_fault("GET", r"/orders$", status=400, times=1000)
-    await approve(driver, channel, ts)
+    await approve(driver, channel, ts, check=False)
     await eventually(lambda: replies(slack, channel, ts))
     assert "won't tell me whether the order was placed" in replies(slack, channel, ts)[0]
     assert "SLACK-" in replies(slack, channel, ts)[0]  # the reference to look for by hand
@@ -81,7 +76,7 @@ async def test_an_answer_lost_while_mobproc_refuses_the_lookup_is_never_resent(
     assert ":warning:" in all_text(slack.messages[(channel, ts)])
     # Once MobProc answers the lookup, the order it had placed is found and followed.
     simulator.state.faults.clear()
-    request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))
+    request = await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED))
     assert request.order_id in simulator.state.orders and request.error is None
     await eventually(lambda: len(replies(slack, channel, ts)) == 2)
     assert "is placed" in replies(slack, channel, ts)[1]
@@ -93,8 +88,8 @@ async def test_a_failing_submission_is_resumed_once_mobproc_is_back(
         simulator: RunningSimulator) -> None:
     _, channel, ts = await pending_order(driver, slack)
     simulator.state.add_fault("POST", r"/orders$", status=503)
-    await approve(driver, channel, ts)
-    await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED), within=15)
+    await approve(driver, channel, ts, check=False)
+    await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED), within=15)
     await eventually(lambda: len(replies(slack, channel, ts)) == 2)
     texts = replies(slack, channel, ts)
     assert "isn't answering" in texts[0] and "is placed" in texts[1]
@@ -134,7 +129,7 @@ async def test_slack_rate_limits_and_errors_lose_no_reply(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock) -> None:
     _, channel, ts = await pending_order(driver, slack)
     slack.fail_next("chat.postMessage", status=429, retry_after=1, times=2)
-    await approve(driver, channel, ts)
+    await approve(driver, channel, ts, check=False)
     await eventually(lambda: len(replies(slack, channel, ts)) == 1, within=15)
     slack.fail_next("chat.postMessage", error="internal_error", status=500, retry_after=None,
                     times=6)
@@ -156,7 +151,7 @@ async def test_restart_between_opening_and_submitting_the_form(
     second = await start_test_bot()
     driver = driver_for(second)
     channel, ts = await submit_form(driver, slack, view)
-    await eventually(lambda: in_state(second, channel, ts, RequestState.PENDING))
+    await eventually(lambda: request_at(second, channel, ts, RequestState.PENDING))
 
 
 async def test_crash_between_posting_and_recording_the_approval_message(
@@ -166,8 +161,8 @@ async def test_crash_between_posting_and_recording_the_approval_message(
     request_id = view["private_metadata"]
     # What a process killed right after chat.postMessage leaves: a message, no stored ts.
     await bot.ctx.repo.update_fields(request_id, approval_channel=None, approval_ts=None)
-    await approve(driver, channel, ts)
-    request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))
+    await approve(driver, channel, ts, check=False)
+    request = await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED))
     assert request.id == request_id
     assert len(submitted_orders(simulator)) == 1
 
@@ -190,7 +185,7 @@ async def test_crash_after_the_decision_before_sending(
                                     decided_by=APPROVER)
     await first.stop()
     second = await start_test_bot()
-    await eventually(lambda: in_state(second, channel, ts, RequestState.SUBMITTED), within=15)
+    await eventually(lambda: request_at(second, channel, ts, RequestState.SUBMITTED), within=15)
     await eventually(lambda: replies(slack, channel, ts))
     assert len(submitted_orders(simulator)) == 1
 
@@ -211,7 +206,7 @@ async def test_crash_after_sending_before_recording(
     placed = await first.ctx.orders.mobproc.submit_order(order, on_behalf_of=None)
     await first.stop()
     second = await start_test_bot()
-    done = await eventually(lambda: in_state(second, channel, ts, RequestState.SUBMITTED),
+    done = await eventually(lambda: request_at(second, channel, ts, RequestState.SUBMITTED),
                             within=15)
     assert done.order_id == placed.orderId
     assert len(submitted_orders(simulator)) == 1, "found by externalOrderNumber, not resent"
@@ -226,8 +221,8 @@ async def test_replies_queued_while_slack_was_down_go_out_after_a_restart(
                     times=1000)
     slack.fail_next("chat.update", error="internal_error", status=500, retry_after=None,
                     times=1000)
-    await approve(driver, channel, ts)
-    await eventually(lambda: in_state(first, channel, ts, RequestState.SUBMITTED))
+    await approve(driver, channel, ts, check=False)
+    await eventually(lambda: request_at(first, channel, ts, RequestState.SUBMITTED))
     clock.advance(10)
     await eventually(lambda: _statuses_recorded(first, channel, ts))
     await first.stop()
@@ -262,7 +257,7 @@ async def test_no_secret_reaches_the_logs_at_debug(
     root.setLevel(logging.DEBUG)
     try:
         _, channel, ts = await pending_order(driver, slack)
-        await approve(driver, channel, ts)
+        await approve(driver, channel, ts, check=False)
         await eventually(lambda: replies(slack, channel, ts))
         clock.advance(10)
         await eventually(lambda: len(replies(slack, channel, ts)) == 2)
@@ -288,14 +283,14 @@ async def test_killed_after_mobproc_placed_the_order_before_it_was_recorded(
     try:
         # MobProc places the order but is slow to answer; the bot is killed while it waits.
         simulator.state.add_fault("POST", r"/orders$", hold_after_processing=3.0)
-        await approve(driver_for(process), channel, ts)
+        await approve(driver_for(process), channel, ts, check=False)
         await eventually(lambda: submitted_orders(simulator))
     finally:
         await process.kill()
     assert replies(slack, channel, ts) == [], "the killed bot never learnt of the order"
 
     second = await start_test_bot()
-    request = await eventually(lambda: in_state(second, channel, ts, RequestState.SUBMITTED))
+    request = await eventually(lambda: request_at(second, channel, ts, RequestState.SUBMITTED))
     await eventually(lambda: replies(slack, channel, ts))
     assert "is placed" in replies(slack, channel, ts)[0]
     assert len(submitted_orders(simulator)) == 1, "found by externalOrderNumber, not resent"
@@ -309,8 +304,8 @@ async def test_a_first_submission_does_not_depend_on_the_order_lookup(
     # still get orders placed (the lookup only guards a resend).
     _, channel, ts = await pending_order(driver, slack)
     simulator.state.add_fault("GET", r"/orders$", status=404, times=1000)
-    await approve(driver, channel, ts)
-    request = await eventually(lambda: in_state(bot, channel, ts, RequestState.SUBMITTED))
+    await approve(driver, channel, ts, check=False)
+    request = await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED))
     assert len(submitted_orders(simulator)) == 1
     assert request.order_id in simulator.state.orders
     assert simulator.state.faults[0].times == 1000, "the first submission looked it up"

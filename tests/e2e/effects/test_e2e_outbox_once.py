@@ -13,14 +13,15 @@ import pytest
 from blocks.approval.metadata import LINE_ORDER_KEYS
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
-from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from bot.storage.database import create_engine
 from bot.storage.repository import Claim, RequestRepository
-from tests.conftest import APPROVER, REQUESTER, BotFactory, Clock, DriverFactory, bot_settings
-from tests.support.flow import all_text, buttons, pending_order
+from tests.conftest import REQUESTER, BotFactory, Clock, DriverFactory, bot_settings
+from tests.support.flow import all_text, approve, buttons, pending_order
 from tests.support.processes import start_bot_process
+from tests.support.slack_reading import replies
+from tests.support.waiting import nothing_queued
 
 # A post whose answer is lost in each way Slack's answer can be lost after it posted.
 LOST_ANSWERS = ["500 after posting", "connection dropped after posting"]
@@ -33,20 +34,6 @@ def lose_the_answer(slack: FakeSlackWebAPI, how: str, channel: str) -> None:
                         retry_after=None, after_accepting=True, channel=channel)
     else:
         slack.drop_next("chat.postMessage", channel=channel)
-
-
-def replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
-    return [r["text"] for r in slack.thread_replies(channel, ts)]
-
-
-async def nothing_queued(bot: RunningBot) -> bool:
-    return not await bot.ctx.repo.queued_calls()
-
-
-async def approve(driver: SlackDriver, channel: str, ts: str) -> None:
-    answer = await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
-                                       action_id="approve_request")
-    assert answer.status_code == 200
 
 
 @pytest.mark.parametrize("how", LOST_ANSWERS)

@@ -3,16 +3,12 @@ each status change, reminder and expiry is told once, in order."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.domain import RequestState
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from bot.storage.database import create_engine
 from bot.storage.repository import RequestRepository
 from tests.conftest import APPROVER, Clock, DriverFactory, bot_settings
 from tests.support.flow import pending_order, submitted_orders
@@ -20,13 +16,6 @@ from tests.support.processes import BotProcess, start_bot_process
 
 LINES = [("/suspend-line", "404-555-3104"), ("/suspend-line", "415-555-0199"),
          ("/unsuspend-line", "415-555-0142")]
-
-
-@pytest.fixture
-async def repo(database_url: str) -> AsyncIterator[RequestRepository]:
-    engine = create_engine(database_url)
-    yield RequestRepository(engine)
-    await engine.dispose()
 
 
 async def two_replicas(simulator: RunningSimulator, slack: FakeSlackWebAPI, database_url: str,

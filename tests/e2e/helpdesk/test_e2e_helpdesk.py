@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.demo import fill_form
@@ -15,31 +13,9 @@ from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, HELPDESK, Clock
 from tests.support.flow import all_text, submitted_orders
-
-EMPLOYEE = "UOTHER"  # Olive, who lost her phone
-AGENT = "URequester"  # Riley, on the help desk
-
-
-def bot_replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[dict[str, Any]]:
-    return [m for m in slack.thread_replies(channel, ts) if m.get("user") == slack.bot_user_id]
-
-
-def start_buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for b in message.get("blocks", []) if b.get("type") == "actions"
-            for e in b["elements"]]
-
-
-async def start_order_from_reply(driver: SlackDriver, slack: FakeSlackWebAPI, ts: str
-                                 ) -> dict[str, Any]:
-    """The agent presses the bot's reply's first Start button under the help-desk message
-    ``ts``; returns the order form once the bot has filled it in."""
-    reply = (await eventually(lambda: bot_replies(slack, HELPDESK, ts)))[0]
-    views_before = len(slack.calls_to("views.update"))
-    await driver.click_button(AGENT, channel_id=HELPDESK, message_ts=reply["ts"],
-                              action_id=start_buttons(reply)[0]["action_id"])
-    update = await eventually(lambda: next((c for c in slack.calls_to("views.update")
-                                            [views_before:] if c.ok), None))
-    return slack.views[update.response["view"]["id"]]
+from tests.support.helpdesk_flow import AGENT, EMPLOYEE, start_buttons, start_order_from_reply
+from tests.support.slack_reading import bot_replies
+from tests.support.waiting import with_approval_message
 
 
 @pytest.mark.parametrize(("text", "verb"), [
@@ -113,7 +89,7 @@ async def test_a_whole_order_from_a_helpdesk_message(
     assert reason["element"]["initial_option"]["text"]["text"] == "Stolen device"
 
     await driver.submit_view(AGENT, view, fill_form(view))
-    request = await eventually(lambda: _with_message(bot, view["private_metadata"]))
+    request = await eventually(lambda: with_approval_message(bot, view["private_metadata"]))
     assert request.requester_id == EMPLOYEE and request.entered_by == AGENT
     assert request.requester_email == "olive@acme.com"
     assert simulator.state.order_posts[-1]["context"] == "olive@acme.com"
@@ -148,11 +124,6 @@ async def test_a_whole_order_from_a_helpdesk_message(
     assert len(submitted_orders(simulator)) == 1
     final = await bot.ctx.repo.get(request.id)
     assert final is not None and final.state is RequestState.COMPLETED
-
-
-async def _with_message(bot: RunningBot, request_id: str):  # type: ignore[no-untyped-def]
-    request = await bot.ctx.repo.get(request_id)
-    return request if request and request.approval_ts else None
 
 
 async def test_the_message_shortcut(driver: SlackDriver, slack: FakeSlackWebAPI) -> None:

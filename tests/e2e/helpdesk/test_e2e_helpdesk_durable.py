@@ -18,17 +18,17 @@ from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from bot.storage.tables import HelpdeskTicketRow, OutboxRow
 from tests.conftest import APPROVAL_CHANNEL, HELPDESK, REQUESTER, BotFactory, DriverFactory
-from tests.e2e.helpdesk.test_e2e_helpdesk import (
+from tests.support.crash import Killed
+from tests.support.flow import all_text
+from tests.support.helpdesk_flow import (
     AGENT,
     EMPLOYEE,
-    bot_replies,
     start_buttons,
     start_order_from_reply,
 )
-from tests.support.crash import Killed
-from tests.support.flow import all_text
 from tests.support.offboarding_flow import ALL_THREE, details_for
 from tests.support.processes import free_port
+from tests.support.slack_reading import bot_replies
 
 TEXT = "my phone was stolen, please suspend 404-555-3104"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from bot.demo import fill_form
 from bot.domain import RequestState
@@ -21,33 +20,8 @@ from tests.support.flow import (
     submit_form,
     submitted_orders,
 )
-
-
-def home_of(slack: FakeSlackWebAPI, user: str) -> dict[str, Any] | None:
-    return next((v for v in slack.views.values()
-                 if v.get("type") == "home" and v.get("user_id") == user), None)
-
-
-async def open_home(driver: SlackDriver, slack: FakeSlackWebAPI, user: str) -> dict[str, Any]:
-    before = len(slack.calls_to("views.publish"))
-    answer = await driver.event({"type": "app_home_opened", "user": user, "tab": "home",
-                                 "channel": f"D{user}"})
-    assert answer.status_code == 200
-    await eventually(lambda: any(c.ok and c.args.get("user_id") == user
-                                 for c in slack.calls_to("views.publish")[before:]))
-    home = home_of(slack, user)
-    assert home is not None
-    return home
-
-
-def home_buttons(home: dict[str, Any], action: str) -> list[dict[str, Any]]:
-    """Buttons with ``action`` in actions blocks and as section accessories."""
-    found: list[dict[str, Any]] = []
-    for block in home.get("blocks", []):
-        elements = block["elements"] if block.get("type") == "actions" else []
-        found += [e for e in [*elements, block.get("accessory") or {}]
-                  if e.get("action_id") == action]
-    return found
+from tests.support.home import home_buttons, home_of, open_home
+from tests.support.waiting import request_in
 
 
 async def test_requester_and_approver_homes_and_approving_from_home(
@@ -70,7 +44,7 @@ async def test_requester_and_approver_homes_and_approving_from_home(
     assert home_buttons(approver_home, "home_cancel")[0]["value"] == request_id
 
     await driver.click_view_button(APPROVER, approver_home, "home_approve", request_id)
-    request = await eventually(lambda: _submitted(bot, request_id))
+    request = await eventually(lambda: request_in(bot, request_id, RequestState.SUBMITTED))
     assert len(submitted_orders(simulator)) == 1
     # Same path as the message button: the approval message and its thread are updated.
     await eventually(lambda: slack.thread_replies(channel, ts))
@@ -87,11 +61,6 @@ async def test_requester_and_approver_homes_and_approving_from_home(
                                         if c.args.get("channel") == "UAPPROVER2"), None))
     assert "already approved" in all_text(dm.args)
     assert len(submitted_orders(simulator)) == 1
-
-
-async def _submitted(bot: RunningBot, request_id: str):  # type: ignore[no-untyped-def]
-    request = await bot.ctx.repo.get(request_id)
-    return request if request and request.state is RequestState.SUBMITTED else None
 
 
 async def test_home_decisions_follow_the_same_rules(
@@ -159,7 +128,6 @@ async def test_a_requester_withdraws_a_pending_request_from_home(
     assert request is not None and request.state is RequestState.CANCELLED
     await eventually(lambda: not home_buttons(home_of(slack, REQUESTER) or {}, "home_cancel"))
     assert not submitted_orders(simulator)
-
 
 
 async def test_homes_are_published_only_for_people_who_opened_theirs(

@@ -17,14 +17,13 @@ from bot.domain import ApprovalState
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from bot.storage.database import create_engine
 from bot.storage.mobproc_approvals import MobProcApprovalStore
 from tests.conftest import APPROVER, BotFactory, DriverFactory, bot_settings
-from tests.e2e.home.test_e2e_home import open_home
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import AVERY_DM, approval_dms, click
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import simulator as simulator
 from tests.support.flow import buttons
+from tests.support.home import open_home
+from tests.support.mobproc_approvals import AVERY_DM, approval_dms, click
 from tests.support.processes import start_bot_process
+from tests.support.storage import open_database
 
 FAST = {"MOBPROC_APPROVALS_POLL_SECONDS": 0.05}
 Reached = Callable[[], Awaitable[bool]]
@@ -32,9 +31,8 @@ Reached = Callable[[], Awaitable[bool]]
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[MobProcApprovalStore]:
-    engine = create_engine(database_url)
-    yield MobProcApprovalStore(engine)
-    await engine.dispose()
+    async with open_database(database_url) as engine:  # not migrated: the bots do that
+        yield MobProcApprovalStore(engine)
 
 
 def _answers(simulator: RunningSimulator) -> int:

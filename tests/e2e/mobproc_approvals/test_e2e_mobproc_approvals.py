@@ -5,74 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from bot.domain import ApprovalState
 from bot.mobproc.models import ApprovalRequest
 from bot.runtime import RunningBot
-from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
+from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, SLOW_MOBPROC, BotFactory, Clock, DriverFactory
-from tests.e2e.home.test_e2e_home import home_buttons, open_home
 from tests.support.flow import all_text, approved_order, buttons
-
-AVERY_EMAIL, SAM_EMAIL = "avery@acme.com", "sam@acme.com"
-SAM = "UAPPROVER2"
-AVERY_DM = f"D{APPROVER}"
-PORTAL_ORDER = "9000001"  # seeded: a suspension of (212) 555-0123 placed in the portal
-# MobProc's timeout in tests that wait out an answer's lease (six of them: three tries, each
-# waiting up to a timeout for its turn and then running to it).
-SHORT_TIMEOUT = 0.5
-
-
-@pytest.fixture
-async def simulator(clock: Clock) -> AsyncIterator[RunningSimulator]:
-    """Suspensions wait in MobProc for Avery's or Sam's approval."""
-    sim = await start_simulator(SimulatorConfig(step_seconds=10.0, clock=clock,
-                                                approval_types=frozenset({"SUSPEND"})))
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
-async def bot(start_test_bot: BotFactory) -> RunningBot:
-    return await start_test_bot(MOBPROC_APPROVALS_POLL_SECONDS=0.05)
-
-
-def dms(slack: FakeSlackWebAPI, channel: str = AVERY_DM) -> list[dict[str, Any]]:
-    return [m for (c, _), m in slack.messages.items()
-            if c == channel and m.get("user") == slack.bot_user_id]
-
-
-def approval_dms(slack: FakeSlackWebAPI, channel: str = AVERY_DM) -> list[dict[str, Any]]:
-    """The DMs that are MobProc approval requests (the others are plain notices)."""
-    return [m for m in dms(slack, channel)
-            if any(b.get("type") == "header" for b in m.get("blocks", []))]
-
-
-async def avery_dm(driver: SlackDriver, slack: FakeSlackWebAPI) -> dict[str, Any]:
-    """Avery opens the App Home: the portal order waiting for her arrives as a DM."""
-    await open_home(driver, slack, APPROVER)
-    # A copy: Slack's stored message changes when the bot updates it.
-    return copy.deepcopy((await eventually(lambda: approval_dms(slack)))[0])
-
-
-async def click(driver: SlackDriver, dm: dict[str, Any], action: str,
-                user: str = APPROVER, channel: str = AVERY_DM) -> None:
-    # The button as first shown: a second click may come from a screen not yet updated.
-    value = next(b["value"] for b in buttons(dm) if b["action_id"] == action)
-    answer = await driver.click_button(user, channel_id=channel, message_ts=dm["ts"],
-                                       action_id=action, value=value)
-    assert answer.status_code == 200
-
-
-def notices(slack: FakeSlackWebAPI, channel: str = AVERY_DM) -> list[str]:
-    return [m["text"] for m in dms(slack, channel) if m not in approval_dms(slack, channel)]
+from tests.support.home import home_buttons, open_home
+from tests.support.mobproc_approvals import (
+    AVERY_DM,
+    AVERY_EMAIL,
+    PORTAL_ORDER,
+    SAM,
+    SAM_EMAIL,
+    SHORT_TIMEOUT,
+    approval_dms,
+    avery_dm,
+    click,
+    dms,
+    notices,
+)
+from tests.support.slack_reading import replies
 
 
 async def test_a_waiting_order_reaches_its_approver_once_with_approve_and_reject(
@@ -298,10 +256,6 @@ async def test_someone_else_cannot_answer_anothers_approval(
     assert row is not None and row.state is ApprovalState.WAITING
 
 
-def _texts(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
-    return [m["text"] for m in slack.thread_replies(channel, ts)]
-
-
 async def test_the_thread_says_when_an_order_waits_in_mobproc_and_who_approved(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock) -> None:
     _, channel, ts = await approved_order(driver, slack)
@@ -309,7 +263,7 @@ async def test_the_thread_says_when_an_order_waits_in_mobproc_and_who_approved(
     assert request is not None and request.order_id
     clock.advance(10)
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 2)
-    assert "is now *waiting for approval in MobProc*" in _texts(slack, channel, ts)[1]
+    assert "is now *waiting for approval in MobProc*" in replies(slack, channel, ts)[1]
     # Avery approves it in MobProc's portal.
     status = await bot._mobproc.answer_approval(request.order_id,
                                                 ApprovalRequest(action="APPROVE"),
@@ -317,10 +271,10 @@ async def test_the_thread_says_when_an_order_waits_in_mobproc_and_who_approved(
     assert status == "APPROVAL_QUEUED"
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 3)
     assert f"MobProc order *{request.order_id}* was approved in MobProc by Avery Approver; " \
-           "it is now *In progress*." in _texts(slack, channel, ts)[2]
+           "it is now *In progress*." in replies(slack, channel, ts)[2]
     clock.advance(10)
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 4)
-    assert "the line is suspended" in _texts(slack, channel, ts)[3]
+    assert "the line is suspended" in replies(slack, channel, ts)[3]
 
 
 async def test_an_order_from_slack_approved_in_the_dm_names_the_approver_in_its_thread(
@@ -336,7 +290,7 @@ async def test_an_order_from_slack_approved_in_the_dm_names_the_approver_in_its_
     await click(driver, dm, "mobproc_approve")
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 3)
     # Named by MobProc's own record, or as the Slack user when the click's note came first.
-    news = _texts(slack, channel, ts)[2]
+    news = replies(slack, channel, ts)[2]
     assert f"was approved in MobProc by <@{APPROVER}>" in news or \
         "was approved in MobProc by Avery Approver" in news
 
@@ -352,7 +306,7 @@ async def test_the_thread_says_who_rejected_it_in_mobproc_and_why(
         request.order_id, ApprovalRequest(action="REJECT", reason="Found the phone"),
         on_behalf_of=SAM_EMAIL)
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 3)
-    text = _texts(slack, channel, ts)[2]
+    text = replies(slack, channel, ts)[2]
     assert "was rejected in MobProc by Sam Supervisor (Found the phone); it is now " \
            "*Rejected*" in text
     assert "this order ended without being completed" in text

@@ -18,7 +18,9 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, DriverFactory, bot_settings
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import (
+from tests.support.crash import crashed, die_right_after
+from tests.support.flow import all_text, buttons
+from tests.support.mobproc_approvals import (
     AVERY_DM,
     PORTAL_ORDER,
     SAM_EMAIL,
@@ -28,10 +30,6 @@ from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import (
     click,
     notices,
 )
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import bot as bot
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import simulator as simulator
-from tests.support.crash import crashed, die_right_after
-from tests.support.flow import all_text, buttons
 from tests.support.processes import start_bot_process
 
 FAST = {"MOBPROC_APPROVALS_POLL_SECONDS": 0.05}

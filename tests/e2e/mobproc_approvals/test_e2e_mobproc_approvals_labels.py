@@ -14,16 +14,14 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER
-from tests.e2e.home.test_e2e_home import open_home
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import (
+from tests.support.flow import all_text, pending_order
+from tests.support.home import open_home
+from tests.support.mobproc_approvals import (
     PORTAL_ORDER,
     SAM,
     approval_dms,
     avery_dm,
 )
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import bot as bot
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import simulator as simulator
-from tests.support.flow import all_text, pending_order
 
 # The seeded portal order's Reason is choice "3" of a suspension: "Leave of absence".
 REASON_LABEL = "*Reason*\nLeave of absence"

@@ -21,14 +21,7 @@ from tests.support.offboarding_flow import (
     open_offboarding,
     send_for_approval,
 )
-
-
-def _replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> str:
-    return "\n".join(r["text"] for r in slack.thread_replies(channel, ts))
-
-
-def _saying(slack: FakeSlackWebAPI, channel: str, ts: str, words: str) -> list[str]:
-    return [r["text"] for r in slack.thread_replies(channel, ts) if words in r["text"]]
+from tests.support.slack_reading import replies, replies_saying
 
 
 async def test_a_leavers_lines_are_listed_with_the_orders_each_allows(
@@ -97,19 +90,19 @@ async def test_the_whole_request_end_to_end(bot: Any, driver: SlackDriver,
              for f in g["fields"] if f["type"] == "DATE"}
     assert set(dates) == {"PREFERRED_DEACTIVATION_DATE", "PREFERRED_SUSPENSION_DATE"}
     assert set(dates.values()) == {values["PREFERRED_DATE"]}
-    await eventually(lambda: len(_saying(slack, channel, ts, "placed; status")) == 3)
+    await eventually(lambda: len(replies_saying(slack, channel, ts, "placed; status")) == 3)
     assert buttons(slack.messages[(channel, ts)]) == []
     assert "Approved by" in all_text(slack.messages[(channel, ts)])
 
     for _ in range(3):
         clock.advance(10)
-    await eventually(lambda: "All done" in _replies(slack, channel, ts))
-    replies = [r["text"] for r in slack.thread_replies(channel, ts)]
-    completes = [i for i, r in enumerate(replies) if r.endswith("*Complete*")]
+    await eventually(lambda: "All done" in "\n".join(replies(slack, channel, ts)))
+    texts = replies(slack, channel, ts)
+    completes = [i for i, r in enumerate(texts) if r.endswith("*Complete*")]
     assert len(completes) == 3
     # The summary comes once, last, after every line's own news.
-    summaries = [i for i, r in enumerate(replies) if "All done" in r]
-    assert summaries == [len(replies) - 1] and "3 of 3 completed" in replies[-1]
+    summaries = [i for i, r in enumerate(texts) if "All done" in r]
+    assert summaries == [len(texts) - 1] and "3 of 3 completed" in texts[-1]
     await eventually(lambda: "Every line's order has ended" in all_text(
         slack.messages[(channel, ts)]))
     assert "Complete" in all_text(slack.messages[(channel, ts)])

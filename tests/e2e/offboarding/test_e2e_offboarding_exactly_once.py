@@ -31,7 +31,7 @@ from tests.support.offboarding_flow import (
     ALL_THREE,
     approval_messages,
     details_for,
-    send_for_approval,
+    pending_offboarding,
 )
 from tests.support.processes import start_bot_process
 
@@ -43,15 +43,9 @@ def _placed_once(simulator: Any) -> bool:
     return len(numbers) == 3
 
 
-async def _pending(driver: SlackDriver, slack: FakeSlackWebAPI) -> tuple[str, str, str]:
-    details = await details_for(driver, slack, ALL_THREE)
-    channel, ts = await send_for_approval(driver, slack, details)
-    return details["private_metadata"], channel, ts
-
-
 async def test_many_concurrent_approvals_place_each_line_once(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, simulator: Any) -> None:
-    offboarding_id, channel, ts = await _pending(driver, slack)
+    offboarding_id, channel, ts = await pending_offboarding(driver, slack)
     clickers = [APPROVER, "UAPPROVER2"] * 15
     answers = await asyncio.gather(*(
         driver.click_button(user, channel_id=channel, message_ts=ts,
@@ -70,7 +64,7 @@ async def test_many_concurrent_approvals_place_each_line_once(
 
 async def test_slack_retrying_a_click_changes_nothing(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, simulator: Any) -> None:
-    offboarding_id, channel, ts = await _pending(driver, slack)
+    offboarding_id, channel, ts = await pending_offboarding(driver, slack)
 
     def updates() -> int:
         return sum(c.method == "chat.update" for c in slack.calls)
@@ -94,7 +88,7 @@ async def test_slack_retrying_a_click_changes_nothing(
 async def test_two_bot_processes_on_one_database_place_each_line_once(
         bot: RunningBot, driver: SlackDriver, driver_for: DriverFactory,
         slack: FakeSlackWebAPI, simulator: Any, database_url: str, tmp_path: Path) -> None:
-    _, channel, ts = await _pending(driver, slack)
+    _, channel, ts = await pending_offboarding(driver, slack)
     other = await start_bot_process(bot_settings(simulator, slack, database_url), tmp_path)
     try:
         second = driver_for(other)
@@ -114,7 +108,7 @@ async def test_crash_after_the_decision_before_any_line_moved(
         start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
         simulator: Any, clock: Clock) -> None:
     first = await start_test_bot()
-    offboarding_id, channel, ts = await _pending(driver_for(first), slack)
+    offboarding_id, channel, ts = await pending_offboarding(driver_for(first), slack)
     # What a process killed right after recording the approval leaves behind.
     await first.ctx.offboarding.repo.transition(
         offboarding_id, [OffboardingState.PENDING], OffboardingState.APPROVED,
@@ -138,7 +132,7 @@ async def test_crash_after_some_lines_were_placed(
         start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
         simulator: Any, clock: Clock) -> None:
     first = await start_test_bot()
-    offboarding_id, channel, ts = await _pending(driver_for(first), slack)
+    offboarding_id, channel, ts = await pending_offboarding(driver_for(first), slack)
     await first.ctx.offboarding.repo.transition(
         offboarding_id, [OffboardingState.PENDING], OffboardingState.APPROVED,
         decided_by=APPROVER, decided_at=clock())
@@ -347,7 +341,7 @@ async def test_an_undecided_request_expires_and_orders_nothing(
         simulator: Any, clock: Clock) -> None:
     bot = await start_test_bot(APPROVAL_TTL_HOURS=1)
     driver = driver_for(bot)
-    offboarding_id, channel, ts = await _pending(driver, slack)
+    offboarding_id, channel, ts = await pending_offboarding(driver, slack)
     clock.advance(3601)
     await eventually(lambda: any("expired" in r["text"]
                                  for r in slack.thread_replies(channel, ts)))

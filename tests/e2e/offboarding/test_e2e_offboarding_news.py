@@ -18,24 +18,16 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, REQUESTER, BotFactory, Clock, DriverFactory
-from tests.e2e.orders.test_e2e_submission_news import (
-    die_right_after_moving_to,
-    looked_up,
-    replies,
-)
-from tests.support.crash import crashed, die_right_after
+from tests.support.crash import crashed, die_right_after, die_right_after_moving_to, looked_up
 from tests.support.flow import buttons, submitted_orders
-from tests.support.offboarding_flow import ALL_THREE, details_for, send_for_approval
+from tests.support.offboarding_flow import (
+    pending_offboarding,
+)
+from tests.support.slack_reading import replies
 
 
 def refuse_every_line(simulator: RunningSimulator) -> None:
     simulator.state.add_fault("POST", r"/orders$", status=400, times=3)
-
-
-async def _pending(driver: SlackDriver, slack: FakeSlackWebAPI) -> tuple[str, str, str]:
-    details = await details_for(driver, slack, ALL_THREE)
-    channel, ts = await send_for_approval(driver, slack, details)
-    return details["private_metadata"], channel, ts
 
 
 async def _numbers(bot: RunningBot, offboarding_id: str) -> list[str]:
@@ -62,7 +54,7 @@ async def _approve(driver: SlackDriver, channel: str, ts: str) -> None:
 async def test_mobproc_slower_than_the_lease_tells_each_line_placed_once(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
-    offboarding_id, channel, ts = await _pending(driver, slack)
+    offboarding_id, channel, ts = await pending_offboarding(driver, slack)
     numbers = await _numbers(bot, offboarding_id)
     # MobProc places each line's order at once but answers the click 3 s later, past the
     # bot's timeout: the click's answers are lost, and the lines are looked up, by the click
@@ -88,7 +80,7 @@ async def test_a_crash_right_after_recording_a_line_loses_none_of_its_news(
         orders: int, start_test_bot: BotFactory, driver_for: DriverFactory,
         slack: FakeSlackWebAPI, simulator: RunningSimulator) -> None:
     first = await start_test_bot()
-    offboarding_id, channel, ts = await _pending(driver_for(first), slack)
+    offboarding_id, channel, ts = await pending_offboarding(driver_for(first), slack)
     numbers = await _numbers(first, offboarding_id)
     if fault is not None:
         fault(simulator)
@@ -125,7 +117,7 @@ async def test_a_crash_right_after_the_last_line_ended_loses_no_summary(
         start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
         simulator: RunningSimulator, clock: Clock) -> None:
     first = await start_test_bot()
-    offboarding_id, channel, ts = await _pending(driver_for(first), slack)
+    offboarding_id, channel, ts = await pending_offboarding(driver_for(first), slack)
     kills = die_right_after_the_request_moves_to(first, OffboardingState.DONE)
     await _approve(driver_for(first), channel, ts)
     await eventually(lambda: len(submitted_orders(simulator)) == 3)
@@ -149,7 +141,7 @@ async def test_a_crash_right_after_the_request_expired_loses_no_notice(
         start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
         simulator: RunningSimulator, clock: Clock) -> None:
     first = await start_test_bot(APPROVAL_TTL_HOURS=1)
-    offboarding_id, channel, ts = await _pending(driver_for(first), slack)
+    offboarding_id, channel, ts = await pending_offboarding(driver_for(first), slack)
     kills = die_right_after_the_request_moves_to(first, OffboardingState.EXPIRED)
     clock.advance(3601)
     await eventually(lambda: _request_in(first, offboarding_id, OffboardingState.EXPIRED))

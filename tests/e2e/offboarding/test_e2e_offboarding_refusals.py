@@ -21,6 +21,7 @@ from tests.support.offboarding_flow import (
     send_for_approval,
     submit_and_wait,
 )
+from tests.support.slack_reading import replies
 
 
 async def _command(driver: SlackDriver, text: str) -> str:
@@ -180,7 +181,7 @@ async def test_one_lines_failure_does_not_stop_the_others(
                               action_id="approve_offboarding")
     await eventually(lambda: len([r for r in slack.thread_replies(channel, ts)
                                   if "(312) 555-01" in r["text"]]) == 3)
-    texts = [r["text"] for r in slack.thread_replies(channel, ts)]
+    texts = replies(slack, channel, ts)
     refused = [t for t in texts if "MobProc refused the order" in t]
     assert len(refused) == 1 and "told to fail this call" in refused[0]
     assert len([t for t in texts if "placed; status" in t]) == 2

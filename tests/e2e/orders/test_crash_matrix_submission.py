@@ -5,7 +5,7 @@ thread says so exactly once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -14,28 +14,12 @@ from bot.domain import RequestState
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from bot.storage.database import create_engine
 from bot.storage.repository import RequestRepository
 from tests.conftest import APPROVER, BotFactory, DriverFactory, bot_settings
 from tests.support.flow import pending_order, submitted_orders
 from tests.support.processes import start_bot_process
-
-
-def placed_replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
-    return [r["text"] for r in slack.thread_replies(channel, ts) if "is placed" in r["text"]]
-
-
-@pytest.fixture
-async def repo(database_url: str) -> AsyncIterator[RequestRepository]:
-    engine = create_engine(database_url)
-    yield RequestRepository(engine)
-    await engine.dispose()
-
-
-async def _in_state(repo: RequestRepository, channel: str, ts: str,
-                    state: RequestState) -> bool:
-    request = await repo.get_by_message(channel, ts)
-    return request is not None and request.state is state
+from tests.support.slack_reading import replies_saying
+from tests.support.waiting import request_at
 
 
 def _before_the_send(simulator: RunningSimulator, slack: FakeSlackWebAPI,
@@ -58,7 +42,7 @@ def _accepted_not_recorded(simulator: RunningSimulator, slack: FakeSlackWebAPI,
 
     async def accepted() -> bool:
         return bool(submitted_orders(simulator)) and \
-            await _in_state(repo, channel, ts, RequestState.SUBMITTING)
+            await request_at(repo, channel, ts, RequestState.SUBMITTING) is not None
     return accepted
 
 
@@ -72,7 +56,7 @@ def _recorded_not_told(simulator: RunningSimulator, slack: FakeSlackWebAPI,
                     times=1000)
 
     async def recorded() -> bool:
-        return await _in_state(repo, channel, ts, RequestState.SUBMITTED)
+        return await request_at(repo, channel, ts, RequestState.SUBMITTED) is not None
     return recorded
 
 
@@ -99,10 +83,10 @@ async def test_a_killed_process_places_one_order_and_tells_it_once(
     simulator.state.faults.clear()
 
     second = await start_test_bot()
-    await eventually(lambda: placed_replies(slack, channel, ts), within=20)
+    await eventually(lambda: replies_saying(slack, channel, ts, "is placed"), within=20)
     for _ in range(3):
         await second.follower.poll_once()
     assert len(submitted_orders(simulator)) == 1
-    assert len(placed_replies(slack, channel, ts)) == 1
+    assert len(replies_saying(slack, channel, ts, "is placed")) == 1
     request = await repo.get_by_message(channel, ts)
     assert request is not None and request.state is RequestState.SUBMITTED

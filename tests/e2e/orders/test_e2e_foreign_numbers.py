@@ -19,16 +19,13 @@ from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import HELPDESK, OTHER
 from tests.support.flow import all_text, open_form, pending_order, submit_form, submitted_orders
+from tests.support.helpdesk_flow import AGENT
+from tests.support.slack_reading import bot_replies
 
 US_LINE, UK_LINE = "38382207", "38382044"
 UK_TYPED = "+44 20 7946 0958"
 REFUSAL = ("I read +44 20 7946 0958 as a United Kingdom number; "
            "MobProc has no line with that number.")
-AGENT = "URequester"
-
-
-def bot_replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[dict[str, Any]]:
-    return [m for m in slack.thread_replies(channel, ts) if m.get("user") == slack.bot_user_id]
 
 
 async def test_a_uk_number_opens_the_uk_line_and_orders_it(

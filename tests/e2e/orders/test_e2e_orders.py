@@ -30,6 +30,8 @@ from tests.support.flow import (
     submit_form,
     submitted_orders,
 )
+from tests.support.slack_reading import replies
+from tests.support.waiting import request_in
 
 LINES = {
     TransactionType.SUSPEND: "404-555-3104 lost at the airport",
@@ -67,7 +69,7 @@ async def test_order_from_slash_command_to_final_status(
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_request")
     placed = await eventually(lambda: bot.ctx.repo.get_by_message(channel, ts))
-    placed = await eventually(lambda: _in_state(bot, placed.id, RequestState.SUBMITTED))
+    placed = await eventually(lambda: request_in(bot, placed.id, RequestState.SUBMITTED))
     assert placed.order_id
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     assert placed.order_id in all_text(slack.messages[(channel, ts)])
@@ -80,18 +82,13 @@ async def test_order_from_slash_command_to_final_status(
     clock.advance(10)
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 3)
     assert humanize_status("COMPLETE") in all_text(slack.thread_replies(channel, ts)[2])
-    done = await eventually(lambda: _in_state(bot, placed.id, RequestState.COMPLETED))
+    done = await eventually(lambda: request_in(bot, placed.id, RequestState.COMPLETED))
     assert done.order_status == "COMPLETE"
 
     clock.advance(60)  # nothing more is posted once the order is final
     await bot.follower.poll_once()
     assert len(slack.thread_replies(channel, ts)) == 3
     assert len(submitted_orders(simulator)) == 1
-
-
-async def _in_state(bot: RunningBot, request_id: str, state: RequestState):  # type: ignore[no-untyped-def]
-    request = await bot.ctx.repo.get(request_id)
-    return request if request is not None and request.state is state else None
 
 
 async def test_cancel_by_requester_orders_nothing(
@@ -197,7 +194,7 @@ async def test_statuses_passed_between_two_polls_are_still_reported(
     clock.advance(25)
     await bot.follower.poll_once()
     await eventually(lambda: len(slack.thread_replies(channel, ts)) == 3)
-    texts = [r["text"] for r in slack.thread_replies(channel, ts)]
+    texts = replies(slack, channel, ts)
     assert "In progress" in texts[1] and "Complete" in texts[2]
 
 

@@ -18,6 +18,7 @@ from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, DriverFactory
 from tests.support.flow import pending_order, submitted_orders
+from tests.support.waiting import request_at
 
 DROPPED = "not sent"
 
@@ -25,11 +26,6 @@ DROPPED = "not sent"
 def dropped(caplog: pytest.LogCaptureFixture) -> bool:
     return any(DROPPED in r.getMessage() and r.name == "bot.orders.submission"
                for r in caplog.records)
-
-
-async def _placed(bot: RunningBot, channel: str, ts: str) -> bool:
-    request = await bot.ctx.repo.get_by_message(channel, ts)
-    return request is not None and request.state is RequestState.SUBMITTED
 
 
 async def _two_replicas(start_test_bot: BotFactory, driver_for: DriverFactory,
@@ -53,7 +49,8 @@ async def test_a_429_pause_longer_than_the_lease_places_one_order(
     await driver_for(first).click_button(APPROVER, channel_id=channel, message_ts=ts,
                                          action_id="approve_request")
     # The other replica takes the lapsed claim over, finds no order and places it.
-    await eventually(lambda: _placed(second, channel, ts), within=lease * 4)
+    await eventually(lambda: request_at(second, channel, ts, RequestState.SUBMITTED),
+                     within=lease * 4)
     # The clicked replica's retry, once MobProc's pause is over, finds its claim gone.
     await eventually(lambda: dropped(caplog), within=lease * 4)
     assert len(submitted_orders(simulator)) == 1
@@ -78,7 +75,7 @@ async def test_a_send_waiting_in_the_limiters_queue_past_the_lease_places_one_or
     try:
         await driver_for(first).click_button(APPROVER, channel_id=channel, message_ts=ts,
                                              action_id="approve_request")
-        await eventually(lambda: _placed(second, channel, ts), within=15)
+        await eventually(lambda: request_at(second, channel, ts, RequestState.SUBMITTED), within=15)
     finally:
         release.set()
         await holder
@@ -94,7 +91,7 @@ async def test_a_submission_within_its_lease_is_sent_once_by_the_click(
     first, _second, channel, ts = await _two_replicas(start_test_bot, driver_for, slack)
     await driver_for(first).click_button(APPROVER, channel_id=channel, message_ts=ts,
                                          action_id="approve_request")
-    await eventually(lambda: _placed(first, channel, ts))
+    await eventually(lambda: request_at(first, channel, ts, RequestState.SUBMITTED))
     request = await first.ctx.repo.get_by_message(channel, ts)
     assert request is not None
     audit = [e.event for e in await first.ctx.repo.audit_since(request.created_at)

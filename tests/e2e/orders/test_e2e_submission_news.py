@@ -8,7 +8,6 @@ from collections.abc import Callable
 import pytest
 
 from bot.domain import LineRequest, RequestState
-from bot.mobproc import assumed
 from bot.orders.submission import order_request
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
@@ -16,24 +15,15 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, DriverFactory
-from tests.support.crash import crashed, die_right_after
+from tests.support.crash import crashed, die_right_after_moving_to, looked_up
 from tests.support.flow import buttons, pending_order, submitted_orders
-
-
-def replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
-    return [r["text"] for r in slack.thread_replies(channel, ts)]
+from tests.support.slack_reading import replies
+from tests.support.waiting import request_in
 
 
 def updates(slack: FakeSlackWebAPI, channel: str, ts: str) -> int:
     return len([c for c in slack.calls_to("chat.update")
                 if c.ok and (c.args.get("channel"), c.args.get("ts")) == (channel, ts)])
-
-
-def looked_up(simulator: RunningSimulator) -> bool:
-    """Whether the bot asked MobProc for an order by its externalOrderNumber: only a resumed
-    submission does (a click's first submission never does)."""
-    return any(r.method == "GET" and assumed.EXTERNAL_ORDER_NUMBER_FILTER in r.query
-               for r in simulator.state.received)
 
 
 async def test_mobproc_slower_than_the_lease_tells_placed_once(
@@ -54,15 +44,6 @@ async def test_mobproc_slower_than_the_lease_tells_placed_once(
     assert len(texts) == 1 and "is placed" in texts[0], texts
     assert updates(slack, channel, ts) == 1
     assert len(submitted_orders(simulator)) == 1
-
-
-def die_right_after_moving_to(bot: RunningBot, state: RequestState) -> list[str]:
-    """Every conditional state change the repository offers dies once it committed a move
-    to ``state``; returns the kills, as they happen."""
-    kills: list[str] = []
-    for method in ("move", "transition"):
-        die_right_after(bot.ctx.repo, method, state, kills)
-    return kills
 
 
 def refuse_orders(simulator: RunningSimulator) -> None:
@@ -122,7 +103,7 @@ async def test_a_crash_right_after_the_follower_records_a_resumed_order_loses_no
     # after it was taken, time enough for the hook below to be in place.
     second = await start_test_bot()
     kills = die_right_after_moving_to(second, RequestState.SUBMITTED)
-    await eventually(lambda: _in_state(second, request.id, RequestState.SUBMITTED), within=15)
+    await eventually(lambda: request_in(second, request.id, RequestState.SUBMITTED), within=15)
     await crashed(kills)
     assert looked_up(simulator), "the follower resumed it"
     await second.stop()
@@ -132,11 +113,6 @@ async def test_a_crash_right_after_the_follower_records_a_resumed_order_loses_no
     texts = replies(slack, channel, ts)
     assert len(texts) == 1 and "is placed" in texts[0], texts
     assert len(submitted_orders(simulator)) == 1
-
-
-async def _in_state(bot: RunningBot, request_id: str, state: RequestState) -> bool:
-    request = await bot.ctx.repo.get(request_id)
-    return request is not None and request.state is state
 
 
 async def test_news_of_an_unanswered_click_never_follows_news_of_the_placement(

@@ -15,10 +15,8 @@ from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, DriverFactory, bot_settings
 from tests.support.flow import pending_order, submitted_orders
 from tests.support.processes import BotProcess, start_bot_process
-
-
-def replies(slack: FakeSlackWebAPI, channel: str, ts: str) -> list[str]:
-    return [r["text"] for r in slack.thread_replies(channel, ts)]
+from tests.support.slack_reading import replies
+from tests.support.waiting import request_at
 
 
 async def approval_in_flight(start_test_bot: BotFactory, driver_for: DriverFactory,
@@ -100,7 +98,8 @@ async def test_sigterm_past_the_grace_period_loses_nothing(
     # The next start resumes the interrupted submission once the dead process's claim has
     # lapsed: found by its number, not resent.
     second = await start_test_bot()
-    request = await eventually(lambda: _submitted(second, channel, ts), within=20)
+    request = await eventually(lambda: request_at(second, channel, ts, RequestState.SUBMITTED),
+                               within=20)
     assert request.order_id in simulator.state.orders
     await eventually(lambda: replies(slack, channel, ts))
     await settled(second, channel, ts)
@@ -111,11 +110,6 @@ async def test_sigterm_past_the_grace_period_loses_nothing(
 
 async def _refusing(process: BotProcess) -> bool:
     return not await process.accepts_connections()
-
-
-async def _submitted(bot: RunningBot, channel: str, ts: str):  # type: ignore[no-untyped-def]
-    request = await bot.ctx.repo.get_by_message(channel, ts)
-    return request if request is not None and request.state is RequestState.SUBMITTED else None
 
 
 async def test_stopping_in_socket_mode_closes_the_socket_first_and_finishes_the_click(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,15 +21,12 @@ from bot.domain import (
     ORDER_KINDS,
     FieldInput,
     FormInput,
-    LineRequest,
     OrderForm,
     RequestState,
     StatusChange,
 )
 from bot.mobproc.models import (
     AcknowledgementsResponse,
-    ConfirmationResponse,
-    OrderRequestEnvelope,
     PropertiesResponse,
     PropertyDefinition,
     PropertyGroup,
@@ -38,17 +34,9 @@ from bot.mobproc.models import (
     TransactionType,
 )
 from bot.slack_standin.block_kit_limits import validate_message, validate_view
-from tests.conftest import FIXTURES
+from tests.support.examples import SERVICE, load, request
 from tests.support.flow import all_text
 
-EXAMPLES = FIXTURES / "mobproc"
-
-
-def load(name: str) -> Any:
-    return json.loads((EXAMPLES / name).read_text())
-
-
-SERVICE = ServiceAsset.model_validate(load("service_asset.json"))
 PUBLISHED = PropertiesResponse.model_validate(load("properties.new_activation.json"))
 EXTRA = [
     PropertyDefinition(id="PREFERRED_SUSPENSION_DATE", label="Preferred Suspension Date",
@@ -137,37 +125,21 @@ def test_a_huge_form_still_fits_slack() -> None:
     assert validate_view(view) == []
 
 
-def test_external_select_options_filter() -> None:
+def test_a_long_choice_list_is_searched_by_what_is_typed_at_most_100_at_a_time() -> None:
     cost_center = EXTRA[2]
     options = modals.choice_options(cost_center, "center 14")
     assert [o["value"] for o in options] == ["C14"] + [f"C{n}" for n in range(140, 150)]
     assert len(modals.choice_options(cost_center, "")) == 100
 
 
-def test_loading_and_error_views() -> None:
+def test_loading_and_error_modals_have_no_submit_and_escape_the_error() -> None:
     kind = ORDER_KINDS[TransactionType.SUSPEND]
     for view in (modals.loading_view(kind), modals.error_view(kind, "No such line <@U1>")):
         assert validate_view(view) == [] and "submit" not in view
     assert "&lt;@U1&gt;" in all_text(modals.error_view(kind, "No such line <@U1>"))
 
 
-def request(state: RequestState = RequestState.PENDING, **changes: Any) -> LineRequest:
-    confirmation = ConfirmationResponse.model_validate(
-        load("suspend.confirmation.json")).orderConfirmation
-    sent = OrderRequestEnvelope.model_validate(load("suspend.request.json")).orderRequest
-    values: dict[str, Any] = dict(
-        id="req-1", transaction_type=TransactionType.SUSPEND, state=state,
-        requester_id="URequester", requester_name="Riley", service=SERVICE,
-        external_order_number="SLACK-1", properties=sent.properties,
-        definitions=[PropertyDefinition(id="HOLD_SERVICE", label="Hold Service", type="CHOICE",
-                                        choices=[{"id": "peter.edwards.acme",
-                                                  "label": "Hold for Peter"}])],
-        confirmation=confirmation, created_at=datetime(2026, 11, 23, tzinfo=UTC))
-    values.update(changes)
-    return LineRequest(**values)
-
-
-def test_approval_message() -> None:
+def test_the_approval_message_has_approve_and_cancel_and_shows_the_order_in_full() -> None:
     message = approval.approval_message(request())
     assert validate_message(message) == []
     buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
@@ -189,7 +161,8 @@ def test_approval_message() -> None:
     (RequestState.CANCELLED, "Cancelled by <@UAPPROVER>"),
     (RequestState.FAILED, "MobProc refused the order: Nope"),
 ])
-def test_decided_message(state: RequestState, expected: str) -> None:
+def test_a_decided_message_has_no_buttons_and_says_how_it_was_decided(
+        state: RequestState, expected: str) -> None:
     req = request(state, decided_by="UAPPROVER", decided_at=datetime(2026, 11, 23, tzinfo=UTC),
                   order_id="9000001" if state is not RequestState.CANCELLED else None,
                   order_status="IN_PROGRESS", error="Nope")
@@ -211,7 +184,7 @@ def change(new: str, *, final: bool = False, subject: str = "order") -> StatusCh
                         vendor="Verizon", final=final, seen_at=datetime.now(UTC))
 
 
-def test_status_replies() -> None:
+def test_status_replies_name_the_new_status_readably_and_say_when_following_stops() -> None:
     progress = status.status_reply(change("IN_PROGRESS"))
     assert "*In progress*" in progress["text"] and "was Order submitted" in progress["text"]
     odd = status.status_reply(change("WEIRD_NEW_STATUS"))
@@ -224,7 +197,7 @@ def test_status_replies() -> None:
         assert validate_message(reply) == []
 
 
-def test_other_replies_and_notices() -> None:
+def test_replies_and_notices_pass_slacks_checks_and_escape_mobprocs_text() -> None:
     req = request(RequestState.SUBMITTED, decided_by="UAPPROVER", order_id="9000001",
                   order_status="ORDER_SUBMITTED", error="MobProc <said> no")
     replies = [status.submitted_reply(req), status.failure_reply(req),
@@ -240,7 +213,7 @@ def test_other_replies_and_notices() -> None:
     assert "`SLACK-1`" in replies[8]["text"] and "MobProc &lt;said&gt; no" in replies[8]["text"]
 
 
-def test_render_reads_like_slack() -> None:
+def test_the_text_rendering_shows_buttons_mentions_and_inputs_as_slack_would() -> None:
     message = approval.approval_message(request())
     text = render.to_text(message, {"URequester": "Riley Requester"})
     assert "[Approve] [Cancel]" in text and "@Riley Requester" in text

@@ -15,8 +15,8 @@ from bot.line_status.service import LineStatus, StatusStep
 from bot.mobproc.models import TransactionType as T
 from bot.phone import parse_service_number
 from bot.slack_standin.block_kit_limits import validate_message, validate_view
+from tests.support.examples import SERVICE, request
 from tests.support.flow import all_text
-from tests.unit.blocks.test_blocks import SERVICE, request
 
 TICKET = HelpdeskTicket(id="t-1", channel="CHELPDESK", message_ts="1.1", poster_id="UOLIVE",
                         text="stolen! 404-555-3104", service_number="4045553104")

@@ -34,7 +34,7 @@ from bot.offboarding.models import Offboarding, OffboardingState, OffboardingVie
 from bot.slack_standin.fake_web_api import SlackError, _check_metadata
 from bot.storage.repository import QueuedCall
 from handlers.slack.guards import message_names
-from tests.unit.blocks.test_blocks import request
+from tests.support.examples import request
 
 # Slack: an event type of letters, digits, underscores (and hyphens), no periods; its
 # schema guide asks for lower case and property names of [a-z0-9_] starting with a letter.

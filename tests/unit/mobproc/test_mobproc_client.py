@@ -26,16 +26,7 @@ from bot.mobproc.models import (
 )
 from bot.simulator.server import RunningSimulator
 from tests.conftest import Clock
-
-
-def config_for(sim: RunningSimulator, **overrides: object) -> MobProcConfig:
-    c = sim.config
-    values: dict[str, object] = dict(
-        base_url=sim.base_url, token_url=sim.token_url, client_id=c.client_id,
-        client_secret=SecretStr(c.client_secret), username=c.username,
-        password=SecretStr(c.password), tenant=c.tenant, scope=c.scope, timeout_seconds=2.0)
-    values.update(overrides)
-    return MobProcConfig(**values)  # type: ignore[arg-type]
+from tests.support.mobproc import config_for
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from bot.mobproc.models import (
     ServiceAsset,
 )
 from tests.conftest import FIXTURES
+from tests.support.clocks import SecondsClock
 
 
 def load_fixture_definitions() -> list[PropertyDefinition]:
@@ -54,15 +55,8 @@ def order(reason: str = "19", number: str = "2125550123", kind: str = "SUSPEND")
             {"id": "Reason", "type": "CHOICE", "choice": {"id": reason}}]}]})
 
 
-class Clock:
-    now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def cache(fake: FakeMobProc, clock: Clock | None = None, **kw: Any) -> OrderDefinitions:
-    return OrderDefinitions(cast(MobProcClient, fake), clock=clock or Clock(), **kw)
+def cache(fake: FakeMobProc, clock: SecondsClock | None = None, **kw: Any) -> OrderDefinitions:
+    return OrderDefinitions(cast(MobProcClient, fake), clock=clock or SecondsClock(0.0), **kw)
 
 
 async def test_only_the_orders_fields_and_chosen_choice_are_kept() -> None:
@@ -98,7 +92,7 @@ async def test_a_failed_read_is_not_kept_and_shows_ids() -> None:
 
 
 async def test_kept_an_hour_and_bounded() -> None:
-    fake, clock = FakeMobProc(), Clock()
+    fake, clock = FakeMobProc(), SecondsClock(0.0)
     definitions = cache(fake, clock, size=2)
     await definitions.for_order(order())
     clock.now = 3599

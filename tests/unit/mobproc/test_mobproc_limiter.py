@@ -12,8 +12,8 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, DriverFactory
-from tests.e2e.home.test_e2e_home import open_home
-from tests.unit.mobproc.test_mobproc_client import config_for
+from tests.support.home import open_home
+from tests.support.mobproc import config_for
 
 SUSPENDED_LINE = "4155550142"
 

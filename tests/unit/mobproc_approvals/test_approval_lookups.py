@@ -9,23 +9,16 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, OTHER, BotFactory, DriverFactory
-from tests.e2e.home.test_e2e_home import open_home
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import AVERY_EMAIL, approval_dms
-from tests.e2e.mobproc_approvals.test_e2e_mobproc_approvals import simulator as simulator
+from tests.support.clocks import SecondsClock
+from tests.support.home import open_home
+from tests.support.mobproc_approvals import AVERY_EMAIL, approval_dms
+from tests.support.mobproc_approvals import simulator as simulator
 
 OLIVE_EMAIL = "olive@acme.com"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_nothing_waiting_doubles_the_gap_up_to_the_longest() -> None:
-    clock = Clock()
+    clock = SecondsClock()
     schedule = LookupSchedule(interval=100, longest=500, clock=clock)
     assert schedule.due("U1")  # never asked
     gaps = []
@@ -41,7 +34,7 @@ def test_nothing_waiting_doubles_the_gap_up_to_the_longest() -> None:
 
 
 def test_something_waiting_is_asked_about_every_round_and_others_keep_their_own() -> None:
-    clock = Clock()
+    clock = SecondsClock()
     schedule = LookupSchedule(interval=100, longest=500, clock=clock)
     schedule.looked_up("U1", busy=False)
     schedule.looked_up("U2", busy=False)

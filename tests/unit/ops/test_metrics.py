@@ -21,6 +21,7 @@ from bot.storage.database import create_engine
 from handlers.app import start_bot
 from tests.conftest import APPROVER, ROOT, BotFactory, Clock, DriverFactory, bot_settings
 from tests.support.flow import approved_order, open_form, pending_order
+from tests.support.waiting import request_in
 
 README = ROOT / "README.md"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -52,7 +53,7 @@ async def test_a_whole_order_shows_in_the_metrics(bot: RunningBot, driver: Slack
     assert request is not None
     for _ in range(2):  # to COMPLETE
         clock.advance(10)
-    await eventually(lambda: _in_state(bot, request.id, RequestState.COMPLETED))
+    await eventually(lambda: request_in(bot, request.id, RequestState.COMPLETED))
 
     async def settled() -> Samples | None:
         samples = await scrape(bot)
@@ -87,11 +88,6 @@ async def test_a_whole_order_shows_in_the_metrics(bot: RunningBot, driver: Slack
     assert value(after, "mobproc_bot_pending_approvals") == 0
     assert value(after, "mobproc_bot_outbox_backlog") == 0
     assert value(after, "mobproc_bot_outbox_oldest_seconds") == 0
-
-
-async def _in_state(bot: RunningBot, request_id: str, state: RequestState) -> bool:
-    request = await bot.ctx.repo.get(request_id)
-    return request is not None and request.state is state
 
 
 async def test_each_replica_counts_its_own_calls_and_reads_the_shared_backlog(

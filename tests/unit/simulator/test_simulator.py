@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ from bot.mobproc.models import ErrorBody
 from bot.simulator import seed
 from bot.simulator.server import RunningSimulator
 from tests.conftest import Clock
+from tests.support.mobproc import order
 
 
 @pytest.fixture
@@ -27,25 +27,6 @@ async def http(simulator: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
         client.headers.update({"Authorization": f"Bearer {token}", "client_id": c.client_id,
                                "X-TNGO-TENANT": c.tenant})
         yield client
-
-
-def tomorrow() -> str:
-    return (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT00:00:00+00:00")
-
-
-def order(service_id: str = "38382335", tt: str = "SUSPEND", **fields: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "SERVICE_NUMBER": {"type": "TEXT", "text": "4155550199"},
-        "CONTACT_NUMBER": {"type": "TEXT", "text": "2035559999"},
-        "PREFERRED_SUSPENSION_DATE": {"type": "DATE", "date": tomorrow()},
-        "HOLD_SERVICE": {"type": "CHOICE", "choice": {"id": "1"}},
-        "Reason": {"type": "CHOICE", "choice": {"id": "1"}},
-    }
-    values.update(fields)
-    return {"orderRequest": {
-        "externalOrderNumber": "SIM-1", "transactionType": tt, "serviceId": service_id,
-        "properties": [{"groupId": "MISCELLANEOUS", "fields": [
-            {"id": k, **v} for k, v in values.items() if v is not None]}]}}
 
 
 async def refusal(http: httpx.AsyncClient, body: dict[str, Any]) -> str:

@@ -12,19 +12,12 @@ from bot.mobproc import assumed
 from bot.mobproc.client import MobProcClient, MobProcConfig
 from bot.mobproc.errors import MobProcOutcomeUnknown, MobProcRefused
 from bot.mobproc.models import ApprovalRequest, ApprovalResponse, OrderRequest
-from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
+from bot.simulator.server import RunningSimulator
 from tests.conftest import FIXTURES, Clock
-from tests.unit.simulator.test_simulator import order
+from tests.support.mobproc import order
+from tests.support.mobproc_approvals import simulator as simulator
 
 AVERY, SAM, OLIVE = "avery@acme.com", "sam.supervisor.acme", "olive@acme.com"
-
-
-@pytest.fixture
-async def simulator(clock: Clock) -> AsyncIterator[RunningSimulator]:
-    sim = await start_simulator(SimulatorConfig(step_seconds=10.0, clock=clock,
-                                                approval_types=frozenset({"SUSPEND"})))
-    yield sim
-    await sim.stop()
 
 
 @pytest.fixture

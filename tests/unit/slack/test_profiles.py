@@ -14,6 +14,7 @@ from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from handlers.slack.io import Profiles
 from tests.conftest import REQUESTER
+from tests.support.clocks import SecondsClock
 from tests.support.flow import all_text, approved_order, open_form
 
 
@@ -48,16 +49,8 @@ async def test_an_email_added_after_a_refusal_works_at_once(
     assert users_info_for(slack, "UNOEMAIL") == 2
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_a_profile_is_read_again_after_its_time(slack: FakeSlackWebAPI) -> None:
-    clock = Clock()
+    clock = SecondsClock()
     profiles = Profiles(AsyncWebClient(token=slack.bot_token, base_url=slack.base_url),
                         ttl_seconds=300, clock=clock)
     first = await profiles.profile(REQUESTER)
@@ -80,7 +73,7 @@ async def test_a_failed_read_is_not_kept(slack: FakeSlackWebAPI) -> None:
 
 
 async def test_only_the_newest_profiles_are_kept(slack: FakeSlackWebAPI) -> None:
-    clock = Clock()
+    clock = SecondsClock()
     profiles = Profiles(AsyncWebClient(token=slack.bot_token, base_url=slack.base_url),
                         kept=2, clock=clock)
     for user in (REQUESTER, "UAPPROVER", "UOTHER"):

@@ -4,28 +4,18 @@ PostgreSQL, with SKIP LOCKED, when TEST_POSTGRES_URL is set)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import LineRequest, RequestState
 from bot.slack_standin.polling import eventually
-from bot.storage.database import create_engine, migrate, sessionmaker
+from bot.storage.database import sessionmaker
 from bot.storage.follow_store import FollowStore, NewStatus
 from bot.storage.repository import OutboxMessage, RequestRepository
 from bot.storage.tables import OutboxRow, StatusEventRow
-from tests.unit.storage.test_repository import draft
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
+from tests.support.storage import draft
 
 
 async def placed(repo: RequestRepository, n: int) -> list[LineRequest]:

@@ -3,25 +3,15 @@ are each one transaction (a crash leaves both or neither), and what follows is q
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.domain import HelpdeskTicket, LineRequest, RequestState
 from bot.effects.outbox import APPROVAL
-from bot.storage.database import create_engine, migrate
 from bot.storage.repository import TICKET_REPLY, OutboxMessage, RequestRepository
 from tests.support.crash import Killed
-from tests.unit.storage.test_repository import draft
-
-
-@pytest.fixture
-async def repo(database_url: str) -> AsyncIterator[RequestRepository]:
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield RequestRepository(engine)
-    await engine.dispose()
+from tests.support.storage import draft
 
 
 def ticket(ticket_id: str, message_ts: str = "100.1") -> HelpdeskTicket:

@@ -9,36 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain import RequestState
-from bot.mobproc.models import (
-    AcknowledgementsResponse,
-    PropertyDefinition,
-    PropertyGroup,
-    ServiceAsset,
-    TransactionType,
-)
 from bot.slack_standin.polling import eventually
 from bot.storage.database import create_engine, migrate
 from bot.storage.repository import ABANDONED, Claim, OutboxMessage, RequestRepository
+from tests.support.storage import draft, open_repository
 
 
 @pytest.fixture
 async def repo(database_url: str) -> AsyncIterator[RequestRepository]:
-    engine = create_engine(database_url)
-    await migrate(engine)
-    await migrate(engine)  # harmless the second time
-    yield RequestRepository(engine)
-    await engine.dispose()
-
-
-async def draft(repo: RequestRepository, request_id: str = "r1") -> None:
-    await repo.create_draft(
-        request_id=request_id, transaction_type=TransactionType.SUSPEND, requester_id="U1",
-        requester_name="Riley", requester_email="riley@acme.com", origin_channel="C1",
-        service=ServiceAsset(id="s1", serviceNumber="4155550199", orderActions=["SUSPEND"]),
-        property_groups=[PropertyGroup(groupId="G", fields=[
-            PropertyDefinition(id="Reason", label="Reason", type="CHOICE",
-                               choices=[{"id": "1", "label": "Lost"}])])],
-        acknowledgements=AcknowledgementsResponse(), external_order_number=f"EXT-{request_id}")
+    """Migrated twice: the second time must be harmless (every bot migrates at start-up)."""
+    async with open_repository(database_url, migrations=2) as repository:
+        yield repository
 
 
 async def test_draft_round_trip(repo: RequestRepository) -> None:
