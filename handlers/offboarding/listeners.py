@@ -90,9 +90,7 @@ async def choose_lines(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
     offboarding_id, _, page_text = submission.view.private_metadata.partition(":")
     page = int(page_text) if page_text.isdigit() else 0
     user_id = submission.user_id
-    choices = {block_id: str((element.get("selected_option") or {}).get("value") or "")
-               for block_id, actions in submission.values.items()
-               for element in (actions or {}).values() if isinstance(element, dict)}
+    choices = submission.view.selections()
     region = ctx.settings.DEFAULT_REGION
     try:
         offboarding = await ctx.offboarding.choose(offboarding_id, user_id, choices)

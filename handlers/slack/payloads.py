@@ -94,6 +94,12 @@ class View(SlackPayload):
         """``state.values``: block id → action id → the element's state."""
         return self.state.values
 
+    def selections(self) -> dict[str, str]:
+        """Block id → the value of the option chosen in its select ("" when none)."""
+        return {block_id: str((element.get("selected_option") or {}).get("value") or "")
+                for block_id, actions in self.values.items()
+                for element in (actions or {}).values() if isinstance(element, dict)}
+
     def text(self, block_id: str, action_id: str = "value") -> str:
         """What was typed in a plain-text input ("" when it is missing or empty)."""
         element = (self.values.get(block_id) or {}).get(action_id) or {}

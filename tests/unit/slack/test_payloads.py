@@ -256,3 +256,16 @@ def test_unknown_fields_are_ignored_and_payloads_are_frozen() -> None:
     assert not hasattr(click, "surprise")
     with pytest.raises(ValidationError):
         click.trigger_id = "changed"  # type: ignore[misc]
+
+
+def test_the_options_chosen_in_a_submitted_view() -> None:
+    submission = ViewSubmission.from_body({
+        "type": "view_submission", "user": {"id": "U1"},
+        "view": {"id": "V1", "state": {"values": {
+            "line-1": {"choice": {"type": "static_select",
+                                  "selected_option": {"value": "SUSPEND",
+                                                      "text": {"type": "plain_text",
+                                                               "text": "Suspend"}}}},
+            "line-2": {"choice": {"type": "static_select", "selected_option": None}},
+        }}}})
+    assert submission.view.selections() == {"line-1": "SUSPEND", "line-2": ""}
