@@ -18,6 +18,8 @@ from bot.orders.service import Decision, DecisionOutcome
 from handlers.approval.decisions import decide, publish_or_explain
 from handlers.slack.guards import message_names
 from handlers.slack.io import is_slack_retry, slack_error
+from handlers.slack.listeners import with_ctx
+from handlers.slack.payloads import BlockAction, Message
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +28,22 @@ ATTACH_WAIT_SECONDS = 0.05
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
-    @app.action(APPROVE_ACTION)
-    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                      request: AsyncBoltRequest) -> None:
-        await ack()
-        await _decide(ctx, client, body, "approve", retried=is_slack_retry(request))
+    app.action(APPROVE_ACTION)(with_ctx(approve, ctx))
+    app.action(CANCEL_ACTION)(with_ctx(cancel, ctx))
 
-    @app.action(CANCEL_ACTION)
-    async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                     request: AsyncBoltRequest) -> None:
-        await ack()
-        await _decide(ctx, client, body, "cancel", retried=is_slack_retry(request))
 
+async def approve(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                  client: AsyncWebClient, request: AsyncBoltRequest) -> None:
+    await ack()
+    await _decide(ctx, client, BlockAction.from_body(body), "approve",
+                  retried=is_slack_retry(request))
+
+
+async def cancel(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                 client: AsyncWebClient, request: AsyncBoltRequest) -> None:
+    await ack()
+    await _decide(ctx, client, BlockAction.from_body(body), "cancel",
+                  retried=is_slack_retry(request))
 
 
 async def _stored_request(ctx: BotContext, request_id: str) -> LineRequest | None:
@@ -56,7 +62,7 @@ async def _stored_request(ctx: BotContext, request_id: str) -> LineRequest | Non
 
 
 async def _adopt_message(ctx: BotContext, stored: LineRequest, channel: str, ts: str,
-                         message: Any) -> LineRequest | None:
+                         message: Message | None) -> LineRequest | None:
     """A pending request whose message ts was never stored (the bot stopped right after
     posting it) takes the clicked message as its own, if it is in the channel it was
     posted to and its metadata names this request (not a button carrying this request's id
@@ -64,7 +70,7 @@ async def _adopt_message(ctx: BotContext, stored: LineRequest, channel: str, ts:
     expected = ctx.settings.APPROVAL_CHANNEL or stored.origin_channel or stored.requester_id
     if stored.state is not RequestState.PENDING or channel != expected:
         return stored
-    if not message_names(message, stored.id):
+    if not message_names(message.as_dict() if message else None, stored.id):
         log.warning("Refused to bind message %s/%s to request %s: its metadata names "
                     "another request, or none", channel, ts, stored.id)
         return stored
@@ -73,19 +79,14 @@ async def _adopt_message(ctx: BotContext, stored: LineRequest, channel: str, ts:
     return await ctx.repo.get(stored.id)
 
 
-async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
+async def _decide(ctx: BotContext, client: AsyncWebClient, click: BlockAction,
                   verb: str, *, retried: bool) -> None:
-    user_id = body["user"]["id"]
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id")
-    message_ts = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get(
-        "message_ts")
-    action = (body.get("actions") or [{}])[0]
-    request_id = str(action.get("value") or "")
+    user_id, channel, message_ts = click.user_id, click.message_channel_id, click.message_ts
+    request_id = click.value
     # The stored request decides, not the button: it must be the one this message shows.
     stored = await _stored_request(ctx, request_id)
     if stored is not None and stored.approval_ts is None and channel and message_ts:
-        stored = await _adopt_message(ctx, stored, channel, message_ts, body.get("message"))
+        stored = await _adopt_message(ctx, stored, channel, message_ts, click.message)
     if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, message_ts):
         decision = Decision(DecisionOutcome.NOT_FOUND)
     else:

@@ -16,25 +16,29 @@ from bot.helpdesk.service import prefill, ticket_number
 from bot.mobproc.models import TransactionType
 from handlers.orders.modal import open_order_modal
 from handlers.slack.io import tell_user
+from handlers.slack.listeners import with_ctx
+from handlers.slack.payloads import BlockAction
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
-    @app.action(re.compile(rf"^{START_ORDER_ACTION}_"))
-    async def start_order(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        user_id = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id")
-        value = str((body.get("actions") or [{}])[0].get("value") or "")
-        ticket_id, _, type_name = value.partition(":")
-        ticket = await ctx.helpdesk.ticket(ticket_id)
-        if ticket is None or type_name not in TransactionType.__members__:
-            await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
-                "I can't find the help-desk request behind this button; nothing was started."))
-            return
-        kind = ORDER_KINDS[TransactionType(type_name)]
-        number = ticket_number(ticket, ctx.settings.DEFAULT_REGION)
-        await open_order_modal(ctx, client, kind=kind, number=number,
-                               trigger_id=body["trigger_id"], user_id=user_id,
-                               channel=ticket.channel, requester_id=ticket.poster_id,
-                               helpdesk=(ticket.channel, ticket.message_ts),
-                               prefill=lambda form: prefill(form, ticket))
+    app.action(re.compile(rf"^{START_ORDER_ACTION}_"))(with_ctx(start_order, ctx))
+
+
+async def start_order(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                      client: AsyncWebClient) -> None:
+    await ack()
+    click = BlockAction.from_body(body)
+    user_id, channel = click.user_id, click.channel_id
+    ticket_id, _, type_name = click.value.partition(":")
+    ticket = await ctx.helpdesk.ticket(ticket_id)
+    if ticket is None or type_name not in TransactionType.__members__:
+        await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
+            "I can't find the help-desk request behind this button; nothing was started."))
+        return
+    kind = ORDER_KINDS[TransactionType(type_name)]
+    number = ticket_number(ticket, ctx.settings.DEFAULT_REGION)
+    await open_order_modal(ctx, client, kind=kind, number=number,
+                           trigger_id=click.trigger_id or "", user_id=user_id,
+                           channel=ticket.channel, requester_id=ticket.poster_id,
+                           helpdesk=(ticket.channel, ticket.message_ts),
+                           prefill=lambda form: prefill(form, ticket))

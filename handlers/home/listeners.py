@@ -31,82 +31,94 @@ from handlers.mobproc_approvals.listeners import look_up_on_home_open
 from handlers.offboarding.decisions import decide_from_home as decide_bundle_from_home
 from handlers.orders.modal import fill_order_modal
 from handlers.slack.io import slack_error, tell_user
+from handlers.slack.listeners import with_ctx
+from handlers.slack.payloads import BlockAction, HomeOpened, ViewSubmission
 
 log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
-    @app.event("app_home_opened")
-    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") == "home" and event.get("user"):
-            await look_up_on_home_open(ctx, event["user"])
-            await show_home(ctx, client, event["user"])
+    app.event("app_home_opened")(with_ctx(home_opened, ctx))
+    app.action(HOME_APPROVE_ACTION)(with_ctx(home_approve, ctx))
+    app.action(HOME_CANCEL_ACTION)(with_ctx(home_cancel, ctx))
+    app.action(HOME_OFFBOARD_APPROVE_ACTION)(with_ctx(home_approve_offboarding, ctx))
+    app.action(HOME_OFFBOARD_CANCEL_ACTION)(with_ctx(home_cancel_offboarding, ctx))
+    app.action(re.compile(rf"^{HOME_START_ACTION}_"))(with_ctx(home_start, ctx))
+    app.view(HOME_NUMBER_CALLBACK)(with_ctx(number_given, ctx))
 
-    async def decide_from_home(body: dict[str, Any], client: AsyncWebClient, verb: str
-                               ) -> None:
-        user_id = body["user"]["id"]
-        request_id = str(body["actions"][0].get("value") or "")
-        decision = await decide(ctx, request_id, user_id, verb)
-        message = await publish_or_explain(ctx, client, decision, user_id, verb)
-        if message is not None:
-            await tell_user(client, user_id=user_id, channel=None, message=message)
-            await publish_home(ctx, client, user_id)
 
-    @app.action(HOME_APPROVE_ACTION)
-    async def home_approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-                           ) -> None:
+async def home_opened(ctx: BotContext, event: dict[str, Any], client: AsyncWebClient) -> None:
+    opened = HomeOpened.from_body(event)
+    if opened.tab == "home" and opened.user:
+        await look_up_on_home_open(ctx, opened.user)
+        await show_home(ctx, client, opened.user)
+
+
+async def home_approve(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                       client: AsyncWebClient) -> None:
+    await ack()
+    await _decide_from_home(ctx, BlockAction.from_body(body), client, "approve")
+
+
+async def home_cancel(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                      client: AsyncWebClient) -> None:
+    await ack()
+    await _decide_from_home(ctx, BlockAction.from_body(body), client, "cancel")
+
+
+async def _decide_from_home(ctx: BotContext, click: BlockAction, client: AsyncWebClient,
+                            verb: str) -> None:
+    user_id = click.user_id
+    decision = await decide(ctx, click.value, user_id, verb)
+    message = await publish_or_explain(ctx, client, decision, user_id, verb)
+    if message is not None:
+        await tell_user(client, user_id=user_id, channel=None, message=message)
+        await publish_home(ctx, client, user_id)
+
+
+
+# A leaver's request waiting for the approver: decided as from its approval message.
+async def home_approve_offboarding(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                                   client: AsyncWebClient) -> None:
+    await ack()
+    await decide_bundle_from_home(ctx, client, BlockAction.from_body(body), "approve")
+
+
+async def home_cancel_offboarding(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                                  client: AsyncWebClient) -> None:
+    await ack()
+    await decide_bundle_from_home(ctx, client, BlockAction.from_body(body), "cancel")
+
+
+async def home_start(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                     client: AsyncWebClient) -> None:
+    await ack()
+    click = BlockAction.from_body(body)
+    if click.value not in TransactionType.__members__:
+        return
+    try:
+        await client.views_open(trigger_id=click.trigger_id or "",
+                                view=number_modal(click.value))
+    except SlackApiError as exc:
+        await tell_user(client, user_id=click.user_id, channel=None,
+                        message=notices.refusal(f"Slack could not open the form "
+                                                f"({slack_error(exc)}). Please try again."))
+
+
+async def number_given(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                       client: AsyncWebClient) -> None:
+    submission = ViewSubmission.from_body(body)
+    kind_value = submission.view.private_metadata
+    if kind_value not in TransactionType.__members__:
         await ack()
-        await decide_from_home(body, client, "approve")
-
-    @app.action(HOME_CANCEL_ACTION)
-    async def home_cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-                          ) -> None:
-        await ack()
-        await decide_from_home(body, client, "cancel")
-
-    # A leaver's request waiting for the approver: decided as from its approval message.
-    @app.action(HOME_OFFBOARD_APPROVE_ACTION)
-    async def home_approve_offboarding(ack: AsyncAck, body: dict[str, Any],
-                                       client: AsyncWebClient) -> None:
-        await ack()
-        await decide_bundle_from_home(ctx, client, body, "approve")
-
-    @app.action(HOME_OFFBOARD_CANCEL_ACTION)
-    async def home_cancel_offboarding(ack: AsyncAck, body: dict[str, Any],
-                                      client: AsyncWebClient) -> None:
-        await ack()
-        await decide_bundle_from_home(ctx, client, body, "cancel")
-
-    @app.action(re.compile(rf"^{HOME_START_ACTION}_"))
-    async def home_start(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        value = str(body["actions"][0].get("value") or "")
-        if value not in TransactionType.__members__:
-            return
-        try:
-            await client.views_open(trigger_id=body["trigger_id"], view=number_modal(value))
-        except SlackApiError as exc:
-            await tell_user(client, user_id=body["user"]["id"], channel=None,
-                            message=notices.refusal(f"Slack could not open the form "
-                                                    f"({slack_error(exc)}). Please try again."))
-
-    @app.view(HOME_NUMBER_CALLBACK)
-    async def number_given(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-                           ) -> None:
-        view = body["view"]
-        kind_value = view.get("private_metadata") or ""
-        if kind_value not in TransactionType.__members__:
-            await ack()
-            return
-        kind = ORDER_KINDS[TransactionType(kind_value)]
-        state = (view.get("state") or {}).get("values") or {}
-        text = ((state.get(NUMBER_BLOCK) or {}).get("value") or {}).get("value") or ""
-        try:
-            number = ctx.orders.parse_number(text)
-        except OrderRefused as refusal:
-            await ack(response_action="errors", errors={NUMBER_BLOCK: refusal.message})
-            return
-        # The same modal becomes the order form: loading now, the form once MobProc answers.
-        await ack(response_action="update", view=modals.loading_view(kind))
-        await fill_order_modal(ctx, client, view_id=view["id"], kind=kind, number=number,
-                               user_id=body["user"]["id"], channel=None)
+        return
+    kind = ORDER_KINDS[TransactionType(kind_value)]
+    try:
+        number = ctx.orders.parse_number(submission.view.text(NUMBER_BLOCK))
+    except OrderRefused as refusal:
+        await ack(response_action="errors", errors={NUMBER_BLOCK: refusal.message})
+        return
+    # The same modal becomes the order form: loading now, the form once MobProc answers.
+    await ack(response_action="update", view=modals.loading_view(kind))
+    await fill_order_modal(ctx, client, view_id=submission.view.id, kind=kind, number=number,
+                           user_id=submission.user_id, channel=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
@@ -23,103 +23,73 @@ from bot.domain import ApprovalState, MobProcApproval
 from bot.mobproc_approvals.service import Answer, Outcome, Round, SlackSide, reason_problem
 from handlers.home.tab import refresh_homes
 from handlers.slack.io import is_slack_retry, slack_error, tell_user
+from handlers.slack.listeners import with_ctx
+from handlers.slack.payloads import BlockAction, ViewSubmission
 
 log = logging.getLogger(__name__)
 
-class _User(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: str
-
-
-class _Action(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    value: str | None = None
-
-
-class ButtonClick(BaseModel):
-    """A click on Approve or Reject, in the DM or on the Home tab."""
-
-    model_config = ConfigDict(extra="ignore")
-    user: _User
-    actions: list[_Action]
-    trigger_id: str | None = None
-
-    @property
-    def approval_id(self) -> str:
-        return (self.actions[0].value or "") if self.actions else ""
-
-
-class ReasonSubmission(BaseModel):
-    """The reject modal as submitted: the approval it is for and the reason typed."""
-
-    model_config = ConfigDict(extra="ignore")
-    user: _User
-    view: dict[str, Any]
-
-    @property
-    def approval_id(self) -> str:
-        return str(self.view.get("private_metadata") or "")
-
-    @property
-    def reason(self) -> str:
-        values = (self.view.get("state") or {}).get("values") or {}
-        return str(((values.get(MOBPROC_REASON_BLOCK) or {}).get("value") or {})
-                   .get("value") or "")
-
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
-    @app.action(MOBPROC_APPROVE_ACTION)
-    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                      request: AsyncBoltRequest) -> None:
-        await ack()
-        click = _click(body)
-        if click is None:
-            return
-        answer = await _service(ctx).answer(click.approval_id, click.user.id, "APPROVE")
-        if answer.outcome is Outcome.ALREADY and is_slack_retry(request):
-            return  # Slack resending a click: its first delivery already told them
-        await after_answer(ctx, client, answer, click.user.id)
+    app.action(MOBPROC_APPROVE_ACTION)(with_ctx(approve, ctx))
+    app.action(MOBPROC_REJECT_ACTION)(with_ctx(reject, ctx))
+    app.view(MOBPROC_REJECT_CALLBACK)(with_ctx(reason_given, ctx))
 
-    @app.action(MOBPROC_REJECT_ACTION)
-    async def reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        click = _click(body)
-        if click is None:
-            return
-        approval = await _service(ctx).get(click.approval_id)
-        if approval is None or approval.approver_id != click.user.id:
-            await tell_user(client, user_id=click.user.id, channel=None,
-                            message=mobproc_approval.notice(Answer(Outcome.NOT_FOUND)))
-            return
-        if approval.state is not ApprovalState.WAITING:
-            await tell_user(client, user_id=click.user.id, channel=None,
-                            message=mobproc_approval.notice(Answer(Outcome.ALREADY, approval)))
-            return
-        try:
-            await client.views_open(trigger_id=click.trigger_id or "",
-                                    view=mobproc_approval.reject_modal(approval))
-        except SlackApiError as exc:
-            log.warning("Could not open the reject modal: %s", slack_error(exc))
-            await tell_user(client, user_id=click.user.id, channel=None,
-                            message=mobproc_approval.notice(
-                                Answer(Outcome.UNAVAILABLE, approval)))
 
-    @app.view(MOBPROC_REJECT_CALLBACK)
-    async def reason_given(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-                           ) -> None:
-        try:
-            submitted = ReasonSubmission.model_validate(body)
-        except ValidationError:
-            await ack()
-            return
-        problem = reason_problem("REJECT", submitted.reason)
-        if problem:
-            await ack(response_action="errors", errors={MOBPROC_REASON_BLOCK: problem})
-            return
+async def approve(ctx: BotContext, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                  request: AsyncBoltRequest) -> None:
+    """Approve, in the DM or on the Home tab."""
+    await ack()
+    click = _click(body)
+    if click is None:
+        return
+    answer = await _service(ctx).answer(click.value, click.user_id, "APPROVE")
+    if answer.outcome is Outcome.ALREADY and is_slack_retry(request):
+        return  # Slack resending a click: its first delivery already told them
+    await after_answer(ctx, client, answer, click.user_id)
+
+
+async def reject(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                 client: AsyncWebClient) -> None:
+    """Reject, in the DM or on the Home tab: the modal asking for the reason."""
+    await ack()
+    click = _click(body)
+    if click is None:
+        return
+    approval = await _service(ctx).get(click.value)
+    if approval is None or approval.approver_id != click.user_id:
+        await tell_user(client, user_id=click.user_id, channel=None,
+                        message=mobproc_approval.notice(Answer(Outcome.NOT_FOUND)))
+        return
+    if approval.state is not ApprovalState.WAITING:
+        await tell_user(client, user_id=click.user_id, channel=None,
+                        message=mobproc_approval.notice(Answer(Outcome.ALREADY, approval)))
+        return
+    try:
+        await client.views_open(trigger_id=click.trigger_id or "",
+                                view=mobproc_approval.reject_modal(approval))
+    except SlackApiError as exc:
+        log.warning("Could not open the reject modal: %s", slack_error(exc))
+        await tell_user(client, user_id=click.user_id, channel=None,
+                        message=mobproc_approval.notice(Answer(Outcome.UNAVAILABLE, approval)))
+
+
+async def reason_given(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                       client: AsyncWebClient) -> None:
+    """The reject modal submitted: the approval it is for and the reason typed."""
+    try:
+        submitted = ViewSubmission.from_body(body)
+    except ValidationError:
         await ack()
-        answer = await _service(ctx).answer(submitted.approval_id, submitted.user.id, "REJECT",
-                                            submitted.reason)
-        await after_answer(ctx, client, answer, submitted.user.id)
+        return
+    approval_id = submitted.view.private_metadata
+    reason = submitted.view.text(MOBPROC_REASON_BLOCK)
+    problem = reason_problem("REJECT", reason)
+    if problem:
+        await ack(response_action="errors", errors={MOBPROC_REASON_BLOCK: problem})
+        return
+    await ack()
+    answer = await _service(ctx).answer(approval_id, submitted.user_id, "REJECT", reason)
+    await after_answer(ctx, client, answer, submitted.user_id)
 
 
 def _service(ctx: BotContext):  # type: ignore[no-untyped-def]
@@ -127,9 +97,9 @@ def _service(ctx: BotContext):  # type: ignore[no-untyped-def]
     return ctx.mobproc_approvals
 
 
-def _click(body: dict[str, Any]) -> ButtonClick | None:
+def _click(body: dict[str, Any]) -> BlockAction | None:
     try:
-        return ButtonClick.model_validate(body)
+        return BlockAction.from_body(body)
     except ValidationError:
         return None
 

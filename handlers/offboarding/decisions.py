@@ -15,6 +15,7 @@ from bot.orders.service import DecisionOutcome
 from handlers.home.tab import publish_home, refresh_approvers_homes
 from handlers.offboarding.news import complete_bundles, tellers
 from handlers.slack.io import tell_user
+from handlers.slack.payloads import BlockAction
 
 
 async def decide_bundle(ctx: BotContext, offboarding_id: str, user_id: str, verb: str
@@ -34,14 +35,13 @@ async def decide_bundle(ctx: BotContext, offboarding_id: str, user_id: str, verb
     return decision
 
 
-async def decide_from_home(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any],
+async def decide_from_home(ctx: BotContext, client: AsyncWebClient, click: BlockAction,
                            verb: str) -> None:
     """A Home button: only a request whose approval message is out is shown there (and so
     decided from there), as for a single request; a click that changes nothing is told
     why, privately, and the clicker's Home is brought up to date."""
-    user_id = body["user"]["id"]
-    offboarding_id = str(body["actions"][0].get("value") or "")
-    stored = await ctx.offboarding.get(offboarding_id)
+    user_id = click.user_id
+    stored = await ctx.offboarding.get(click.value)
     if stored is None or stored.approval_ts is None:
         decision = BundleDecision(DecisionOutcome.NOT_FOUND)
     else:

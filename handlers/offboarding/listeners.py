@@ -1,7 +1,8 @@
 """/offboard-lines: the command, its two modals, and Approve / Cancel on its message.
 
-Payloads are read into typed models here, at the edge; the core decides; ``blocks``
-renders; news after a decision goes through the outbox (``handlers.offboarding.news``)."""
+Each listener reads its payload into a typed model (``handlers.slack.payloads``) first;
+the core decides; ``blocks`` renders; news after a decision goes through the outbox
+(``handlers.offboarding.news``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
@@ -34,6 +35,8 @@ from handlers.offboarding.post import approval_channel
 from handlers.orders.view_state import block_errors, form_input
 from handlers.slack.guards import message_names
 from handlers.slack.io import is_slack_retry, slack_error, tell_user
+from handlers.slack.listeners import with_ctx
+from handlers.slack.payloads import BlockAction, SlashCommand, ViewSubmission
 
 log = logging.getLogger(__name__)
 
@@ -42,185 +45,127 @@ ATTACH_WAIT_ROUNDS = 40
 ATTACH_WAIT_SECONDS = 0.05
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class OffboardCommand(_Payload):
-    user_id: str
-    text: str = ""
-    trigger_id: str
-    channel_id: str | None = None
-
-
-class _User(_Payload):
-    id: str
-
-
-class _View(_Payload):
-    id: str
-    private_metadata: str = ""
-    state: dict[str, Any] = Field(default_factory=dict)
-
-
-class ViewSubmission(_Payload):
-    user: _User
-    view: _View
-
-    @property
-    def values(self) -> dict[str, dict[str, Any]]:
-        return self.view.state.get("values") or {}
-
-
-class _Ref(_Payload):
-    id: str | None = None
-
-
-class _Container(_Payload):
-    channel_id: str | None = None
-    message_ts: str | None = None
-
-
-class _Message(_Payload):
-    ts: str | None = None
-
-
-class _Action(_Payload):
-    value: str | None = None
-
-
-class ButtonClick(_Payload):
-    user: _User
-    channel: _Ref | None = None
-    container: _Container | None = None
-    message: _Message | None = None
-    actions: list[_Action]
-
-    @property
-    def channel_id(self) -> str | None:
-        return (self.channel.id if self.channel else None) or (
-            self.container.channel_id if self.container else None)
-
-    @property
-    def message_ts(self) -> str | None:
-        return (self.message.ts if self.message else None) or (
-            self.container.message_ts if self.container else None)
-
-
 def register(app: AsyncApp, ctx: BotContext) -> None:
-    @app.command(OFFBOARD_COMMAND)
-    async def offboard_lines(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                             context: AsyncBoltContext) -> None:
-        command = OffboardCommand.model_validate(body)
-        if not command.text.strip():
-            await ack(**blocks.usage())
-            return
-        try:
-            who = parse_employee(command.text)
-        except OrderRefused as refusal:
-            await ack(**notices.refusal(refusal.message))
-            return
-        await ack()
-        await answered(context)  # under a burst, everyone's ack before anyone's form
-        try:
-            opened = await client.views_open(trigger_id=command.trigger_id,
-                                             view=blocks.loading_view())
-        except SlackApiError as exc:
-            log.info("views.open failed: %s", slack_error(exc))
-            await tell_user(client, user_id=command.user_id, channel=command.channel_id,
-                            message=notices.refusal("Slack took too long to open the form. "
-                                                    "Please try again."))
-            return
-        view = await _first_view(ctx, command, who.slack_user, who.employee_id)
-        await _update(client, opened["view"]["id"], view, command.user_id, command.channel_id)
-
-    @app.view(OFFBOARD_CHOOSE_CALLBACK)
-    async def choose_lines(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-                           ) -> None:
-        submission = ViewSubmission.model_validate(body)
-        offboarding_id, _, page_text = submission.view.private_metadata.partition(":")
-        page = int(page_text) if page_text.isdigit() else 0
-        user_id = submission.user.id
-        choices = {block_id: str((element.get("selected_option") or {}).get("value") or "")
-                   for block_id, actions in submission.values.items()
-                   for element in (actions or {}).values() if isinstance(element, dict)}
-        region = ctx.settings.DEFAULT_REGION
-        try:
-            offboarding = await ctx.offboarding.choose(offboarding_id, user_id, choices)
-        except OrderRefused as refusal:
-            await ack(response_action="update", view=blocks.error_view(refusal.message))
-            return
-        if page + 1 < blocks.page_count(offboarding):
-            await ack(response_action="update",
-                      view=blocks.choose_view(offboarding, page + 1, region=region))
-            return
-        if not offboarding.chosen():
-            await ack(response_action="update", view=blocks.choose_view(
-                offboarding, page, region=region,
-                error="Choose an order for at least one line, or close this form."))
-            return
-        count = len(offboarding.chosen())
-        await ack(response_action="update", view=blocks.loading_view(
-            f"Asking MobProc what it needs for {count} order{'s' if count != 1 else ''}…"))
-        try:
-            bundle = await ctx.offboarding.prepare(offboarding_id, user_id, region)
-        except OrderRefused as refusal:
-            view = blocks.error_view(refusal.message)
-        else:
-            if bundle is None:
-                return  # a repeated submission: the first one fills the form in
-            view = blocks.details_view(bundle, offboarding, region=region)
-        await _update(client, submission.view.id, view, user_id, offboarding.origin_channel)
-
-    @app.view(OFFBOARD_DETAILS_CALLBACK)
-    async def send_for_approval(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-                                ) -> None:
-        submission = ViewSubmission.model_validate(body)
-        offboarding_id = submission.view.private_metadata
-        user_id = submission.user.id
-        entered = form_input(submission.values)
-        region = ctx.settings.DEFAULT_REGION
-        stop = await ctx.offboarding.check(offboarding_id, entered, user_id, region)
-        if stop is not None and stop.errors:
-            await ack(response_action="errors", errors=block_errors(stop.errors))
-            return
-        if stop is not None:
-            await ack(response_action="update", view=blocks.error_view(stop.refusal or ""))
-            return
-        await ack(response_action="update", view=blocks.loading_view(
-            "Checking each order with MobProc (nothing is ordered yet)…"))
-        outcome = await ctx.offboarding.confirm(offboarding_id, entered, user_id, region)
-        offboarding = await ctx.offboarding.get(offboarding_id)
-        if outcome.refusals and offboarding is not None:
-            bundle = await ctx.offboarding.bundle_form(offboarding_id, region)
-            view = blocks.details_view(bundle, offboarding, entered=entered,
-                                       refusals=outcome.refusals, region=region) \
-                if bundle else blocks.error_view("This form has expired.")
-        elif outcome.view is not None:
-            view = blocks.sent_view(outcome.view)
-        else:
-            view = blocks.error_view(outcome.refusal or "Something went wrong; please try "
-                                                         "again.")
-        await _update(client, submission.view.id, view, user_id,
-                      offboarding.origin_channel if offboarding else None)
-        if outcome.confirmed_now:
-            await ctx.offboarding.posts.deliver()  # queued with the move to pending
-
-    @app.action(OFFBOARD_APPROVE_ACTION)
-    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                      request: AsyncBoltRequest) -> None:
-        await ack()
-        await _decide(ctx, client, body, "approve", retried=is_slack_retry(request))
-
-    @app.action(OFFBOARD_CANCEL_ACTION)
-    async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                     request: AsyncBoltRequest) -> None:
-        await ack()
-        await _decide(ctx, client, body, "cancel", retried=is_slack_retry(request))
+    app.command(OFFBOARD_COMMAND)(with_ctx(offboard_lines, ctx))
+    app.view(OFFBOARD_CHOOSE_CALLBACK)(with_ctx(choose_lines, ctx))
+    app.view(OFFBOARD_DETAILS_CALLBACK)(with_ctx(send_for_approval, ctx))
+    app.action(OFFBOARD_APPROVE_ACTION)(with_ctx(approve, ctx))
+    app.action(OFFBOARD_CANCEL_ACTION)(with_ctx(cancel, ctx))
 
 
+async def offboard_lines(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                         client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    command = SlashCommand.from_body(body)
+    if not command.text.strip():
+        await ack(**blocks.usage())
+        return
+    try:
+        who = parse_employee(command.text)
+    except OrderRefused as refusal:
+        await ack(**notices.refusal(refusal.message))
+        return
+    await ack()
+    await answered(context)  # under a burst, everyone's ack before anyone's form
+    try:
+        opened = await client.views_open(trigger_id=command.trigger_id,
+                                         view=blocks.loading_view())
+    except SlackApiError as exc:
+        log.info("views.open failed: %s", slack_error(exc))
+        await tell_user(client, user_id=command.user_id, channel=command.channel_id,
+                        message=notices.refusal("Slack took too long to open the form. "
+                                                "Please try again."))
+        return
+    view = await _first_view(ctx, command, who.slack_user, who.employee_id)
+    await _update(client, opened["view"]["id"], view, command.user_id, command.channel_id)
 
-async def _first_view(ctx: BotContext, command: OffboardCommand,
+
+async def choose_lines(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                       client: AsyncWebClient) -> None:
+    submission = ViewSubmission.from_body(body)
+    offboarding_id, _, page_text = submission.view.private_metadata.partition(":")
+    page = int(page_text) if page_text.isdigit() else 0
+    user_id = submission.user_id
+    choices = submission.view.selections()
+    region = ctx.settings.DEFAULT_REGION
+    try:
+        offboarding = await ctx.offboarding.choose(offboarding_id, user_id, choices)
+    except OrderRefused as refusal:
+        await ack(response_action="update", view=blocks.error_view(refusal.message))
+        return
+    if page + 1 < blocks.page_count(offboarding):
+        await ack(response_action="update",
+                  view=blocks.choose_view(offboarding, page + 1, region=region))
+        return
+    if not offboarding.chosen():
+        await ack(response_action="update", view=blocks.choose_view(
+            offboarding, page, region=region,
+            error="Choose an order for at least one line, or close this form."))
+        return
+    count = len(offboarding.chosen())
+    await ack(response_action="update", view=blocks.loading_view(
+        f"Asking MobProc what it needs for {count} order{'s' if count != 1 else ''}…"))
+    try:
+        bundle = await ctx.offboarding.prepare(offboarding_id, user_id, region)
+    except OrderRefused as refusal:
+        view = blocks.error_view(refusal.message)
+    else:
+        if bundle is None:
+            return  # a repeated submission: the first one fills the form in
+        view = blocks.details_view(bundle, offboarding, region=region)
+    await _update(client, submission.view.id, view, user_id, offboarding.origin_channel)
+
+
+async def send_for_approval(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                            client: AsyncWebClient) -> None:
+    submission = ViewSubmission.from_body(body)
+    offboarding_id = submission.view.private_metadata
+    user_id = submission.user_id
+    entered = form_input(submission.values)
+    region = ctx.settings.DEFAULT_REGION
+    stop = await ctx.offboarding.check(offboarding_id, entered, user_id, region)
+    if stop is not None and stop.errors:
+        await ack(response_action="errors", errors=block_errors(stop.errors))
+        return
+    if stop is not None:
+        await ack(response_action="update", view=blocks.error_view(stop.refusal or ""))
+        return
+    await ack(response_action="update", view=blocks.loading_view(
+        "Checking each order with MobProc (nothing is ordered yet)…"))
+    outcome = await ctx.offboarding.confirm(offboarding_id, entered, user_id, region)
+    offboarding = await ctx.offboarding.get(offboarding_id)
+    if outcome.refusals and offboarding is not None:
+        bundle = await ctx.offboarding.bundle_form(offboarding_id, region)
+        view = blocks.details_view(bundle, offboarding, entered=entered,
+                                   refusals=outcome.refusals, region=region) \
+            if bundle else blocks.error_view("This form has expired.")
+    elif outcome.view is not None:
+        view = blocks.sent_view(outcome.view)
+    else:
+        view = blocks.error_view(outcome.refusal or "Something went wrong; please try "
+                                                     "again.")
+    await _update(client, submission.view.id, view, user_id,
+                  offboarding.origin_channel if offboarding else None)
+    if outcome.confirmed_now:
+        await ctx.offboarding.posts.deliver()  # queued with the move to pending
+
+
+async def approve(ctx: BotContext, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                  request: AsyncBoltRequest) -> None:
+    await ack()
+    click = _click(body, "approve")
+    if click is not None:
+        await _decide(ctx, client, click, "approve", retried=is_slack_retry(request))
+
+
+async def cancel(ctx: BotContext, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                 request: AsyncBoltRequest) -> None:
+    await ack()
+    click = _click(body, "cancel")
+    if click is not None:
+        await _decide(ctx, client, click, "cancel", retried=is_slack_retry(request))
+
+
+async def _first_view(ctx: BotContext, command: SlashCommand,
                       slack_user: str | None, employee_id: str | None) -> dict[str, Any]:
     """The lines to choose from, or why there are none."""
     requester = await ctx.profiles(command.user_id)
@@ -276,19 +221,22 @@ async def _stored(ctx: BotContext, offboarding_id: str) -> Offboarding | None:
     return stored
 
 
-async def _decide(ctx: BotContext, client: AsyncWebClient, body: dict[str, Any], verb: str,
-                  *, retried: bool) -> None:
+def _click(body: dict[str, Any], verb: str) -> BlockAction | None:
     try:
-        click = ButtonClick.model_validate(body)
+        return BlockAction.from_body(body)
     except ValidationError:
         log.warning("Refused an unreadable %s click", verb)
-        return
-    user_id, channel, ts = click.user.id, click.channel_id, click.message_ts
-    stored = await _stored(ctx, (click.actions[0].value if click.actions else None) or "")
+        return None
+
+
+async def _decide(ctx: BotContext, client: AsyncWebClient, click: BlockAction, verb: str,
+                  *, retried: bool) -> None:
+    user_id, channel, ts = click.user_id, click.message_channel_id, click.message_ts
+    stored = await _stored(ctx, click.value)
     expected = approval_channel(ctx, stored) if stored is not None else None
     if stored is not None and stored.approval_ts is None and channel == expected and ts and \
             stored.state is OffboardingState.PENDING and \
-            message_names(body.get("message"), stored.id):
+            message_names(click.message.as_dict() if click.message else None, stored.id):
         # The bot stopped between posting the message and recording it: adopt it, if the
         # message says it is this request's (its metadata), not another one's.
         await ctx.offboarding.adopt_message(stored.id, channel, ts)

@@ -30,6 +30,8 @@ from bot.slack.endpoint import received_at
 from handlers.approval.post import approval_channel
 from handlers.orders.view_state import block_errors, form_input
 from handlers.slack.io import slack_error, tell_user
+from handlers.slack.listeners import with_ctx
+from handlers.slack.payloads import ViewSubmission
 
 log = logging.getLogger(__name__)
 
@@ -42,38 +44,40 @@ UNKNOWN_ORDER = OrderKind(TransactionType.SUSPEND, "", "Line order", "order", "o
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
-    @app.view(ORDER_FORM_CALLBACK)
-    async def submit_order_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                                context: AsyncBoltContext) -> None:
-        view = body["view"]
-        request_id = view.get("private_metadata") or ""
-        user_id = body["user"]["id"]
-        entered = form_input((view.get("state") or {}).get("values") or {})
-        budget = CONFIRM_BUDGET_SECONDS - (time.monotonic() - received_at(context))
-        confirming = asyncio.ensure_future(_confirm(ctx, request_id, entered, user_id))
-        done, _ = await asyncio.wait({confirming}, timeout=max(budget, 0.0))
-        if not done:
-            # Not in time: answer now, and show the result when it comes.
-            await ack(response_action="update", view=await _checking(ctx, request_id))
-            result = await confirming
-            await _show_later(ctx, client, view.get("id") or "", request_id, entered, user_id,
-                              result)
-            return
-        result = confirming.result()
-        if result.errors:
-            await ack(response_action="errors", errors=block_errors(result.errors))
-            return
-        if result.refusal or result.request is None:
-            await ack(response_action="update",
-                      view=await _form_again(ctx, request_id, entered, result.refusal))
-            return
-        if not result.confirmed_now:
-            # Submitted again (a double click, or after a slow answer): say where it is.
-            await ack(response_action="update", view=modals.already_sent_view(
-                result.request, approval_channel(ctx, result.request)))
-            return
-        await ack()
-        await ctx.approvals.queue(result.request)
+    app.view(ORDER_FORM_CALLBACK)(with_ctx(submit_order_form, ctx))
+
+
+async def submit_order_form(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                            client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    submission = ViewSubmission.from_body(body)
+    request_id = submission.view.private_metadata
+    user_id = submission.user_id
+    entered = form_input(submission.values)
+    budget = CONFIRM_BUDGET_SECONDS - (time.monotonic() - received_at(context))
+    confirming = asyncio.ensure_future(_confirm(ctx, request_id, entered, user_id))
+    done, _ = await asyncio.wait({confirming}, timeout=max(budget, 0.0))
+    if not done:
+        # Not in time: answer now, and show the result when it comes.
+        await ack(response_action="update", view=await _checking(ctx, request_id))
+        result = await confirming
+        await _show_later(ctx, client, submission.view.id, request_id, entered, user_id,
+                          result)
+        return
+    result = confirming.result()
+    if result.errors:
+        await ack(response_action="errors", errors=block_errors(result.errors))
+        return
+    if result.refusal or result.request is None:
+        await ack(response_action="update",
+                  view=await _form_again(ctx, request_id, entered, result.refusal))
+        return
+    if not result.confirmed_now:
+        # Submitted again (a double click, or after a slow answer): say where it is.
+        await ack(response_action="update", view=modals.already_sent_view(
+            result.request, approval_channel(ctx, result.request)))
+        return
+    await ack()
+    await ctx.approvals.queue(result.request)
 
 
 async def _confirm(ctx: BotContext, request_id: str, entered: FormInput, user_id: str

@@ -34,6 +34,8 @@ from bot.workflow_steps.steps import (
     text_input,
 )
 from handlers.slack.io import slack_error, tell_user
+from handlers.slack.listeners import with_ctx
+from handlers.slack.payloads import BlockAction, FunctionExecuted
 from handlers.workflow_steps.completion import failure
 
 log = logging.getLogger(__name__)
@@ -47,46 +49,48 @@ NO_EMAIL = ("Your Slack profile has no e-mail address, and MobProc needs it to p
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
-    async def run_step(event: dict[str, Any]) -> None:
-        execution_id = str(event.get("function_execution_id") or "")
-        if not execution_id:
-            log.warning("A function_executed event without an execution id; ignored")
-            return
-        run = await first_answer(ctx, execution_id,
-                                 str((event.get("function") or {}).get("callback_id") or ""),
-                                 event.get("inputs") or {})
-        # Recorded once with what it calls for: a redelivered event changes nothing.
-        if await ctx.steps.record(run[0], run[1]):
-            await ctx.outbox.deliver()
-        else:
-            log.info("Workflow step run %s was delivered again; nothing to do", execution_id)
-
     for step_id in STEP_IDS:
-        app.function(step_id)(run_step)
-
+        app.function(step_id)(with_ctx(run_step, ctx))
     # A step this version doesn't offer (the manifest changed before the bot): it fails
     # plainly rather than waiting forever.
-    app.event("function_executed")(run_step)
+    app.event("function_executed")(with_ctx(run_step, ctx))
+    app.action(WORKFLOW_FILL_IN_ACTION)(with_ctx(fill_in, ctx))
 
-    @app.action(WORKFLOW_FILL_IN_ACTION)
-    async def fill_in(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        user_id = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id")
-        execution_id = str((body.get("actions") or [{}])[0].get("value") or "")
-        run = await ctx.steps.get(execution_id) if execution_id else None
-        if run is None or run.refusal or run.requester_id != user_id:
-            await tell_user(client, user_id=user_id, channel=channel,
-                            message=notices.refusal(NOT_YOURS))
-            return
-        if run.is_offboarding:
-            await _open(client, body["trigger_id"], offboarding_blocks.loading_view(),
-                        user_id, channel, lambda: _offboarding_view(ctx, run, user_id, channel))
-            return
-        kind = run.kind
-        assert kind is not None
-        await _open(client, body["trigger_id"], modals.loading_view(kind), user_id, channel,
-                    lambda: _line_view(ctx, run, kind, user_id, channel))
+
+async def run_step(ctx: BotContext, event: dict[str, Any]) -> None:
+    executed = FunctionExecuted.from_body(event)
+    execution_id = executed.function_execution_id
+    if not execution_id:
+        log.warning("A function_executed event without an execution id; ignored")
+        return
+    run = await first_answer(ctx, execution_id, executed.function.callback_id,
+                             executed.inputs)
+    # Recorded once with what it calls for: a redelivered event changes nothing.
+    if await ctx.steps.record(run[0], run[1]):
+        await ctx.outbox.deliver()
+    else:
+        log.info("Workflow step run %s was delivered again; nothing to do", execution_id)
+
+
+async def fill_in(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
+                  client: AsyncWebClient) -> None:
+    await ack()
+    click = BlockAction.from_body(body)
+    user_id, channel, execution_id = click.user_id, click.channel_id, click.value
+    run = await ctx.steps.get(execution_id) if execution_id else None
+    if run is None or run.refusal or run.requester_id != user_id:
+        await tell_user(client, user_id=user_id, channel=channel,
+                        message=notices.refusal(NOT_YOURS))
+        return
+    trigger_id = click.trigger_id or ""
+    if run.is_offboarding:
+        await _open(client, trigger_id, offboarding_blocks.loading_view(),
+                    user_id, channel, lambda: _offboarding_view(ctx, run, user_id, channel))
+        return
+    kind = run.kind
+    assert kind is not None
+    await _open(client, trigger_id, modals.loading_view(kind), user_id, channel,
+                lambda: _line_view(ctx, run, kind, user_id, channel))
 
 
 async def first_answer(ctx: BotContext, execution_id: str, callback_id: str,
