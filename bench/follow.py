@@ -44,7 +44,7 @@ from bot.mobproc.models import AcknowledgementsResponse, ServiceAsset, Transacti
 from bot.simulator.server import RunningSimulator, SimulatorConfig, start_simulator
 from bot.slack_standin.fake_web_api import FakeChannel, FakeSlackWebAPI, RecordedCall
 from bot.storage.database import create_engine, migrate, sessionmaker
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 from bot.storage.tables import LineRequestRow
 
 SERVICE_ID = "38382335"  # a seeded simulator line; every bench order is on it

@@ -15,7 +15,7 @@ from bot.offboarding.service import OffboardingService
 from bot.orders.service import OrderService, Requester
 from bot.settings import Settings
 from bot.storage.home_visitors import HomeVisitors
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 from bot.workflow_steps.store import StepRuns
 
 if TYPE_CHECKING:

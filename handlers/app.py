@@ -38,7 +38,7 @@ from bot.storage.follow_store import FollowStore
 from bot.storage.home_visitors import HomeVisitors
 from bot.storage.mobproc_approvals import MobProcApprovalStore
 from bot.storage.offboardings import OffboardingRepository
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 from bot.workflow_steps.store import StepRuns
 from handlers.approval import buttons as approval_buttons
 from handlers.approval.post import approval_call

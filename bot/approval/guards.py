@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.storage.repository import Audit
+from bot.storage.audit import Audit
 
 NO_APPROVERS = "No approvers are configured for this bot (APPROVERS)."
 NOT_AN_APPROVER = "Only the approvers for line orders can approve this request."

@@ -27,7 +27,8 @@ from typing import Generic, Protocol, TypeVar
 
 from bot.domain import LineRequest
 from bot.effects.outbox import APPROVAL, OutboxSender, PostOnce, approval_message_metadata
-from bot.storage.repository import OutboxMessage, RequestRepository
+from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.requests import RequestRepository
 
 log = logging.getLogger(__name__)
 

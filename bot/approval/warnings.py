@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from bot.domain import DomainModel, LineRequest, RequestState
 from bot.mobproc.models import Employee
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 
 # A request in one of these states may still change the line: a second order would race it.
 OPEN_STATES = (RequestState.PENDING, RequestState.APPROVED, RequestState.SUBMITTING,

@@ -42,7 +42,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.effects.fence import Fence, SendDropped, lease_seconds
 from bot.ops.log_context import log_context
 from bot.ops.metrics import BotMetrics
-from bot.storage.repository import Claim, QueuedCall, RequestRepository
+from bot.storage.outbox_queue import Claim, QueuedCall
+from bot.storage.requests import RequestRepository
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,9 @@ from bot.mobproc.errors import MobProcError
 from bot.mobproc.models import ServiceAsset, TransactionType
 from bot.orders.service import UNAVAILABLE, OrderService, no_line_message
 from bot.phone import NumberNotFound, ServiceNumber, parse_service_number
-from bot.storage.repository import TICKET_REPLY, OutboxMessage, RequestRepository
+from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.requests import RequestRepository
+from bot.storage.tickets import TICKET_REPLY
 
 log = logging.getLogger(__name__)
 

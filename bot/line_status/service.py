@@ -11,7 +11,7 @@ from bot.mobproc.errors import MobProcError, MobProcNotFound
 from bot.mobproc.models import ServiceAsset
 from bot.orders.service import UNAVAILABLE, OrderRefused, OrderService, no_line_message
 from bot.phone import ServiceNumber
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 
 ORDER_ID = re.compile(r"^\s*#?(\d{4,12})\s*$")
 

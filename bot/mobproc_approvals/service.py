@@ -46,7 +46,8 @@ from bot.mobproc.models import ApprovalRequest
 from bot.mobproc_approvals.lookups import LookupSchedule
 from bot.storage.home_visitors import HomeVisitors
 from bot.storage.mobproc_approvals import MobProcApprovalStore
-from bot.storage.repository import OutboxMessage, RequestRepository
+from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.requests import RequestRepository
 
 log = logging.getLogger(__name__)
 

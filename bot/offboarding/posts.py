@@ -16,7 +16,8 @@ from bot.approval.posts import ApprovalPosts
 from bot.effects.outbox import OutboxSender
 from bot.offboarding.models import OffboardingView
 from bot.storage.offboardings import OffboardingRepository
-from bot.storage.repository import OutboxMessage, RequestRepository
+from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.requests import RequestRepository
 
 # The outbox purpose of a leaver's request's approval message (one per request); rows
 # already queued carry it.

@@ -57,8 +57,9 @@ from bot.orders.service import (
 from bot.orders.submission import Render, order_request
 from bot.phone import format_service_number
 from bot.storage.approvals import ApprovalProgress, ApprovalStep, Counted
+from bot.storage.audit import Audit
 from bot.storage.offboardings import OFFBOARDINGS, LinesMove, OffboardingRepository
-from bot.storage.repository import Audit, OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 
 log = logging.getLogger(__name__)
 

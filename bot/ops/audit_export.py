@@ -10,7 +10,7 @@ from typing import TextIO
 
 from bot.settings import Settings
 from bot.storage.database import create_engine, migrate
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 
 COLUMNS = ["id", "at", "request_id", "actor", "event", "detail"]
 

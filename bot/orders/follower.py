@@ -31,7 +31,8 @@ from bot.ops.log_context import log_context
 from bot.ops.metrics import BotMetrics
 from bot.orders.service import OrderService
 from bot.storage.follow_store import CursorLease, FollowStore, NewStatus
-from bot.storage.repository import OutboxMessage, RequestRepository
+from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.requests import RequestRepository
 
 log = logging.getLogger(__name__)
 

@@ -49,7 +49,9 @@ from bot.orders.form import FormErrors, read_form
 from bot.orders.submission import Render, Submission, order_request
 from bot.phone import NumberNotFound, ServiceNumber, format_service_number, parse_service_number
 from bot.storage.approvals import ApprovalProgress, ApprovalStep, ApprovalStore, Counted
-from bot.storage.repository import LINE_REQUESTS, Audit, OutboxMessage, RequestRepository
+from bot.storage.audit import Audit
+from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.requests import LINE_REQUESTS, RequestRepository
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,9 @@ from bot.mobproc.client import MobProcClient
 from bot.mobproc.errors import MobProcError, MobProcOutcomeUnknown, MobProcUnavailable
 from bot.mobproc.models import AcknowledgementValue, Order, OrderRequest, PropertyValueGroup
 from bot.ops.log_context import bind, log_context
-from bot.storage.repository import Audit, OutboxMessage, RequestRepository, SubmissionClaim
+from bot.storage.audit import Audit
+from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.requests import RequestRepository, SubmissionClaim
 
 log = logging.getLogger(__name__)
 

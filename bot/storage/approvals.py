@@ -23,7 +23,8 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.repository import Audit, OutboxMessage, insert_audit, queue_calls
+from bot.storage.audit import Audit, insert_audit
+from bot.storage.outbox_queue import OutboxMessage, queue_calls
 from bot.storage.tables import ApprovalRow, utcnow
 from bot.storage.transactions import in_transaction, reading
 

@@ -22,17 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.domain import LineRequest, RequestState
+from bot.storage.audit import Audit, insert_audit
 from bot.storage.database import sessionmaker
-from bot.storage.repository import (
-    LINE_REQUESTS,
-    LR,
-    STATUS_EVENTS,
-    Audit,
-    OutboxMessage,
-    _request,
-    insert_audit,
-    queue_calls,
-)
+from bot.storage.outbox_queue import OutboxMessage, queue_calls
+from bot.storage.requests import LINE_REQUESTS, LR, STATUS_EVENTS, _request
 from bot.storage.tables import FollowerCursorRow, LineRequestRow, utcnow
 from bot.storage.transactions import in_transaction
 
@@ -78,7 +71,7 @@ class FollowStore:
                                   "updated_at": utcnow()}
         if final:
             values["state"] = RequestState.COMPLETED.value
-        # Core statements, not the ORM session: see bot/storage/repository.py.
+        # Core statements, not the ORM session: see bot/storage/requests.py.
         def record(conn: Connection) -> bool:
             result = conn.execute(
                 update(LINE_REQUESTS)

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.domain import ApprovalState, MobProcApproval
 from bot.mobproc.models import Order, PropertyDefinition
+from bot.storage.audit import Audit, insert_audit
 from bot.storage.database import sessionmaker
-from bot.storage.repository import OUTBOX, Audit, OutboxMessage, insert_audit, queue_calls
+from bot.storage.outbox_queue import OUTBOX, OutboxMessage, queue_calls
 from bot.storage.tables import LineRequestRow, MobProcApprovalRow, utcnow
 from bot.storage.transactions import in_transaction, reading
 

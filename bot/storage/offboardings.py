@@ -15,14 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.domain import LineRequest, RequestState
 from bot.mobproc.models import ServiceAsset
 from bot.offboarding.models import Offboarding, OffboardingState, OffboardingView
+from bot.storage.audit import Audit
 from bot.storage.database import sessionmaker
-from bot.storage.repository import (
-    Audit,
-    OutboxMessage,
-    queue_calls,
-    record_change,
-    request_from_row,
-)
+from bot.storage.outbox_queue import OutboxMessage, queue_calls
+from bot.storage.requests import record_change, request_from_row
 from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, OutboxRow, utcnow
 from bot.storage.transactions import in_transaction
 

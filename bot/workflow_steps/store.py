@@ -9,7 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.repository import Audit, OutboxMessage, insert_audit, queue_calls
+from bot.storage.audit import Audit, insert_audit
+from bot.storage.outbox_queue import OutboxMessage, queue_calls
 from bot.storage.tables import (
     LineRequestRow,
     OffboardingRow,

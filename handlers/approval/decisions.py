@@ -13,7 +13,7 @@ from bot.approval.warnings import ApprovalWarning
 from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.orders.service import Decision, DecisionOutcome
-from bot.storage.repository import OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 from handlers.home.tab import refresh_homes_showing
 from handlers.orders.news import decision_messages, update_call
 

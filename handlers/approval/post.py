@@ -23,7 +23,7 @@ from blocks.helpdesk import replies as helpdesk
 from bot.approval.posts import ApprovalPosts, FollowUps, RefusalNews
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
-from bot.storage.repository import OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 from handlers.home.tab import refresh_homes_showing
 from handlers.orders.news import update_call
 from handlers.slack.io import permalink

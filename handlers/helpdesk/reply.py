@@ -17,7 +17,7 @@ from bot.context import BotContext
 from bot.domain import HelpdeskTicket
 from bot.effects.outbox import PERMANENT
 from bot.helpdesk.service import Reply, Thread, Understanding
-from bot.storage.repository import OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 from handlers.slack.io import slack_error
 
 log = logging.getLogger(__name__)

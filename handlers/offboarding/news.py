@@ -17,7 +17,7 @@ from bot.context import BotContext
 from bot.domain import LineRequest, StatusChange
 from bot.offboarding.models import OffboardingState, OffboardingView
 from bot.offboarding.service import BundleTellers
-from bot.storage.repository import OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 from bot.workflow_steps.steps import WORKFLOW_STEP
 from handlers.workflow_steps.completion import bundle_ending, bundle_success
 

@@ -14,7 +14,7 @@ from blocks.approval.metadata import bundle_metadata, with_metadata
 from blocks.offboarding import messages as blocks
 from bot.context import BotContext
 from bot.offboarding.models import OffboardingView
-from bot.storage.repository import OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 from handlers.approval.post import approval_channel, notice_call, refusal_notice, wire_posts
 from handlers.home.tab import refresh_approvers_homes
 

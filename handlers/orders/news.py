@@ -15,7 +15,7 @@ from blocks.helpdesk import replies as helpdesk
 from blocks.orders import status
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState, StatusChange
-from bot.storage.repository import OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 from handlers.offboarding import news as offboarding_news
 from handlers.workflow_steps.completion import line_completion
 

@@ -9,7 +9,7 @@ from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
 from bot.offboarding.models import OffboardingState, OffboardingView
 from bot.phone import format_service_number
-from bot.storage.repository import OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 from bot.workflow_steps.steps import ORDER_ID, ORDER_IDS, REQUEST_ID, STATUS
 
 # A line of a leaver's request is placed (or has ended): the step may complete.

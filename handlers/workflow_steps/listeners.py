@@ -22,7 +22,7 @@ from bot.domain import OrderForm, OrderKind, RequestState
 from bot.mobproc.errors import MobProcError, MobProcNotFound
 from bot.offboarding.models import OffboardingState
 from bot.orders.service import OrderRefused, no_line_message
-from bot.storage.repository import OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 from bot.workflow_steps.steps import (
     LINE_NUMBER,
     OFFBOARD_LINES,

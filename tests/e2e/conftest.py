@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 from tests.support.storage import open_repository
 
 

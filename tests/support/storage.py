@@ -16,7 +16,7 @@ from bot.mobproc.models import (
     TransactionType,
 )
 from bot.storage.database import create_engine, migrate
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 
 
 @asynccontextmanager

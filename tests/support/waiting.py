@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.domain import LineRequest, RequestState
 from bot.runtime import RunningBot
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 
 
 async def request_in(bot: RunningBot, request_id: str, state: RequestState

@@ -23,7 +23,7 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from bot.storage.repository import DROPPED
+from bot.storage.outbox_queue import DROPPED
 from bot.storage.tables import OutboxRow
 from tests.conftest import (
     APPROVAL_CHANNEL,

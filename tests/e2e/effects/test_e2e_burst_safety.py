@@ -19,7 +19,8 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI, RateLimits
 from bot.slack_standin.polling import eventually
 from bot.storage.database import create_engine
-from bot.storage.repository import QueuedCall, RequestRepository
+from bot.storage.outbox_queue import QueuedCall
+from bot.storage.requests import RequestRepository
 from tests.conftest import (
     APPROVAL_CHANNEL,
     REQUESTER,

@@ -16,7 +16,8 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from bot.storage.database import create_engine
-from bot.storage.repository import Claim, RequestRepository
+from bot.storage.outbox_queue import Claim
+from bot.storage.requests import RequestRepository
 from tests.conftest import REQUESTER, BotFactory, Clock, DriverFactory, bot_settings
 from tests.support.flow import all_text, approve, buttons, pending_order
 from tests.support.processes import start_bot_process

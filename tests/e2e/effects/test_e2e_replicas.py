@@ -9,7 +9,7 @@ from bot.domain import RequestState
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 from tests.conftest import APPROVER, Clock, DriverFactory, bot_settings
 from tests.support.flow import pending_order, submitted_orders
 from tests.support.processes import BotProcess, start_bot_process

@@ -28,7 +28,7 @@ from bot.mobproc.models import ServiceAsset, TransactionType
 from bot.offboarding.models import Offboarding, OffboardingState
 from bot.offboarding.service import OffboardingService
 from bot.orders.service import DecisionOutcome, OrderService
-from bot.storage.repository import Audit
+from bot.storage.audit import Audit
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 APPROVER, OTHER_APPROVER, AGENT, STRANGER = "UAPPROVER", "UAPPROVER2", "UAGENT", "USTRANGER"

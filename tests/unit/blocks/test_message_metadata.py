@@ -32,7 +32,7 @@ from bot.effects.outbox import (
 from bot.mobproc.models import ServiceAsset, TransactionType
 from bot.offboarding.models import Offboarding, OffboardingState, OffboardingView
 from bot.slack_standin.fake_web_api import SlackError, _check_metadata
-from bot.storage.repository import QueuedCall
+from bot.storage.outbox_queue import QueuedCall
 from handlers.slack.guards import message_names
 from tests.support.examples import request
 

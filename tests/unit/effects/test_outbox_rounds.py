@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.runtime import RunningBot
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from bot.storage.repository import OutboxMessage
+from bot.storage.outbox_queue import OutboxMessage
 from tests.conftest import HELPDESK, REQUESTER, BotFactory, DriverFactory
 from tests.support.flow import open_form
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.repository import RequestRepository
+from bot.storage.requests import RequestRepository
 from tests.support.storage import open_database, open_repository
 
 

@@ -13,7 +13,8 @@ from bot.domain import LineRequest, RequestState
 from bot.slack_standin.polling import eventually
 from bot.storage.database import sessionmaker
 from bot.storage.follow_store import FollowStore, NewStatus
-from bot.storage.repository import OutboxMessage, RequestRepository
+from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.requests import RequestRepository
 from bot.storage.tables import OutboxRow, StatusEventRow
 from tests.support.storage import draft
 

@@ -9,7 +9,9 @@ import pytest
 
 from bot.domain import HelpdeskTicket, LineRequest, RequestState
 from bot.effects.outbox import APPROVAL
-from bot.storage.repository import TICKET_REPLY, OutboxMessage, RequestRepository
+from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.requests import RequestRepository
+from bot.storage.tickets import TICKET_REPLY
 from tests.support.crash import Killed
 from tests.support.storage import draft
 

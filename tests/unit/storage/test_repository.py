@@ -11,7 +11,8 @@ import pytest
 from bot.domain import RequestState
 from bot.slack_standin.polling import eventually
 from bot.storage.database import create_engine, migrate
-from bot.storage.repository import ABANDONED, Claim, OutboxMessage, RequestRepository
+from bot.storage.outbox_queue import ABANDONED, Claim, OutboxMessage
+from bot.storage.requests import RequestRepository
 from tests.support.storage import draft, open_repository
 
 

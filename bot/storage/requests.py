@@ -10,21 +10,17 @@ table rows (the audit export, ``/line-status``'s events) keep the session.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
-from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Table, bindparam, case, insert, literal, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.sql import Executable, Update
 
-from bot.domain import HelpdeskTicket, LineRequest, MobProcDecision, OrderForm, RequestState
+from bot.domain import LineRequest, MobProcDecision, OrderForm, RequestState
 from bot.mobproc.models import (
     AcknowledgementsResponse,
     OrderConfirmation,
@@ -33,105 +29,39 @@ from bot.mobproc.models import (
     ServiceAsset,
     TransactionType,
 )
+from bot.storage.audit import Audit, AuditLog, audit_row, insert_audit
 from bot.storage.database import sessionmaker
+from bot.storage.outbox_queue import (
+    _CALL_SENT,
+    OB,
+    OUTBOX,
+    OutboxMessage,
+    OutboxQueue,
+    QueuedCall,
+    drop_unsent,
+    queue_calls,
+)
+from bot.storage.parsed_json import ParsedJSON
+from bot.storage.statements import all_rows, changes_rows, first_row
 from bot.storage.tables import (
-    AuditEventRow,
-    HelpdeskTicketRow,
     LineRequestRow,
-    OutboxRow,
     StatusEventRow,
     utcnow,
 )
+from bot.storage.tickets import Tickets
 from bot.storage.transactions import in_transaction, reading
 
-T = TypeVar("T")
-
-# A claim taken over from a sender that never said how its attempt went (it died mid-call).
-ABANDONED = "abandoned"
-# A call taken off the queue unsent because the change it was for was undone first.
-DROPPED = "dropped: no longer wanted"
-# The outbox purpose of a help-desk ticket's reply: one per ticket (the outbox's unique key).
-TICKET_REPLY = "helpdesk_reply"
-# Why a ticket's reply call is marked sent without being sent: an older version answered it.
-ANSWERED_BEFORE = "answered by an earlier version"
-
 LINE_REQUESTS: Table = LineRequestRow.__table__  # type: ignore[assignment]
-OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
-AUDIT: Table = AuditEventRow.__table__  # type: ignore[assignment]
-HELPDESK_TICKETS: Table = HelpdeskTicketRow.__table__  # type: ignore[assignment]
 STATUS_EVENTS: Table = StatusEventRow.__table__  # type: ignore[assignment]
 LR = LINE_REQUESTS.c
-OB = OUTBOX.c
 
-# The statements every flow runs most, built once with bound parameters: building one and
-# working out its cache key again was a good part of a short statement's CPU.
-_INSERT_AUDIT = insert(AUDIT)
-_INSERT_OUTBOX = insert(OUTBOX)
 _REQUEST_BY_ID = select(LINE_REQUESTS).where(LR.id == bindparam("request_id"))
-_TICKET_BY_MESSAGE = select(HELPDESK_TICKETS).where(
-    HELPDESK_TICKETS.c.channel == bindparam("channel"),
-    HELPDESK_TICKETS.c.message_ts == bindparam("message_ts"))
-_WAITING_CALLS = select(OB.id).where(OB.sent_at.is_(None)).order_by(OB.id)
-_CLAIM_CALL = (
-    update(OUTBOX)
-    .where(OB.id == bindparam("call_id"), OB.sent_at.is_(None),
-           OB.claimed_at.is_(None) | (OB.claimed_at < bindparam("stale_before")))
-    # SET sees the row as it was: a claim still there was abandoned.
-    .values(claimed_at=bindparam("now"), attempts=OB.attempts + 1,
-            last_error=case((OB.claimed_at.is_(None), OB.last_error),
-                            else_=literal(ABANDONED)))
-    .returning(OB.attempts, OB.last_error, OB.claimed_at, OB.created_at))
-_CALL_DONE = (update(OUTBOX).where(OB.id == bindparam("call_id"))
-              .values(sent_at=bindparam("now"), last_error=bindparam("error")))
-# Sent, only if no other sender recorded it first: what follows the call is queued once.
-_CALL_SENT = (update(OUTBOX).where(OB.id == bindparam("call_id"), OB.sent_at.is_(None))
-              .values(sent_at=bindparam("now"), last_error=None))
-# Only the attempt holding the claim lets it go: a sender that was taken over must not free
-# (or speak for) the claim of the one that took over.
-_CALL_FAILED = (update(OUTBOX).where(OB.id == bindparam("call_id"), OB.sent_at.is_(None),
-                                     OB.attempts == bindparam("attempt"))
-                .values(claimed_at=None, last_error=bindparam("error")))
-_CALL_HELD = select(OB.id).where(OB.id == bindparam("call_id"), OB.sent_at.is_(None),
-                                 OB.claimed_at.is_not(None),
-                                 OB.attempts == bindparam("attempt"))
 
 
-@dataclass(frozen=True)
-class Audit:
-    """One audit event to record with a state change, in the same transaction."""
-
-    actor: str
-    event: str
-    detail: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class OutboxMessage:
-    """A Slack Web API call to make later: ``method`` with JSON ``args``."""
-
-    method: str
-    args: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class QueuedCall:
-    """A call waiting in the outbox: what never changes once it is queued. The same object
-    stays in the outbox's queue while the call waits, so what is worked out from it once is
-    kept (``posts_to``). How earlier attempts went is the claim's to say (``Claim``)."""
-
-    id: int
-    request_id: str
-    method: str
-    args: Mapping[str, Any]
-    purpose: str | None = None
-
-    @cached_property
-    def posts_to(self) -> str | None:
-        """The channel a new message goes to (``chat.postMessage``); None for other calls."""
-        if self.method != "chat.postMessage":
-            return None
-        channel = self.args.get("channel")
-        return str(channel) if channel else None
 
 
 @dataclass(frozen=True)
@@ -143,29 +73,12 @@ class SubmissionClaim:
     lease_until: datetime
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A queued call taken to send, and how its earlier attempts went, as the claim found
-    them: ``last_error`` is ABANDONED when the claim was taken over from a sender that
-    stopped mid-call. Read in the statement that takes the call, so no other sender's
-    attempt can come between what it says and the send.
-
-    ``attempt`` (the row's ``attempts`` after the claim) is the claim's fence token: a
-    takeover raises it, so a sender checks it is still current right before it sends.
-    Its lease runs from ``claimed_at``, the time other senders judge it by. ``queued_at``:
-    nothing the call posts can be older."""
-
-    earlier_attempts: int
-    last_error: str | None
-    claimed_at: datetime
-    queued_at: datetime
-
-    @property
-    def attempt(self) -> int:
-        return self.earlier_attempts + 1
 
 
-class RequestRepository:
+class RequestRepository(OutboxQueue, AuditLog, Tickets):
+    """Line requests: their reads and conditional moves; the outbox's queue, the audit log and
+    help-desk tickets are mixed in from their own modules."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions: async_sessionmaker[Any] = sessionmaker(engine)
@@ -223,10 +136,10 @@ class RequestRepository:
         return _request(row, self._parsed)
 
     async def _rows(self, statement: Executable) -> list[Row[Any]]:
-        return await reading(self._engine, _all_rows, statement)
+        return await reading(self._engine, all_rows, statement)
 
     async def _row(self, request_id: str) -> Row[Any] | None:
-        return await reading(self._engine, _first_row, _REQUEST_BY_ID,
+        return await reading(self._engine, first_row, _REQUEST_BY_ID,
                              {"request_id": request_id})
 
     async def _requests(self, statement: Executable) -> list[LineRequest]:
@@ -241,78 +154,10 @@ class RequestRepository:
         row = await self._row(request_id)
         return (self._request(row), self._parsed.form(row)) if row else None
 
-    async def add_ticket(self, ticket: HelpdeskTicket, reply: OutboxMessage | None = None
-                         ) -> tuple[HelpdeskTicket, bool]:
-        """Store a ticket once per message, with its ``reply`` queued in the same
-        transaction (under the ticket's id and TICKET_REPLY, so at most one per ticket): (the
-        ticket, whether it is new). A repeated delivery of the same message, here or in
-        another replica, gets the stored ticket back and queues nothing."""
-        def store(conn: Connection) -> None:
-            conn.execute(insert(HELPDESK_TICKETS), ticket.model_dump())
-            if reply is not None:
-                queue_calls(conn, ticket.id, [reply], TICKET_REPLY)
 
-        try:
-            await in_transaction(self._engine, store)
-            return ticket, True
-        except IntegrityError:  # the unique (channel, message_ts) says: seen before
-            existing = await reading(self._engine, _first_row, _TICKET_BY_MESSAGE,
-                                     {"channel": ticket.channel,
-                                      "message_ts": ticket.message_ts})
-            assert existing is not None
-            return _ticket(existing), False
 
-    async def queue_reply_again(self, ticket_id: str, reply: OutboxMessage) -> bool:
-        """Queue a ticket's reply again, only if Slack refused it for good (the bot was not
-        in the channel, say); True if it was. Still one reply call per ticket: the refused
-        one is put back in the queue with the new payload."""
-        row = await in_transaction(self._engine, _first_row, (
-            update(OUTBOX)
-            .where(OB.request_id == ticket_id, OB.purpose == TICKET_REPLY,
-                   OB.sent_at.is_not(None), OB.last_error.is_not(None))
-            .values(method=reply.method, payload=bindparam("payload", type_=OB.payload.type),
-                    sent_at=None, claimed_at=None, attempts=0, last_error=None)
-            .returning(OB.id)), {"payload": reply.args})
-        if row is None:
-            return False
-        # The call's payload changed: this process's queue reads it anew. (Another process
-        # that has not looked at its queue since the call left it may send the old payload:
-        # the same reply to the same thread, a moment older.)
-        self._calls.pop(row.id, None)
-        return True
 
-    async def tickets_without_reply(self, since: datetime, stale_before: datetime
-                                    ) -> list[HelpdeskTicket]:
-        """Tickets recorded since ``since`` and before ``stale_before`` with no reply queued:
-        left by a version that posted the reply directly (and may have failed to)."""
-        queued = select(OB.id).where(OB.request_id == HELPDESK_TICKETS.c.id,
-                                     OB.purpose == TICKET_REPLY)
-        rows = await self._rows(
-            select(HELPDESK_TICKETS)
-            .where(HELPDESK_TICKETS.c.created_at >= since,
-                   HELPDESK_TICKETS.c.created_at < stale_before, ~queued.exists())
-            .order_by(HELPDESK_TICKETS.c.created_at))
-        return [_ticket(r) for r in rows]
 
-    async def ticket_answered(self, ticket_id: str) -> bool:
-        """Record that an older version did answer this ticket (its reply is in the thread):
-        a reply call marked sent, so it is neither queued nor looked for again."""
-        def record(conn: Connection) -> None:
-            conn.execute(_INSERT_OUTBOX, {
-                "request_id": ticket_id, "method": "chat.postMessage", "payload": {},
-                "purpose": TICKET_REPLY, "sent_at": utcnow(),
-                "last_error": ANSWERED_BEFORE})
-
-        try:
-            await in_transaction(self._engine, record)
-            return True
-        except IntegrityError:
-            return False
-
-    async def get_ticket(self, ticket_id: str) -> HelpdeskTicket | None:
-        async with self._sessions() as session:
-            row = await session.get(HelpdeskTicketRow, ticket_id)
-            return _ticket(row) if row else None
 
     async def for_user(self, user_id: str, limit: int = 20) -> list[LineRequest]:
         return await self._requests(
@@ -419,15 +264,7 @@ class RequestRepository:
         return await in_transaction(self._engine, _won_then_record, statement, request_id,
                                     audit, outbox_key, outbox, unqueue)
 
-    async def audit(self, request_id: str | None, entry: Audit) -> None:
-        await in_transaction(self._engine, insert_audit, request_id, entry)
 
-    async def audit_since(self, since: datetime) -> list[AuditEventRow]:
-        async with self._sessions() as session:
-            rows = await session.scalars(select(AuditEventRow)
-                                         .where(AuditEventRow.at >= since)
-                                         .order_by(AuditEventRow.id))
-            return list(rows)
 
     async def claim(self, request_id: str, state: RequestState, stale_before: datetime) -> bool:
         """Take over a request left in ``state`` since before ``stale_before``; True if ours.
@@ -459,7 +296,7 @@ class RequestRepository:
         now = utcnow()
         lapsed = (LR.submit_lease_until < now) | \
             (LR.submit_lease_until.is_(None) & (LR.updated_at < now - lease))
-        row = await in_transaction(self._engine, _first_row, (
+        row = await in_transaction(self._engine, first_row, (
             update(LINE_REQUESTS)
             .where(LR.id == request_id, LR.state == RequestState.SUBMITTING.value, lapsed)
             .values(submit_attempt=LR.submit_attempt + 1, submit_lease_until=now + lease,
@@ -470,7 +307,7 @@ class RequestRepository:
 
     async def holds_submission(self, request_id: str, attempt: int) -> bool:
         """Whether ``attempt`` is still the submission's claim, with nothing recorded yet."""
-        row = await reading(self._engine, _first_row, select(LR.id).where(
+        row = await reading(self._engine, first_row, select(LR.id).where(
             LR.id == request_id, LR.state == RequestState.SUBMITTING.value,
             LR.submit_attempt == attempt), {})
         return row is not None
@@ -506,7 +343,7 @@ class RequestRepository:
     async def _changed(self, statement: Executable,
                        parameters: dict[str, Any] | None = None) -> bool:
         """One statement in its own transaction; True if it changed a row."""
-        return await in_transaction(self._engine, _changes_rows, statement, parameters)
+        return await in_transaction(self._engine, changes_rows, statement, parameters)
 
     async def note_unconfirmed(self, request_id: str, message: str, *,
                                outbox: list[OutboxMessage] | None = None,
@@ -564,7 +401,7 @@ class RequestRepository:
                                    new_status=new, vendor=vendor)
                     for subject, old, new, vendor in events]
             session.add_all(rows)
-            session.add_all(_audit_row(request_id, Audit("mobproc", "status_change", {
+            session.add_all(audit_row(request_id, Audit("mobproc", "status_change", {
                 "subject": subject, "from": old, "to": new})) for subject, old, new, _ in events)
             values: dict[str, Any] = {
                 "order_status": order_status,
@@ -579,34 +416,8 @@ class RequestRepository:
             await session.flush()
             return [r.id for r in rows]
 
-    # --- outbox -----------------------------------------------------------------
 
-    async def enqueue(self, request_id: str, messages: list[OutboxMessage], *,
-                      event_id: int | None = None) -> None:
-        """Queue Slack calls; with ``event_id``, mark that status event handled in the same
-        transaction, so a change is queued exactly once."""
-        def queue(conn: Connection) -> None:
-            if event_id is not None:
-                # Keyed on "not yet queued": of two replicas queuing it, one does.
-                marked = conn.execute(update(STATUS_EVENTS)
-                                      .where(STATUS_EVENTS.c.id == event_id,
-                                             STATUS_EVENTS.c.posted_at.is_(None))
-                                      .values(posted_at=utcnow()))
-                if not marked.rowcount:
-                    return
-            queue_calls(conn, request_id, messages)
 
-        await in_transaction(self._engine, queue)
-
-    async def enqueue_once(self, request_id: str, message: OutboxMessage, purpose: str
-                           ) -> bool:
-        """Queue a call that may exist only once per request and ``purpose``; False if it was
-        queued before (by this process, another one, or an earlier run)."""
-        try:
-            await in_transaction(self._engine, queue_calls, request_id, [message], purpose)
-            return True
-        except IntegrityError:
-            return False
 
     async def approval_posted(self, call_id: int, request_id: str, channel: str, ts: str,
                               permalink: str | None = None,
@@ -678,56 +489,11 @@ class RequestRepository:
                    LR.updated_at < stale_before, ~queued.exists())
             .order_by(LR.created_at))
 
-    async def queued_calls(self) -> list[QueuedCall]:
-        """What waits in the outbox, in order.
 
-        The outbox looks at its queue after every change, and under a burst (posts paced by
-        Slack's limit) the queue holds hundreds of calls. A call never changes once queued,
-        so a look reads only which calls still wait, and a call's payload is read once: the
-        same object as before stands for it. Its ``args`` are shared, so they are
-        read-only.
-        """
-        waiting = await reading(self._engine, self._look_at_queue)
-        calls = {i: self._calls[i] for i in waiting}
-        self._calls = calls  # what left the queue is forgotten
-        return list(calls.values())
 
-    def _look_at_queue(self, conn: Connection) -> list[int]:
-        """The ids of the calls still waiting, reading the calls not known yet."""
-        waiting = list(conn.execute(_WAITING_CALLS).scalars())
-        missing = [i for i in waiting if i not in self._calls]
-        for start in range(0, len(missing), 500):
-            found = conn.execute(
-                select(OB.id, OB.request_id, OB.method, OB.purpose, OB.payload)
-                .where(OB.id.in_(missing[start:start + 500])))
-            for f in found:
-                self._calls[f.id] = QueuedCall(f.id, f.request_id, f.method,
-                                               MappingProxyType(f.payload), f.purpose)
-        return waiting
 
-    async def claim_call(self, call_id: int, stale_before: datetime) -> Claim | None:
-        """Take a queued call to send it; None if it is sent or another sender holds a fresh
-        claim. A claim older than ``stale_before`` (its lease lapsed) was abandoned and is
-        taken over: the attempt number goes up, fencing the old sender off."""
-        row = await in_transaction(self._engine, _first_row, _CLAIM_CALL, {
-            "call_id": call_id, "now": utcnow(), "stale_before": stale_before})
-        return None if row is None else Claim(row.attempts - 1, row.last_error,
-                                              row.claimed_at, row.created_at)
 
-    async def call_held(self, call_id: int, attempt: int) -> bool:
-        """Whether ``attempt`` still holds the call: not sent, not let go, not taken over."""
-        return await reading(self._engine, _first_row, _CALL_HELD,
-                             {"call_id": call_id, "attempt": attempt}) is not None
 
-    async def call_done(self, call_id: int, *, error: str | None = None) -> None:
-        """Sent, or given up on for good (``error``): either way it leaves the queue."""
-        await self._changed(_CALL_DONE, {"call_id": call_id, "now": utcnow(), "error": error})
-
-    async def call_failed(self, call_id: int, error: str, attempt: int) -> None:
-        """A passing failure of ``attempt``: release its claim so the next round retries
-        it; nothing if another attempt has taken the call over meanwhile."""
-        await self._changed(_CALL_FAILED, {"call_id": call_id, "error": error,
-                                           "attempt": attempt})
 
     async def unposted_events(self) -> list[tuple[int, LineRequest, StatusEventRow]]:
         async with self._sessions() as session:
@@ -740,13 +506,6 @@ class RequestRepository:
             return [(event.id, self._request(req), event) for event, req in rows]
 
 
-def queue_calls(conn: Connection, request_id: str, messages: list[OutboxMessage] | None,
-                purpose: str | None = None) -> None:
-    """Queue ``messages`` (in order) on ``conn``'s transaction."""
-    if messages:
-        conn.execute(_INSERT_OUTBOX, [
-            {"request_id": request_id, "method": m.method, "payload": m.args,
-             "purpose": purpose} for m in messages])
 
 
 def record_change(conn: Connection, request_id: str, audit: Audit | None,
@@ -757,12 +516,6 @@ def record_change(conn: Connection, request_id: str, audit: Audit | None,
     queue_calls(conn, outbox_key or request_id, outbox)
 
 
-def insert_audit(conn: Connection, request_id: str | None, *entries: Audit) -> None:
-    """Record audit ``entries`` (in order) on ``conn``'s transaction."""
-    if entries:
-        conn.execute(_INSERT_AUDIT, [
-            {"request_id": request_id, "actor": e.actor, "event": e.event, "detail": e.detail}
-            for e in entries])
 
 
 def _state_change(request_id: str, expected: Iterable[RequestState], new: RequestState,
@@ -785,21 +538,6 @@ def _won_then_record(conn: Connection, statement: Executable, request_id: str,
     return row
 
 
-def drop_unsent(conn: Connection, request_id: str, purpose: str) -> None:
-    """Take the request's call queued under ``purpose`` off the queue unsent, on ``conn``'s
-    transaction (a request withdrawn or expired before its approval message went out: that
-    message would only show a manager live buttons for a request that is gone). Marked as
-    left (``sent_at``) with the reason, as a call Slack refused for good is.
-
-    Only a call that surely never went out: not claimed now, and never tried or only turned
-    away (429). One that may be out (in flight, or its answer lost) stays queued; once it is
-    found or sent, recording it queues its message's update to the request's end."""
-    never_out = OB.claimed_at.is_(None) & (
-        (OB.attempts == 0) | OB.last_error.in_(("ratelimited", "429")))
-    conn.execute(update(OUTBOX)
-                 .where(OB.request_id == request_id, OB.purpose == purpose,
-                        OB.sent_at.is_(None), never_out)
-                 .values(sent_at=utcnow(), last_error=DROPPED))
 
 
 def _create_draft(conn: Connection, row: dict[str, Any], audit: Audit) -> None:
@@ -807,90 +545,24 @@ def _create_draft(conn: Connection, row: dict[str, Any], audit: Audit) -> None:
     insert_audit(conn, row["id"], audit)
 
 
-def _all_rows(conn: Connection, statement: Executable) -> list[Row[Any]]:
-    return list(conn.execute(statement))
 
 
-def _first_row(conn: Connection, statement: Executable,
-               parameters: dict[str, Any]) -> Row[Any] | None:
-    return conn.execute(statement, parameters).first()
 
 
-def _changes_rows(conn: Connection, statement: Executable,
-                  parameters: dict[str, Any] | None) -> bool:
-    return bool(conn.execute(statement, parameters).rowcount)
 
 
-def _ticket(row: Any) -> HelpdeskTicket:
-    return HelpdeskTicket(id=row.id, channel=row.channel, message_ts=row.message_ts,
-                          poster_id=row.poster_id, text=row.text,
-                          service_number=row.service_number)
 
 
-def _audit_row(request_id: str | None, entry: Audit) -> AuditEventRow:
-    return AuditEventRow(request_id=request_id, actor=entry.actor, event=entry.event,
-                         detail=entry.detail)
 
 
 def _dump(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-class ParsedJSON:
-    """A request's stored JSON as models, parsed once: the form is fixed when the request is
-    created and the confirmation once it is confirmed, so neither is parsed again on every
-    read (each read of a request used to validate them all anew). Bounded, least recently
-    used first out; one per repository, so one per database."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._forms: OrderedDict[str, OrderForm] = OrderedDict()
-        self._confirmed: OrderedDict[str, tuple[list[PropertyValueGroup],
-                                                OrderConfirmation | None]] = OrderedDict()
-
-    def keep(self, form: OrderForm) -> OrderForm:
-        _remember(self._forms, form.request_id, form, self._size)
-        return form
-
-    def form(self, row: Any) -> OrderForm:
-        form = _remembered(self._forms, row.id)
-        if form is None:
-            form = OrderForm(
-                request_id=row.id,
-                transaction_type=TransactionType(row.transaction_type),
-                service=ServiceAsset.model_validate(row.service_json),
-                property_groups=[PropertyGroup.model_validate(g)
-                                 for g in row.form_json.get("property_groups", [])],
-                acknowledgements=AcknowledgementsResponse.model_validate(
-                    row.form_json.get("acknowledgements") or {}),
-            )
-            _remember(self._forms, row.id, form, self._size)
-        return form
-
-    def confirmed(self, row: Any) -> tuple[list[PropertyValueGroup],
-                                                      OrderConfirmation | None]:
-        if row.confirmation_json is None:  # not confirmed yet: nothing fixed to keep
-            return ([PropertyValueGroup.model_validate(g) for g in row.properties_json or []],
-                    None)
-        found = _remembered(self._confirmed, row.id)
-        if found is None:
-            found = ([PropertyValueGroup.model_validate(g) for g in row.properties_json or []],
-                     OrderConfirmation.model_validate(row.confirmation_json))
-            _remember(self._confirmed, row.id, found, self._size)
-        return found
 
 
-def _remembered(cache: OrderedDict[str, T], key: str) -> T | None:
-    found = cache.get(key)
-    if found is not None:
-        cache.move_to_end(key)
-    return found
 
 
-def _remember(cache: OrderedDict[str, T], key: str, value: T, size: int) -> None:
-    cache[key] = value
-    if len(cache) > size:
-        cache.popitem(last=False)
 
 
 def _request(row: Any, parsed: ParsedJSON | None = None) -> LineRequest:
