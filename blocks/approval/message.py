@@ -13,7 +13,8 @@ from bot.domain import LineRequest, RequestState, humanize_status
 
 
 def _asker(req: LineRequest) -> str:
-    return req.requester_name or "Someone"
+    """Who asked, as a person wrote their name: escaped, in the notification text too."""
+    return escape_mrkdwn(req.requester_name) or "Someone"
 
 
 _OPEN_STATE = {RequestState.PENDING: "waiting for approval",
@@ -24,7 +25,7 @@ _OPEN_STATE = {RequestState.PENDING: "waiting for approval",
 
 def warning_text(req: LineRequest, warning: ApprovalWarning, region: str) -> str:
     if warning.kind is WarningKind.NOT_THE_HOLDER:
-        return (f"{escape_mrkdwn(_asker(req))} asks to {req.kind.verb} a line held by "
+        return (f"{_asker(req)} asks to {req.kind.verb} a line held by "
                 f"{escape_mrkdwn(warning.holder or 'someone else')}.")
     other = warning.other
     assert other is not None

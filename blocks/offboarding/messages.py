@@ -319,9 +319,8 @@ def approval_message(view: OffboardingView, *, region: str = "US") -> dict[str, 
                          "confirm": plain("Cancel request", 30),
                          "deny": plain("Keep it", 30)}},
         ]})
-    who = o.requester_name or "Someone"
-    text = (f"{who} asks to act on {len(view.orders)} lines held by "
-            f"{o.employee_name or o.employee_ref}: approval needed")
+    who = escape_mrkdwn(o.requester_name) or "Someone"
+    text = f"{who} asks to act on {len(view.orders)} lines held by {_who(o)}: approval needed"
     if view.approvals_required > 1:
         text += f" ({len(view.approved_by)} of {view.approvals_required} approvals)"
     text += warnings_count(sum(len(w) for w in view.warnings.values()))
@@ -345,7 +344,7 @@ def decided_message(view: OffboardingView, *, region: str = "US") -> dict[str, A
     blocks.append(section(_decision_line(o)))
     state = {OffboardingState.CANCELLED: "cancelled",
              OffboardingState.EXPIRED: "expired"}.get(o.state, "approved")
-    text = f"Offboarding of {o.employee_name or o.employee_ref}'s lines {state}"
+    text = f"Offboarding of {_who(o)}'s lines {state}"
     return {"text": text, "blocks": blocks[:MESSAGE_BLOCKS]}
 
 
@@ -460,6 +459,6 @@ def summary_reply(view: OffboardingView, *, region: str = "US") -> dict[str, Any
                and (order.order_status or "").upper() == "COMPLETE")
     head = (f"*All done* for {_who(o)}'s lines, <@{o.requester_id}>: {done} of "
             f"{len(view.orders)} completed.")
-    return {"text": f"All done for {o.employee_name or o.employee_ref}'s lines: {done} of "
+    return {"text": f"All done for {_who(o)}'s lines: {done} of "
                     f"{len(view.orders)} completed.",
             "blocks": _chunks([head, *lines])[:MESSAGE_BLOCKS]}

@@ -250,3 +250,11 @@ def test_news_mentions_whoever_asked_unless_they_made_it() -> None:
     rejected = status.status_reply(change("REJECTED", final=True))
     assert ":x:" in rejected["text"]
     assert "<@URequester>, this order ended without being completed" in rejected["text"]
+
+
+def test_the_approval_messages_notification_text_escapes_the_requesters_name() -> None:
+    # Slack parses the top-level text for the notification: a name must not broadcast.
+    message = approval.approval_message(request().model_copy(
+        update={"requester_name": "<!channel> Agnes"}))
+    assert "<!channel>" not in message["text"] and "<!channel>" not in all_text(message)
+    assert "&lt;!channel&gt; Agnes" in message["text"]

@@ -338,3 +338,17 @@ def test_the_decision_reply_tells_the_requester_unless_they_decided() -> None:
     assert by_requester["text"].count("<@UAGENT>") == 1  # named as who cancelled, not told
     for reply in (by_approver, by_requester, cancelled):
         assert validate_message(reply) == []
+
+
+@pytest.mark.parametrize("state", [OffboardingState.PENDING, OffboardingState.CANCELLED,
+                                   OffboardingState.DONE])
+def test_the_notification_text_escapes_names_too(state: OffboardingState) -> None:
+    # Slack parses a message's top-level text for the notification: a name must not broadcast.
+    view = bundle(1, state, requester_name="<!here> Agnes", employee_name="<!channel> Lena")
+    payloads = [messages.approval_message(view) if state is OffboardingState.PENDING
+                else messages.decided_message(view)]
+    if state is OffboardingState.DONE:
+        payloads.append(messages.summary_reply(view))
+    for payload in payloads:
+        assert "<!channel>" not in payload["text"] and "<!here>" not in payload["text"]
+        assert "&lt;!channel&gt; Lena" in payload["text"]
