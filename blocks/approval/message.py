@@ -12,6 +12,22 @@ from bot.approval.warnings import ApprovalWarning, WarningKind
 from bot.domain import LineRequest, RequestState, humanize_status
 
 
+def cancel_confirm(consequence: str) -> dict[str, Any]:
+    """The confirmation a Cancel button asks for, saying what cancelling means."""
+    return {"title": plain("Cancel this request?", 100), "text": plain(consequence, 300),
+            "confirm": plain("Cancel request", 30), "deny": plain("Keep it", 30)}
+
+
+def decision_actions(request_id: str, approve_action: str, cancel_action: str,
+                     consequence: str) -> dict[str, Any]:
+    """Approve and Cancel under an approval message, whichever kind of request it is."""
+    return {"type": "actions", "block_id": "decision", "elements": [
+        {"type": "button", "action_id": approve_action, "value": request_id,
+         "style": "primary", "text": plain("Approve", 75)},
+        {"type": "button", "action_id": cancel_action, "value": request_id,
+         "text": plain("Cancel", 75), "confirm": cancel_confirm(consequence)}]}
+
+
 def _asker(req: LineRequest) -> str:
     """Who asked, as a person wrote their name: escaped, in the notification text too."""
     return escape_mrkdwn(req.requester_name) or "Someone"
@@ -111,20 +127,8 @@ def approval_message(req: LineRequest, *, region: str = "US",
         blocks.append(section(status, block_id="approvals"))
     blocks.append(context(f"Requested by <@{req.requester_id}> · reference "
                           f"`{escape_mrkdwn(req.external_order_number)}`"))
-    blocks.append({
-        "type": "actions",
-        "block_id": "decision",
-        "elements": [
-            {"type": "button", "action_id": APPROVE_ACTION, "value": req.id,
-             "style": "primary", "text": plain("Approve", 75)},
-            {"type": "button", "action_id": CANCEL_ACTION, "value": req.id,
-             "text": plain("Cancel", 75),
-             "confirm": {"title": plain("Cancel this request?", 100),
-                         "text": plain("Nothing will be ordered.", 300),
-                         "confirm": plain("Cancel request", 30),
-                         "deny": plain("Keep it", 30)}},
-        ],
-    })
+    blocks.append(decision_actions(req.id, APPROVE_ACTION, CANCEL_ACTION,
+                                   "Nothing will be ordered."))
     number = line_number(req.service, region)
     text = f"{_asker(req)} asks to {req.kind.verb} {number}: approval needed"
     if req.approvals_required > 1:

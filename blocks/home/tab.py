@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from blocks.approval.message import more_approvals, people
+from blocks.approval.message import cancel_confirm, more_approvals, people
 from blocks.ids import (
     HOME_APPROVE_ACTION,
     HOME_CANCEL_ACTION,
@@ -125,10 +125,7 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
             block["accessory"] = {
                 "type": "button", "action_id": HOME_CANCEL_ACTION, "value": req.id,
                 "text": plain("Cancel request", 75),
-                "confirm": {"title": plain("Cancel this request?", 100),
-                            "text": plain("Nothing will be ordered.", 300),
-                            "confirm": plain("Cancel request", 30),
-                            "deny": plain("Keep it", 30)}}
+                "confirm": cancel_confirm("Nothing will be ordered.")}
         blocks.append(block)
 
     blocks += [{"type": "divider"}, section("*Latest decisions*")]

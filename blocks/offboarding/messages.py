@@ -8,6 +8,7 @@ from typing import Any
 from blocks.approval.message import (
     approval_progress_reply,
     approvals_status,
+    decision_actions,
     more_approvals,
     people,
     warnings_count,
@@ -307,18 +308,8 @@ def approval_message(view: OffboardingView, *, region: str = "US") -> dict[str, 
     blocks.append(context(f"{status + chr(10) if status else ''}"
                           f"Requested by <@{o.requester_id}> · Approve places one MobProc "
                           "order per line, each once"))
-    blocks.append({
-        "type": "actions", "block_id": "decision",
-        "elements": [
-            {"type": "button", "action_id": OFFBOARD_APPROVE_ACTION, "value": o.id,
-             "style": "primary", "text": plain("Approve", 75)},
-            {"type": "button", "action_id": OFFBOARD_CANCEL_ACTION, "value": o.id,
-             "text": plain("Cancel", 75),
-             "confirm": {"title": plain("Cancel this request?", 100),
-                         "text": plain("Nothing will be ordered for any line.", 300),
-                         "confirm": plain("Cancel request", 30),
-                         "deny": plain("Keep it", 30)}},
-        ]})
+    blocks.append(decision_actions(o.id, OFFBOARD_APPROVE_ACTION, OFFBOARD_CANCEL_ACTION,
+                                   "Nothing will be ordered for any line."))
     who = escape_mrkdwn(o.requester_name) or "Someone"
     text = f"{who} asks to act on {len(view.orders)} lines held by {_who(o)}: approval needed"
     if view.approvals_required > 1:
