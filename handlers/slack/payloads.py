@@ -108,19 +108,24 @@ class View(SlackPayload):
 
 # --- interactions ---------------------------------------------------------------------
 
-class BlockAction(SlackPayload):
-    """A ``block_actions`` payload: a click on a button in a message, a modal or the Home."""
+class ByUser(SlackPayload):
+    """A payload of something a person did: who did it."""
 
     user: User
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id
+
+
+class BlockAction(ByUser):
+    """A ``block_actions`` payload: a click on a button in a message, a modal or the Home."""
+
     actions: list[Action]
     channel: Channel | None = None
     container: Container | None = None
     message: Message | None = None
     trigger_id: str | None = None
-
-    @property
-    def user_id(self) -> str:
-        return self.user.id
 
     @property
     def action(self) -> Action:
@@ -156,42 +161,31 @@ class BlockAction(SlackPayload):
         return self.message.metadata if self.message else None
 
 
-class ViewSubmission(SlackPayload):
+class ViewSubmission(ByUser):
     """A ``view_submission`` payload: a modal submitted."""
 
-    user: User
     view: View
-
-    @property
-    def user_id(self) -> str:
-        return self.user.id
 
     @property
     def values(self) -> dict[str, Any]:
         return self.view.values
 
 
-class BlockSuggestion(SlackPayload):
+class BlockSuggestion(ByUser):
     """A ``block_suggestion`` payload: an external select asking for its options."""
 
-    user: User
     block_id: str | None = None
     action_id: str | None = None
     value: Text = ""
     view: Annotated[View, BeforeValidator(_none_as_dict)] = Field(default_factory=View)
 
 
-class MessageShortcut(SlackPayload):
+class MessageShortcut(ByUser):
     """A ``message_action`` payload: a message shortcut used on a message."""
 
-    user: User
     channel: Channel | None = None
     message: Message | None = None
     trigger_id: str | None = None
-
-    @property
-    def user_id(self) -> str:
-        return self.user.id
 
     @property
     def channel_id(self) -> str | None:
