@@ -2,9 +2,12 @@
 approval for all of them, and each order placed exactly once.
 
 Each chosen line becomes an ordinary line request (``bot.orders.service``' storage, its own
-externalOrderNumber) kept in DRAFT until the whole request is approved, so single-order
-machinery (expiry, reminders, Home) never acts on one line alone. Once approved, each line
-is placed by ``bot.orders.submission`` and followed by the status follower like any other order.
+externalOrderNumber). Its state follows the whole request's, moved in the request's own
+transaction: DRAFT while the form is filled in, PENDING while the request waits for approval
+(so other requests for the line see it as an open order), CANCELLED or EXPIRED with it.
+Single-order machinery (expiry, reminders, Home, crafted clicks) never acts on one line
+alone: it reads only requests without a leaver's request. Once approved, each line is placed
+by ``bot.orders.submission`` and followed by the status follower like any other order.
 
 What a decision tells is queued in the same transaction as the move it reports, by the one
 path whose move won (as for single requests): the decision with the request's move, each
@@ -212,7 +215,8 @@ class OffboardingService:
         except OrderRefused:
             await self.repo.transition(offboarding_id, [OffboardingState.PREPARING],
                                        OffboardingState.CANCELLED,
-                                       lines=LinesMove(RequestState.CANCELLED))
+                                       lines=LinesMove(RequestState.CANCELLED,
+                                                       (RequestState.DRAFT,)))
             raise
         await self.repo.transition(offboarding_id, [OffboardingState.PREPARING],
                                    OffboardingState.DETAILS)
@@ -320,12 +324,14 @@ class OffboardingService:
         orders = await self.repo.orders(offboarding_id)
         pending = OffboardingView(
             offboarding=offboarding.model_copy(update={"state": OffboardingState.PENDING}),
-            orders=orders, approvals_required=self.approvals_required(orders),
+            orders=_moved(orders, RequestState.DRAFT, RequestState.PENDING),
+            approvals_required=self.approvals_required(orders),
             warnings=await self.warnings(offboarding, orders))
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.DETAILS], OffboardingState.PENDING,
             audit=Audit(user_id, "confirmed", {"lines": len(answers)}),
-            queue_once=await self.posts.call(pending))
+            queue_once=await self.posts.call(pending),
+            lines=LinesMove(RequestState.PENDING, (RequestState.DRAFT,)))
         return ConfirmOutcome(view=await self.view(offboarding_id), confirmed_now=moved)
 
     async def warnings(self, offboarding: Offboarding, orders: list[LineRequest]
@@ -408,8 +414,7 @@ class OffboardingService:
                 offboarding=offboarding.model_copy(update={
                     "state": OffboardingState.APPROVED, "decided_by": user_id,
                     "decided_at": decided_at}),
-                orders=[o.model_copy(update={"state": RequestState.APPROVED})
-                        if o.state is RequestState.DRAFT else o for o in orders],
+                orders=_moved(orders, RequestState.PENDING, RequestState.APPROVED),
                 approved_by=progress.approvers, approvals_required=required))
 
         def partial(progress: ApprovalProgress) -> list[OutboxMessage]:
@@ -458,7 +463,7 @@ class OffboardingService:
 
     async def place(self, offboarding_id: str, user_id: str, tell: Render | None = None
                     ) -> list[LineRequest]:
-        """Place each line's order once: whoever moves a line out of DRAFT submits it, and
+        """Place each line's order once: whoever moves a line out of PENDING submits it, and
         submission itself is exactly-once. One line's failure doesn't stop the others.
         Returns the lines whose news this call queued (what ``tell`` renders, with the move
         it reports): a line the follower recorded first (MobProc slower than a lease) is
@@ -467,7 +472,7 @@ class OffboardingService:
 
         async def one(order: LineRequest) -> LineRequest | None:
             if not await self.orders.repo.transition(
-                    order.id, [RequestState.DRAFT], RequestState.APPROVED, decided_by=user_id,
+                    order.id, [RequestState.PENDING], RequestState.APPROVED, decided_by=user_id,
                     decided_at=self.clock(), audit=Audit(user_id, "approved",
                                                          {"offboarding": offboarding_id})):
                 return None
@@ -492,9 +497,8 @@ class OffboardingService:
                 offboarding=offboarding.model_copy(update={
                     "state": OffboardingState.CANCELLED, "decided_by": user_id,
                     "decided_at": decided_at}),
-                orders=[o.model_copy(update={"state": RequestState.CANCELLED})
-                        if o.state is RequestState.DRAFT else o
-                        for o in await self.repo.orders(offboarding_id)]))
+                orders=_moved(await self.repo.orders(offboarding_id), RequestState.PENDING,
+                              RequestState.CANCELLED)))
         # The lines move with the request, in its transaction: no crash between the two.
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.PENDING], OffboardingState.CANCELLED,
@@ -519,9 +523,8 @@ class OffboardingService:
             view = OffboardingView(
                 offboarding=offboarding.model_copy(update={
                     "state": OffboardingState.EXPIRED, "decided_at": decided_at}),
-                orders=[o.model_copy(update={"state": RequestState.EXPIRED})
-                        if o.state is RequestState.DRAFT else o
-                        for o in await self.repo.orders(offboarding.id)])
+                orders=_moved(await self.repo.orders(offboarding.id), RequestState.PENDING,
+                              RequestState.EXPIRED))
             if await self.repo.transition(offboarding.id, [OffboardingState.PENDING],
                                           OffboardingState.EXPIRED, decided_at=decided_at,
                                           audit=Audit("bot", "expired"), outbox=tell(view),
@@ -569,8 +572,8 @@ class OffboardingService:
             orders = await self.repo.orders(offboarding.id)
             if offboarding.decided_at is not None and offboarding.decided_at < stale:
                 for order in orders:
-                    if order.state is RequestState.DRAFT and await self.orders.repo.transition(
-                            order.id, [RequestState.DRAFT], RequestState.APPROVED,
+                    if order.state is RequestState.PENDING and await self.orders.repo.transition(
+                            order.id, [RequestState.PENDING], RequestState.APPROVED,
                             decided_by=offboarding.decided_by,
                             decided_at=offboarding.decided_at,
                             audit=Audit("bot", "approved", {"offboarding": offboarding.id,
@@ -589,6 +592,12 @@ class OffboardingService:
                                           outbox=tell.summary(done)):
                 ended.append(done)
         return placed, ended
+
+
+def _moved(orders: list[LineRequest], old: RequestState, new: RequestState
+           ) -> list[LineRequest]:
+    """The lines as a move of the whole request leaves them (``LinesMove``)."""
+    return [o.model_copy(update={"state": new}) if o.state is old else o for o in orders]
 
 
 def _external_number() -> str:

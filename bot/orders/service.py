@@ -345,7 +345,7 @@ class OrderService:
                                  decided_at)
 
     async def pending(self) -> list[LineRequest]:
-        return await self.repo.in_states([RequestState.PENDING])
+        return await self.repo.waiting_alone()
 
     async def expire_pending(self, pending: list[LineRequest],
                              tell: Render | None = None) -> list[LineRequest]:

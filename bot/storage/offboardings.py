@@ -32,7 +32,7 @@ class LinesMove:
     with lines still waiting (nothing would ever move them)."""
 
     new: RequestState
-    expected: tuple[RequestState, ...] = (RequestState.DRAFT,)
+    expected: tuple[RequestState, ...] = (RequestState.PENDING,)
     values: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -200,7 +200,7 @@ class OffboardingRepository:
                 await session.execute(
                     update(LineRequestRow)
                     .where(LineRequestRow.offboarding_id == offboarding_id,
-                           LineRequestRow.state == RequestState.DRAFT.value)
+                           LineRequestRow.state == RequestState.PENDING.value)
                     .values(state=RequestState.CANCELLED.value,
                             decided_by=LineRequestRow.requester_id, decided_at=now,
                             updated_at=now))

@@ -224,6 +224,14 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
             select(LINE_REQUESTS).where(LR.state.in_([s.value for s in states]))
             .order_by(LR.created_at))
 
+    async def waiting_alone(self) -> list[LineRequest]:
+        """Requests waiting for approval of their own: a leaver's request's lines wait with
+        it (``bot.offboarding``), never for their own expiry, reminders or buttons."""
+        return await self._requests(
+            select(LINE_REQUESTS)
+            .where(LR.state == RequestState.PENDING.value, LR.offboarding_id.is_(None))
+            .order_by(LR.created_at))
+
     # --- state changes ------------------------------------------------------------
 
     async def transition(self, request_id: str, expected: Iterable[RequestState],
@@ -486,7 +494,8 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
         return await self._requests(
             select(LINE_REQUESTS)
             .where(LR.state == RequestState.PENDING.value, LR.approval_ts.is_(None),
-                   LR.updated_at < stale_before, ~queued.exists())
+                   LR.offboarding_id.is_(None), LR.updated_at < stale_before,
+                   ~queued.exists())
             .order_by(LR.created_at))
 
 

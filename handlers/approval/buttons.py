@@ -68,8 +68,9 @@ async def _adopt_message(ctx: BotContext, stored: LineRequest, channel: str, ts:
     posted to and its metadata names this request (not a button carrying this request's id
     on another message). Only the first such message can: the update is conditional."""
     expected = ctx.settings.APPROVAL_CHANNEL or stored.origin_channel or stored.requester_id
-    if stored.state is not RequestState.PENDING or channel != expected:
-        return stored
+    if stored.state is not RequestState.PENDING or stored.offboarding_id is not None or \
+            channel != expected:
+        return stored  # a leaver's request's line gets its message with the whole request
     if not message_names(message.as_dict() if message else None, stored.id):
         log.warning("Refused to bind message %s/%s to request %s: its metadata names "
                     "another request, or none", channel, ts, stored.id)

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.home.tab import home_view
 from bot.context import BotContext
-from bot.domain import LineRequest, RequestState
+from bot.domain import LineRequest
 from bot.offboarding.models import OffboardingView
 from handlers.slack.io import slack_error
 
@@ -29,7 +29,7 @@ class _Shown:
 
 async def _shown(ctx: BotContext) -> _Shown:
     # With who has approved each and how many each needs (APPROVALS_REQUIRED).
-    pending = await ctx.orders.with_approvals(await ctx.repo.in_states([RequestState.PENDING]))
+    pending = await ctx.orders.with_approvals(await ctx.orders.pending())
     return _Shown(pending=pending,
                   decided=await ctx.repo.recent_decided(),
                   bundles=await ctx.offboarding.pending_with_approvals())

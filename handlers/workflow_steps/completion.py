@@ -74,7 +74,7 @@ def bundle_success(view: OffboardingView) -> OutboxMessage | None:
     run = o.workflow_execution_id
     if not run or o.state not in (OffboardingState.APPROVED, OffboardingState.DONE):
         return None
-    lines = [line for line in view.orders if line.state is not RequestState.DRAFT]
+    lines = view.orders
     if not lines or any(line.state not in PLACED_OR_ENDED for line in lines):
         return None
     placed = [line for line in lines if line.order_id]

@@ -56,7 +56,7 @@ async def _leavers_request(bot: RunningBot, driver: SlackDriver, slack: FakeSlac
     channel, ts = await send_for_approval(driver, slack, details)
     offboarding_id = details["private_metadata"]
     lines = await bot.ctx.offboarding.repo.orders(offboarding_id)
-    assert len(lines) == 3 and all(o.state is RequestState.DRAFT for o in lines)
+    assert len(lines) == 3 and all(o.state is RequestState.PENDING for o in lines)
     return offboarding_id, channel, ts, lines
 
 
@@ -100,7 +100,7 @@ async def test_a_crafted_order_form_cannot_send_a_leavers_line_alone(
     shown = all_text(json.loads(answer.text))
     assert "part of an /offboard-lines request" in shown and "Nothing was sent" in shown
     assert await _states(bot, offboarding_id) == (OffboardingState.PENDING,
-                                                  [RequestState.DRAFT] * 3)
+                                                  [RequestState.PENDING] * 3)
     stored = await bot.ctx.repo.get(line.id)
     assert stored is not None and stored.confirmation is not None  # the bundle's, unchanged
     assert stored.confirmation == line.confirmation
@@ -160,7 +160,7 @@ async def test_a_crafted_cancel_or_approve_cannot_act_on_a_leavers_line(
     for text in told:
         assert "part of an /offboard-lines request" in text and "Nothing was changed" in text
     assert await _states(bot, offboarding_id) == (OffboardingState.PENDING,
-                                                  [RequestState.DRAFT] * 3)
+                                                  [RequestState.PENDING] * 3)
     assert slack.messages[(channel, ts)] == message  # the leaver's message as it was
     assert submitted_orders(simulator) == []
 
@@ -220,7 +220,7 @@ async def test_a_click_cannot_bind_another_requests_message_to_a_leavers_request
     stored = await bot.ctx.offboarding.get(offboarding_id)
     assert stored is not None and stored.approval_ts is None
     assert await _states(bot, offboarding_id) == (OffboardingState.PENDING,
-                                                  [RequestState.DRAFT] * 3)
+                                                  [RequestState.PENDING] * 3)
     assert slack.messages[(channel, ts)] == message
     assert submitted_orders(simulator) == []
 

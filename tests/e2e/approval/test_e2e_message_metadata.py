@@ -123,7 +123,7 @@ async def test_every_message_of_a_leavers_request_carries_its_lines(
     assert approval["state"] == OffboardingState.PENDING.value
     assert sorted(e["request_id"] for e in approval["lines"]) == sorted(by_line)
     assert {(e["state"], e["order_id"], e["mobproc_status"]) for e in approval["lines"]} == \
-        {(RequestState.DRAFT.value, "", "")}
+        {(RequestState.PENDING.value, "", "")}
     # A line's own news tells only that line; the request's own news every line.
     one_line = [p for p in news if len(p["lines"]) == 1]
     assert {p["lines"][0]["request_id"] for p in one_line} == set(by_line)

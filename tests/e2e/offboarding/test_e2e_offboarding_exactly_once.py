@@ -139,10 +139,10 @@ async def test_crash_after_some_lines_were_placed(
     orders = await first.ctx.offboarding.repo.orders(offboarding_id)
     # One line placed, one marked submitting whose answer was lost after MobProc placed it,
     # one never touched: then the process dies.
-    await first.ctx.orders.repo.transition(orders[0].id, [RequestState.DRAFT],
+    await first.ctx.orders.repo.transition(orders[0].id, [RequestState.PENDING],
                                            RequestState.APPROVED, decided_by=APPROVER)
     await first.ctx.orders.submission.submit(orders[0].id)
-    await first.ctx.orders.repo.transition(orders[1].id, [RequestState.DRAFT],
+    await first.ctx.orders.repo.transition(orders[1].id, [RequestState.PENDING],
                                            RequestState.APPROVED, decided_by=APPROVER)
     simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
     await first.ctx.orders.submission.submit(orders[1].id)

@@ -66,3 +66,17 @@ async def test_the_warnings_stay_when_the_message_is_redrawn_after_a_first_appro
     await eventually(lambda: "1 more approval needed" in all_text(slack.messages[(channel, ts)]))
     assert "(312) 555-0101 already has an open order" in _warnings(
         slack.messages[(channel, ts)])
+
+
+async def test_a_waiting_leavers_line_is_an_open_order_for_a_request_of_its_own(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    """A leaver's lines wait with their request (PENDING, not drafts): a single request for
+    one of them warns its approver of the order already waiting on that line."""
+    await send_for_approval(driver, slack, await details_for(driver, slack, TWO))
+    _, channel, ts = await pending_order(driver, slack, text="312-555-0101")
+    message = slack.messages[(channel, ts)]
+    warned = _warnings(message)
+    assert "(312) 555-0101 already has an open order from this bot: deactivation asked " \
+           "by <@URequester>" in warned and "waiting for approval" in warned
+    # Its own expiry, reminders and buttons stay the leaver's request's.
+    assert {r.offboarding_id for r in await bot.ctx.orders.pending()} == {None}

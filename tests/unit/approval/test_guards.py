@@ -72,7 +72,7 @@ class FakeRepo:
     async def orders(self, key: str) -> list[LineRequest]:
         assert self.offboarding is not None
         return [_line(self.offboarding.requester_id).model_copy(
-            update={"state": RequestState.DRAFT, "offboarding_id": key})]
+            update={"state": RequestState.PENDING, "offboarding_id": key})]
 
     async def move(self, *args: Any, **kwargs: Any) -> None:
         raise Passed

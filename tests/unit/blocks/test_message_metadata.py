@@ -98,7 +98,7 @@ def test_status_news_carries_the_status_it_tells() -> None:
 
 
 def _bundle() -> OffboardingView:
-    lines = [request(RequestState.DRAFT, id=f"line-{n}", offboarding_id="off-1",
+    lines = [request(RequestState.PENDING, id=f"line-{n}", offboarding_id="off-1",
                      transaction_type=kind,
                      service=ServiceAsset(id=str(n), serviceNumber=f"312555010{n}"))
              for n, kind in ((1, TransactionType.SUSPEND), (2, TransactionType.DEACTIVATE))]

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 
-from bot.storage.database import create_engine, migrate
-from bot.storage.tables import Base
+from bot.storage.database import MIGRATIONS, create_engine, migrate
+from bot.storage.tables import Base, LineRequestRow, OffboardingRow
 
 MIGRATE = """
 import asyncio, sys
@@ -67,3 +70,46 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert differences == []
+
+
+def _upgrade_to(revision: str) -> Callable[[Connection], None]:
+    def upgrade(connection: Connection) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    return upgrade
+
+
+def _line(line_id: str, state: str, offboarding_id: str | None) -> dict[str, Any]:
+    return {"id": line_id, "transaction_type": "SUSPEND", "state": state,
+            "requester_id": "U1", "service_id": f"s-{line_id}", "service_number": "4155550199",
+            "service_json": {}, "form_json": {}, "external_order_number": f"EXT-{line_id}",
+            "offboarding_id": offboarding_id}
+
+
+async def test_a_leavers_waiting_lines_move_from_draft_to_pending(database_url: str) -> None:
+    """Rows stored before a leaver's lines waited with their request are migrated: the
+    lines of a waiting (or approved, not yet placed) request become PENDING; a request
+    still being filled in, and single drafts, keep theirs."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to("steps_workflow_executions"))
+            for offboarding_id, state in (("waiting", "pending"), ("approved", "approved"),
+                                          ("filling", "details")):
+                await connection.execute(insert(OffboardingRow.__table__).values(
+                    id=offboarding_id, state=state, requester_id="U1", employee_ref="lena",
+                    lines_json=[]))
+            await connection.execute(insert(LineRequestRow.__table__), [
+                _line("w1", "draft", "waiting"), _line("w2", "draft", "waiting"),
+                _line("a1", "draft", "approved"), _line("a2", "submitted", "approved"),
+                _line("f1", "draft", "filling"), _line("single", "draft", None)])
+        await migrate(engine)
+        async with engine.connect() as connection:
+            rows = await connection.execute(select(LineRequestRow.id, LineRequestRow.state))
+            states = {line_id: state for line_id, state in rows}
+    finally:
+        await engine.dispose()
+    assert states == {"w1": "pending", "w2": "pending", "a1": "pending", "a2": "submitted",
+                      "f1": "draft", "single": "draft"}
