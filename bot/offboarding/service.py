@@ -59,7 +59,7 @@ from bot.orders.service import (
 )
 from bot.orders.submission import Render, order_request
 from bot.phone import format_service_number
-from bot.storage.approvals import ApprovalProgress, ApprovalStep, Counted
+from bot.storage.approvals import ApprovalProgress, ApprovalStep, Counted, Reminder
 from bot.storage.audit import Audit
 from bot.storage.offboardings import OFFBOARDINGS, LinesMove, OffboardingRepository
 from bot.storage.outbox_queue import OutboxMessage
@@ -515,11 +515,10 @@ class OffboardingService:
         """Pending requests older than APPROVAL_TTL_HOURS expire, with their lines; what
         ``tell`` renders is queued with each request's move, by the one process making it."""
         expired: list[OffboardingView] = []
-        deadline = self.clock() - self.orders.approval_ttl
         for offboarding in await self.repo.in_states([OffboardingState.PENDING]):
-            if offboarding.created_at > deadline:
-                continue
             decided_at = self.clock()
+            if not self.orders.schedule.expired(offboarding.created_at, decided_at):
+                continue
             view = OffboardingView(
                 offboarding=offboarding.model_copy(update={
                     "state": OffboardingState.EXPIRED, "decided_at": decided_at}),
@@ -535,17 +534,16 @@ class OffboardingService:
 
     async def due_reminders(self, tell: Callable[[OffboardingView], list[OutboxMessage]]
                             ) -> list[OffboardingView]:
-        """Pending requests whose next reminder is due, as for a single request (after 1, 3,
-        7… REMINDER_HOURS, none once about to expire, none before the message is out); each
-        counted once across processes, with what ``tell`` renders queued in the same
-        transaction."""
+        """Pending requests whose next reminder is due (``OrderService.schedule``, as for a
+        single request); each counted once across processes, with what ``tell`` renders
+        queued in the same transaction."""
         due: list[OffboardingView] = []
         now = self.clock()
         for offboarding in await self.repo.in_states([OffboardingState.PENDING]):
-            number = offboarding.reminders_sent + 1
-            if not offboarding.approval_ts or now >= offboarding.created_at + \
-                    self.orders.approval_ttl or now < offboarding.created_at + \
-                    self.orders.reminder_interval * (2 ** number - 1):
+            number = self.orders.schedule.reminder_now(
+                offboarding.created_at, offboarding.reminders_sent,
+                posted=bool(offboarding.approval_ts), now=now)
+            if number is None:
                 continue
             orders = await self.repo.orders(offboarding.id)
             approved = await self.orders.approvals.approvers([offboarding.id])
@@ -554,8 +552,9 @@ class OffboardingService:
                 offboarding=offboarding.model_copy(update={"reminders_sent": number}),
                 orders=orders, approved_by=approved.get(offboarding.id, ()),
                 approvals_required=self.approvals_required(orders))
-            if await self.repo.count_reminder(offboarding.id, offboarding.reminders_sent,
-                                              tell(view)):
+            if await self.orders.approvals.count_reminder(Reminder(
+                    OFFBOARDINGS, offboarding.id, OffboardingState.PENDING.value,
+                    offboarding.reminders_sent, tell(view))):
                 due.append(view)
         return due
 

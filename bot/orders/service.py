@@ -22,6 +22,7 @@ from bot.approval.guards import (
     already_decided,
     refused_click,
 )
+from bot.approval.schedule import ApprovalSchedule
 from bot.approval.warnings import ApprovalWarning, approval_warnings
 from bot.domain import (
     FormInput,
@@ -48,7 +49,13 @@ from bot.ops.metrics import BotMetrics
 from bot.orders.form import FormErrors, read_form
 from bot.orders.submission import Render, Submission, order_request
 from bot.phone import NumberNotFound, ServiceNumber, format_service_number, parse_service_number
-from bot.storage.approvals import ApprovalProgress, ApprovalStep, ApprovalStore, Counted
+from bot.storage.approvals import (
+    ApprovalProgress,
+    ApprovalStep,
+    ApprovalStore,
+    Counted,
+    Reminder,
+)
 from bot.storage.audit import Audit
 from bot.storage.outbox_queue import OutboxMessage
 from bot.storage.requests import LINE_REQUESTS, RequestRepository
@@ -128,8 +135,9 @@ class OrderService:
         self.guards = DecisionGuards(approvers, allow_self_approval=allow_self_approval)
         self.region = region
         self.submission = Submission(mobproc, repo)
-        self.approval_ttl = timedelta(hours=approval_ttl_hours)
-        self.reminder_interval = timedelta(hours=reminder_hours)
+        # A leaver's request keeps the same schedule (``bot.offboarding``).
+        self.schedule = ApprovalSchedule(ttl=timedelta(hours=approval_ttl_hours),
+                                         reminder_interval=timedelta(hours=reminder_hours))
         self.clock = clock
 
     # --- starting an order ------------------------------------------------------
@@ -353,11 +361,10 @@ class OrderService:
         (the state change is conditional, so a stale list is harmless, and what ``tell``
         renders is queued with it: once, whichever replica wins)."""
         expired: list[LineRequest] = []
-        deadline = self.clock() - self.approval_ttl
         for request in pending:
-            if request.created_at > deadline:
-                continue
             now = self.clock()
+            if not self.schedule.expired(request.created_at, now):
+                continue
             told = tell(request.model_copy(update={"state": RequestState.EXPIRED,
                                                    "decided_at": now})) if tell else None
             if await self.repo.transition(request.id, [RequestState.PENDING],
@@ -370,11 +377,6 @@ class OrderService:
                     expired.append(refreshed)
         return expired
 
-    def reminder_due(self, request: LineRequest, number: int) -> datetime:
-        """Reminder ``number`` (1, 2, 3…) is due after 1, 3, 7… intervals: each wait twice
-        the one before."""
-        return request.created_at + self.reminder_interval * (2 ** number - 1)
-
     async def due_reminders(self, pending: list[LineRequest],
                             tell: Render | None = None) -> list[LineRequest]:
         """Of ``pending``, those whose next reminder is due; each is counted (once, even with
@@ -386,18 +388,16 @@ class OrderService:
         approved = await self.approvals.approvers(
             r.id for r in pending if self.approvals_required(r) > 1)
         for request in pending:
-            if not request.approval_ts:
+            number = self.schedule.reminder_now(request.created_at, request.reminders_sent,
+                                                posted=bool(request.approval_ts), now=now)
+            if number is None:
                 continue
-            number = request.reminders_sent + 1
-            if now < self.reminder_due(request, number):
-                continue
-            if now >= request.created_at + self.approval_ttl:
-                continue  # about to expire instead
             told = tell(request.model_copy(update={
                 "reminders_sent": number, "approved_by": approved.get(request.id, ()),
-                "approvals_required": self.approvals_required(request)})) if tell else None
-            if await self.repo.count_reminder(request.id, request.reminders_sent, told,
-                                              request.outbox_key):
+                "approvals_required": self.approvals_required(request)})) if tell else []
+            if await self.approvals.count_reminder(Reminder(
+                    LINE_REQUESTS, request.id, RequestState.PENDING.value,
+                    request.reminders_sent, told, request.outbox_key)):
                 refreshed = await self.repo.get(request.id)
                 if refreshed is not None:
                     due.append(refreshed)

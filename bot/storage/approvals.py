@@ -1,4 +1,5 @@
-"""Approvals of requests that need several approvers (``APPROVALS_REQUIRED``).
+"""Approvals of requests that need several approvers (``APPROVALS_REQUIRED``), and the
+reminders of a request still waiting for them.
 
 Each approval is a row, unique per request and approver. It is recorded in the transaction
 that first locks the waiting request (a no-op conditional UPDATE: PostgreSQL's row lock,
@@ -9,7 +10,7 @@ the request (the second finds it no longer waiting). Whoever's click records the
 queues its news in that same transaction.
 
 The subject is a line request or a leaver's request (``/offboard-lines``): both tables have
-``id``, ``state`` and ``updated_at``.
+``id``, ``state``, ``updated_at`` and ``reminders_sent``.
 """
 
 from __future__ import annotations
@@ -143,12 +144,43 @@ def _approvers(conn: Connection, subject_id: str) -> tuple[str, ...]:
                               .order_by(AP.id)).scalars())
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """Reminder number ``sent_before + 1`` of one waiting subject, and what it tells."""
+
+    table: Table
+    subject_id: str
+    waiting: str  # the state value that waits for approval
+    sent_before: int
+    outbox: list[OutboxMessage]
+    outbox_key: str | None = None
+
+
+def count_reminder(conn: Connection, reminder: Reminder) -> bool:
+    """Count the reminder and queue what it tells, only while the subject waits and nobody
+    counted it yet (another replica's round): True for the one caller that did."""
+    t = reminder.table.c
+    counted = conn.execute(
+        update(reminder.table)
+        .where(t.id == reminder.subject_id, t.state == reminder.waiting,
+               t.reminders_sent == reminder.sent_before)
+        .values(reminders_sent=reminder.sent_before + 1)).rowcount
+    if counted:
+        insert_audit(conn, reminder.subject_id,
+                     Audit("bot", "reminded", {"number": reminder.sent_before + 1}))
+        queue_calls(conn, reminder.outbox_key or reminder.subject_id, reminder.outbox)
+    return bool(counted)
+
+
 class ApprovalStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def count(self, step: ApprovalStep) -> ApprovalCount:
         return await in_transaction(self._engine, count_approval, step)
+
+    async def count_reminder(self, reminder: Reminder) -> bool:
+        return await in_transaction(self._engine, count_reminder, reminder)
 
     async def approvers(self, subject_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """Who has approved each subject so far, in order (subjects with none left out)."""

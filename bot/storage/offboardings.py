@@ -230,25 +230,6 @@ class OffboardingRepository:
         session.add_all(OutboxRow(request_id=offboarding_id, method=m.method, payload=m.args)
                         for m in follow(view))
 
-    async def count_reminder(self, offboarding_id: str, sent_before: int,
-                             outbox: list[OutboxMessage]) -> bool:
-        """Record reminder number ``sent_before + 1`` and queue ``outbox`` with it, under
-        the request's id, only while it is pending; False if another process did."""
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(OffboardingRow)
-                .where(OffboardingRow.id == offboarding_id,
-                       OffboardingRow.state == OffboardingState.PENDING.value,
-                       OffboardingRow.reminders_sent == sent_before)
-                .values(reminders_sent=sent_before + 1))
-            moved = bool(result.rowcount)  # type: ignore[attr-defined]
-            if moved:
-                session.add(AuditEventRow(request_id=offboarding_id, actor="bot",
-                                          event="reminded", detail={"number": sent_before + 1}))
-                session.add_all(OutboxRow(request_id=offboarding_id, method=m.method,
-                                          payload=m.args) for m in outbox)
-            return moved
-
     async def pending_without_approval_post(self, purpose: str, stale_before: datetime
                                             ) -> list[Offboarding]:
         """Pending requests with no approval message and none queued under ``purpose``,

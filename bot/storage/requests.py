@@ -197,19 +197,6 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
                                          .order_by(StatusEventRow.id))
             return list(rows)
 
-    async def count_reminder(self, request_id: str, sent_before: int,
-                             outbox: list[OutboxMessage] | None = None,
-                             outbox_key: str | None = None) -> bool:
-        """Record reminder number ``sent_before + 1`` and queue ``outbox`` with it; False if
-        another process did."""
-        return await self._won(
-            update(LINE_REQUESTS)
-            .where(LR.id == request_id, LR.state == RequestState.PENDING.value,
-                   LR.reminders_sent == sent_before)
-            .values(reminders_sent=sent_before + 1).returning(LR.id),
-            request_id, Audit("bot", "reminded", {"number": sent_before + 1}),
-            outbox_key, outbox) is not None
-
     async def get_by_message(self, channel: str, ts: str) -> LineRequest | None:
         found = await self._requests(select(LINE_REQUESTS).where(
             LR.approval_channel == channel, LR.approval_ts == ts))
