@@ -28,9 +28,7 @@ from datetime import UTC, datetime
 
 from bot.approval.guards import (
     CANCEL_NOT_ALLOWED,
-    already_approved,
     already_decided,
-    refused_click,
 )
 from bot.approval.warnings import ApprovalWarning, approval_warnings
 from bot.domain import FormInput, LineRequest, OrderForm, RequestState
@@ -395,10 +393,6 @@ class OffboardingService:
             return BundleDecision(DecisionOutcome.NOT_FOUND)
         orders = await self.repo.orders(offboarding_id)
         required = self.approvals_required(orders)
-        # The same rules as a single request's (``bot.approval.guards``).
-        reason = await self.orders.guards.approval_refusal(offboarding, user_id, required)
-        if reason:
-            return await self._refused(offboarding_id, user_id, "approve", reason)
         decided_at = self.clock()
         # The message is drawn again after an approval that leaves more to come: with the
         # warnings the next approver must still see.
@@ -424,19 +418,18 @@ class OffboardingService:
                 offboarding=offboarding, orders=orders, approved_by=progress.approvers,
                 approvals_required=required, warnings=warnings))
 
-        counted = await self.orders.approvals.count(ApprovalStep(
+        # Counted as a single request's approval is (``bot.approval.approving``).
+        verdict = await self.orders.approving.approve(offboarding, ApprovalStep(
             OFFBOARDINGS, offboarding_id, OffboardingState.PENDING.value,
             OffboardingState.APPROVED.value, user_id, required,
             on_last={"decided_by": user_id, "decided_at": decided_at},
             last_news=last, partial_news=partial))
-        if counted.outcome is Counted.NOT_WAITING:
+        if verdict.refusal is not None:
+            return BundleDecision(DecisionOutcome.NOT_ALLOWED,
+                                  await self.view(offboarding_id), verdict.refusal)
+        if verdict.outcome is Counted.NOT_WAITING:
             return await self._already_decided(offboarding_id, user_id, "approve")
-        if counted.outcome is Counted.ALREADY_BY_YOU:
-            return await self._refused(offboarding_id, user_id, "approve",
-                                       already_approved(counted.progress.remaining))
-        if counted.outcome is Counted.RECORDED:
-            log.info("Offboarding %s approved by %s: %d of %d", offboarding_id, user_id,
-                     len(counted.progress.approvers), required)
+        if verdict.outcome is Counted.RECORDED:
             return BundleDecision(DecisionOutcome.DONE, await self.view(offboarding_id))
         log.info("Offboarding %s approved by %s", offboarding_id, user_id)
         placed = await self.place(offboarding_id, user_id, tell.line if tell else None)
@@ -457,7 +450,7 @@ class OffboardingService:
 
     async def _refused(self, offboarding_id: str, user_id: str, action: str, reason: str
                        ) -> BundleDecision:
-        await self.orders.repo.audit(offboarding_id, refused_click(user_id, action, reason))
+        await self.orders.approving.refuse(offboarding_id, user_id, action, reason)
         return BundleDecision(DecisionOutcome.NOT_ALLOWED, await self.view(offboarding_id),
                               reason)
 

@@ -15,12 +15,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot.approval.approvers import ApprovalPolicy, ApproverDirectory
+from bot.approval.approving import Approving
 from bot.approval.guards import (
     CANCEL_NOT_ALLOWED,
     DecisionGuards,
-    already_approved,
     already_decided,
-    refused_click,
 )
 from bot.approval.schedule import ApprovalSchedule
 from bot.approval.warnings import ApprovalWarning, approval_warnings
@@ -133,6 +132,7 @@ class OrderService:
         self.approvers = approvers
         # Who may decide: the same rules for a leaver's request (``bot.offboarding``).
         self.guards = DecisionGuards(approvers, allow_self_approval=allow_self_approval)
+        self.approving = Approving(self.guards, self.approvals, repo)
         self.region = region
         self.submission = Submission(mobproc, repo)
         # A leaver's request keeps the same schedule (``bot.offboarding``).
@@ -276,29 +276,23 @@ class OrderService:
         if request.offboarding_id is not None:
             return await self._refused(request, user_id, "approve", BUNDLE_LINE)
         required = self.approvals_required(request)
-        reason = await self.guards.approval_refusal(request, user_id, required)
-        if reason:
-            return await self._refused(request, user_id, "approve", reason)
         decided_at = self.clock()
 
         def partial(now: ApprovalProgress) -> list[OutboxMessage]:
             return progress(_progressed(request, now)) if progress else []
 
-        counted = await self.approvals.count(ApprovalStep(
+        verdict = await self.approving.approve(request, ApprovalStep(
             LINE_REQUESTS, request_id, RequestState.PENDING.value,
             RequestState.APPROVED.value, user_id, required,
             on_last={"decided_by": user_id, "decided_at": decided_at},
             partial_news=partial, outbox_key=request.outbox_key))
-        if counted.outcome is Counted.NOT_WAITING:
+        if verdict.refusal is not None:
+            return Decision(DecisionOutcome.NOT_ALLOWED, request, verdict.refusal)
+        if verdict.outcome is Counted.NOT_WAITING:
             return await self._already_decided(request_id, user_id, "approve")
-        if counted.outcome is Counted.ALREADY_BY_YOU:
-            return await self._refused(request, user_id, "approve",
-                                       already_approved(counted.progress.remaining))
-        if counted.outcome is Counted.RECORDED:
-            log.info("Request %s approved by %s: %d of %d", request_id, user_id,
-                     len(counted.progress.approvers), required)
-            return Decision(DecisionOutcome.DONE, _progressed(request, counted.progress),
-                            progress=counted.progress)
+        if verdict.outcome is Counted.RECORDED:
+            return Decision(DecisionOutcome.DONE, _progressed(request, verdict.progress),
+                            progress=verdict.progress)
         self._decided(request, "approved", decided_at)
         log.info("Request %s approved by %s", request_id, user_id)
         placement = await self.submission.place(request_id, tell)
@@ -306,7 +300,7 @@ class OrderService:
 
     async def _refused(self, request: LineRequest, user_id: str, action: str,
                        reason: str) -> Decision:
-        await self.repo.audit(request.id, refused_click(user_id, action, reason))
+        await self.approving.refuse(request.id, user_id, action, reason)
         return Decision(DecisionOutcome.NOT_ALLOWED, request, reason)
 
     async def _already_decided(self, request_id: str, user_id: str, action: str) -> Decision:

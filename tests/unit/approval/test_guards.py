@@ -96,6 +96,7 @@ def _orders(repo: FakeRepo, approvers: list[str], *, self_approval: bool,
     orders = OrderService(mobproc, repo, ApproverDirectory(approvers, no_groups),  # type: ignore[arg-type]
                           allow_self_approval=self_approval, policy=policy)
     orders.approvals = FakeApprovals()  # type: ignore[assignment]
+    orders.approving.approvals = orders.approvals
     return orders
 
 
