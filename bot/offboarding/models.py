@@ -43,6 +43,7 @@ class Offboarding(DomainModel):
     choices: dict[str, str] = Field(default_factory=dict)  # service id → type or LEAVE_AS_IS
     approval_channel: str | None = None
     approval_ts: str | None = None
+    approval_permalink: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
     created_at: datetime

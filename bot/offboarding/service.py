@@ -59,8 +59,9 @@ from bot.orders.submission import Render, order_request
 from bot.phone import format_service_number
 from bot.storage.approvals import ApprovalProgress, ApprovalStep, Counted, Reminder
 from bot.storage.audit import Audit
-from bot.storage.offboardings import OFFBOARDINGS, LinesMove, OffboardingRepository
+from bot.storage.offboardings import OFFBOARDINGS, OffboardingRepository
 from bot.storage.outbox_queue import OutboxMessage
+from bot.storage.waiting import LinesMove
 
 log = logging.getLogger(__name__)
 

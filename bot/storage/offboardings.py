@@ -3,37 +3,28 @@ one conditional UPDATE, so two clicks or two bot processes can't both make it.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.domain import LineRequest, RequestState
+from bot.domain import LineRequest
 from bot.mobproc.models import ServiceAsset
 from bot.offboarding.models import Offboarding, OffboardingState, OffboardingView
+from bot.storage import waiting
 from bot.storage.audit import Audit
 from bot.storage.database import sessionmaker
 from bot.storage.outbox_queue import OutboxMessage, queue_calls
-from bot.storage.requests import record_change, request_from_row
-from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, OutboxRow, utcnow
-from bot.storage.transactions import in_transaction
+from bot.storage.requests import request_from_row
+from bot.storage.statements import all_rows
+from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, utcnow
+from bot.storage.transactions import in_transaction, reading
+from bot.storage.waiting import LinesMove
 
-OFFBOARDINGS: Table = OffboardingRow.__table__  # type: ignore[assignment]
-
-
-@dataclass(frozen=True)
-class LinesMove:
-    """The request's lines still in ``expected`` move to ``new`` (with ``values``) together
-    with the request, in its transaction: a crash can't leave a cancelled or expired request
-    with lines still waiting (nothing would ever move them)."""
-
-    new: RequestState
-    expected: tuple[RequestState, ...] = (RequestState.PENDING,)
-    values: Mapping[str, Any] = field(default_factory=dict)
+OFFBOARDINGS = waiting.OFFBOARDINGS
 
 
 class OffboardingRepository:
@@ -88,28 +79,10 @@ class OffboardingRepository:
         the request's id, at most once per purpose (the outbox's unique key); ``outbox``, the
         news of the move, likewise by that caller alone, so a crash can't split the two;
         ``lines`` moves the request's lines with it, in that same transaction."""
-        # Core statements, recording with the repository's own helpers.
-        def change(conn: Connection) -> bool:
-            result = conn.execute(
-                update(OffboardingRow)
-                .where(OffboardingRow.id == offboarding_id,
-                       OffboardingRow.state.in_([s.value for s in expected]))
-                .values(state=new.value, updated_at=utcnow(), **values))
-            moved = bool(result.rowcount)
-            if moved:
-                if lines is not None:
-                    conn.execute(
-                        update(LineRequestRow)
-                        .where(LineRequestRow.offboarding_id == offboarding_id,
-                               LineRequestRow.state.in_([s.value for s in lines.expected]))
-                        .values(state=lines.new.value, updated_at=utcnow(), **lines.values))
-                record_change(conn, offboarding_id, audit, None, outbox)
-                if queue_once is not None:
-                    purpose, call = queue_once
-                    queue_calls(conn, offboarding_id, [call], purpose)
-            return moved
-
-        return await in_transaction(self._engine, change)
+        return await in_transaction(self._engine, waiting.move, waiting.BUNDLE, offboarding_id,
+                                    waiting.Move(waiting.states(expected), new.value, values,
+                                                 audit, outbox, queue_once=queue_once,
+                                                 lines=lines)) is not None
 
     async def queue_while(self, offboarding_id: str, state: OffboardingState,
                           outbox: list[OutboxMessage]) -> bool:
@@ -138,44 +111,25 @@ class OffboardingRepository:
             return True
 
     async def set_message_if_unset(self, offboarding_id: str, channel: str, ts: str) -> bool:
-        """Record the approval message, only if none is yet."""
-        async with self._sessions.begin() as session:
-            return await self._record_message(session, offboarding_id, channel, ts)
-
-    @staticmethod
-    async def _record_message(session: AsyncSession, offboarding_id: str, channel: str, ts: str
-                              ) -> bool:
-        """Each line's news goes to the request's thread, so the lines get the message too,
-        in the same transaction; only if the request has none yet."""
-        result = await session.execute(
-            update(OffboardingRow)
-            .where(OffboardingRow.id == offboarding_id, OffboardingRow.approval_ts.is_(None))
-            .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
-        moved = bool(result.rowcount)  # type: ignore[attr-defined]
-        if moved:
-            await session.execute(
-                update(LineRequestRow).where(LineRequestRow.offboarding_id == offboarding_id)
-                .values(approval_channel=channel, approval_ts=ts))
-        return moved
+        """Record the approval message (its lines too), only if none is yet."""
+        return await in_transaction(self._engine, waiting.record_message, waiting.BUNDLE,
+                                    offboarding_id, channel, ts) is not None
 
     async def approval_posted(self, call_id: int, offboarding_id: str, channel: str, ts: str,
+                              permalink: str | None = None,
                               follow: Callable[[OffboardingView], list[OutboxMessage]]
                               | None = None) -> None:
         """The approval message's call went out: it leaves the queue, the request (and its
-        lines, whose news goes to its thread) record the message, and what ``follow``
-        renders from the request as recorded (the requester's link) is queued, in one
-        transaction. Only the sender that takes the call off the queue records it, so what
-        follows is queued once. A message already adopted (a click that came first) is
-        kept."""
-        async with self._sessions.begin() as session:
-            sent = await session.execute(
-                update(OutboxRow).where(OutboxRow.id == call_id, OutboxRow.sent_at.is_(None))
-                .values(sent_at=utcnow(), last_error=None))
-            if not sent.rowcount:  # type: ignore[attr-defined]
-                return  # another sender recorded it (and queued what follows)
-            await self._record_message(session, offboarding_id, channel, ts)
-            if follow is not None:
-                await self._queue_follow_ups(session, offboarding_id, follow)
+        lines, whose news goes to its thread) record the message and its ``permalink``, and
+        what ``follow`` renders from the request as recorded (the requester's link) is
+        queued, in one transaction (``bot.storage.waiting.approval_posted``)."""
+        def record(conn: Connection) -> None:
+            row = waiting.approval_posted(conn, waiting.BUNDLE, call_id, offboarding_id,
+                                          channel, ts, permalink)
+            if row is not None and follow is not None:
+                queue_calls(conn, offboarding_id, follow(_view(conn, row)))
+
+        await in_transaction(self._engine, record)
 
     async def approval_refused(self, call_id: int, offboarding_id: str, error: str,
                                follow: Callable[[OffboardingView], list[OutboxMessage]]
@@ -184,66 +138,28 @@ class OffboardingRepository:
         pending request and its lines are cancelled, on the requester's behalf, with what
         ``follow`` renders (telling the requester) queued, in one transaction; True if it
         was cancelled here."""
-        async with self._sessions.begin() as session:
-            await session.execute(update(OutboxRow).where(OutboxRow.id == call_id)
-                                  .values(sent_at=utcnow(), last_error=error))
-            now = utcnow()
-            result = await session.execute(
-                update(OffboardingRow)
-                .where(OffboardingRow.id == offboarding_id,
-                       OffboardingRow.state == OffboardingState.PENDING.value)
-                .values(state=OffboardingState.CANCELLED.value,
-                        decided_by=OffboardingRow.requester_id, decided_at=now,
-                        updated_at=now))
-            cancelled = bool(result.rowcount)  # type: ignore[attr-defined]
-            if cancelled:
-                await session.execute(
-                    update(LineRequestRow)
-                    .where(LineRequestRow.offboarding_id == offboarding_id,
-                           LineRequestRow.state == RequestState.PENDING.value)
-                    .values(state=RequestState.CANCELLED.value,
-                            decided_by=LineRequestRow.requester_id, decided_at=now,
-                            updated_at=now))
-                session.add(AuditEventRow(request_id=offboarding_id, actor="slack",
-                                          event="cancelled",
-                                          detail={"reason": "approval message refused",
-                                                  "error": error}))
-                if follow is not None:
-                    await self._queue_follow_ups(session, offboarding_id, follow)
-            return cancelled
+        def record(conn: Connection) -> bool:
+            row = waiting.approval_refused(conn, waiting.BUNDLE, call_id, offboarding_id,
+                                           error)
+            if row is not None and follow is not None:
+                queue_calls(conn, offboarding_id, follow(_view(conn, row)))
+            return row is not None
 
-    @staticmethod
-    async def _queue_follow_ups(session: AsyncSession, offboarding_id: str,
-                                follow: Callable[[OffboardingView], list[OutboxMessage]]
-                                ) -> None:
-        """Queue what ``follow`` renders from the request as this transaction sees it."""
-        await session.flush()
-        row = await session.get(OffboardingRow, offboarding_id, populate_existing=True)
-        if row is None:
-            return
-        lines = await session.scalars(
-            select(LineRequestRow).where(LineRequestRow.offboarding_id == offboarding_id)
-            .order_by(LineRequestRow.created_at, LineRequestRow.id)
-            .execution_options(populate_existing=True))
-        view = OffboardingView(offboarding=_offboarding(row),
-                               orders=[request_from_row(r) for r in lines])
-        session.add_all(OutboxRow(request_id=offboarding_id, method=m.method, payload=m.args)
-                        for m in follow(view))
+        return await in_transaction(self._engine, record)
 
     async def pending_without_approval_post(self, purpose: str, stale_before: datetime
                                             ) -> list[Offboarding]:
         """Pending requests with no approval message and none queued under ``purpose``,
         untouched since ``stale_before``: left so by a version that posted it directly."""
-        queued = select(OutboxRow.id).where(OutboxRow.request_id == OffboardingRow.id,
-                                            OutboxRow.purpose == purpose)
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(OffboardingRow)
-                .where(OffboardingRow.state == OffboardingState.PENDING.value,
-                       OffboardingRow.approval_ts.is_(None),
-                       OffboardingRow.updated_at < stale_before, ~queued.exists())
-                .order_by(OffboardingRow.created_at))
-            return [_offboarding(r) for r in rows]
+        rows = await reading(self._engine, all_rows, waiting.without_approval_post(
+            waiting.BUNDLE, purpose, stale_before))
+        return [_offboarding(r) for r in rows]
+
+
+def _view(conn: Connection, row: Any) -> OffboardingView:
+    """The request with its lines, as ``conn``'s transaction sees them."""
+    return OffboardingView(offboarding=_offboarding(row),
+                           orders=[request_from_row(r) for r in waiting.lines_of(conn, row.id)])
 
 
 def _offboarding(row: OffboardingRow) -> Offboarding:
@@ -256,5 +172,5 @@ def _offboarding(row: OffboardingRow) -> Offboarding:
         choices=dict(row.choices_json or {}), approval_channel=row.approval_channel,
         approval_ts=row.approval_ts, decided_by=row.decided_by, decided_at=row.decided_at,
         created_at=row.created_at, updated_at=row.updated_at,
-        reminders_sent=row.reminders_sent or 0,
+        reminders_sent=row.reminders_sent or 0, approval_permalink=row.approval_permalink,
         workflow_execution_id=row.workflow_execution_id)

@@ -29,12 +29,10 @@ from bot.mobproc.models import (
     ServiceAsset,
     TransactionType,
 )
+from bot.storage import waiting
 from bot.storage.audit import Audit, AuditLog, audit_row, insert_audit
 from bot.storage.database import sessionmaker
 from bot.storage.outbox_queue import (
-    _CALL_SENT,
-    OB,
-    OUTBOX,
     OutboxMessage,
     OutboxQueue,
     QueuedCall,
@@ -51,7 +49,7 @@ from bot.storage.tables import (
 from bot.storage.tickets import Tickets
 from bot.storage.transactions import in_transaction, reading
 
-LINE_REQUESTS: Table = LineRequestRow.__table__  # type: ignore[assignment]
+LINE_REQUESTS = waiting.LINE_REQUESTS
 STATUS_EVENTS: Table = StatusEventRow.__table__  # type: ignore[assignment]
 LR = LINE_REQUESTS.c
 
@@ -232,9 +230,8 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
         and ``outbox`` queued only by the winner, in the same transaction; so is
         ``unqueue`` (a purpose) taken off the queue: see ``drop_unsent``.
         """
-        return await self._won(_state_change(request_id, expected, new, values)
-                               .returning(LR.id),
-                               request_id, audit, outbox_key, outbox, unqueue) is not None
+        return await self.move(request_id, expected, new, audit=audit, outbox=outbox,
+                               outbox_key=outbox_key, unqueue=unqueue, **values) is not None
 
     async def move(self, request_id: str, expected: Iterable[RequestState],
                    new: RequestState, *, audit: Audit | None = None,
@@ -245,9 +242,9 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
         did not): the same conditional UPDATE, with RETURNING instead of a second read, and
         ``outbox`` queued (``unqueue`` dropped) only by the winner, in the same
         transaction."""
-        moved = await self._won(_state_change(request_id, expected, new, values)
-                                .returning(LINE_REQUESTS),
-                                request_id, audit, outbox_key, outbox, unqueue)
+        moved = await in_transaction(self._engine, waiting.move, waiting.SINGLE, request_id,
+                                     waiting.Move(waiting.states(expected), new.value, values,
+                                                  audit, outbox, outbox_key, unqueue=unqueue))
         return None if moved is None else self._request(moved)
 
     async def _won(self, statement: Executable, request_id: str, audit: Audit | None,
@@ -331,9 +328,8 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
             request_id, None, outbox_key, messages) is not None
 
     async def set_message_if_unset(self, request_id: str, channel: str, ts: str) -> bool:
-        return await self._changed(
-            update(LINE_REQUESTS).where(LR.id == request_id, LR.approval_ts.is_(None))
-            .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow()))
+        return await in_transaction(self._engine, waiting.record_message, waiting.SINGLE,
+                                    request_id, channel, ts) is not None
 
     async def _changed(self, statement: Executable,
                        parameters: dict[str, Any] | None = None) -> bool:
@@ -424,21 +420,8 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
         the sender that takes the call off the queue records it, so what follows is queued
         once. A message already adopted (a click that came first) is kept."""
         def record(conn: Connection) -> None:
-            if not conn.execute(_CALL_SENT, {"call_id": call_id, "now": utcnow()}).rowcount:
-                return  # another sender recorded it (and queued what follows)
-            link = {"approval_permalink": permalink} if permalink else {}
-            row = conn.execute(
-                update(LINE_REQUESTS).where(LR.id == request_id, LR.approval_ts.is_(None))
-                .values(approval_channel=channel, approval_ts=ts, updated_at=utcnow(), **link)
-                .returning(LINE_REQUESTS)).first()
-            if row is None:  # a message adopted first: the permalink only if it is this one
-                if permalink:
-                    conn.execute(update(LINE_REQUESTS)
-                                 .where(LR.id == request_id, LR.approval_channel == channel,
-                                        LR.approval_ts == ts)
-                                 .values(approval_permalink=permalink))
-                if follow is not None:
-                    row = conn.execute(_REQUEST_BY_ID, {"request_id": request_id}).first()
+            row = waiting.approval_posted(conn, waiting.SINGLE, call_id, request_id, channel,
+                                          ts, permalink)
             if follow is not None and row is not None:
                 request = self._request(row)
                 queue_calls(conn, request.outbox_key, follow(request))
@@ -452,22 +435,11 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
         pending request is cancelled, with what ``follow`` renders (telling the requester)
         queued, in one transaction; True if it was cancelled here."""
         def record(conn: Connection) -> bool:
-            conn.execute(update(OUTBOX).where(OB.id == call_id)
-                         .values(sent_at=utcnow(), last_error=error))
-            result = conn.execute(
-                update(LINE_REQUESTS)
-                .where(LR.id == request_id, LR.state == RequestState.PENDING.value)
-                # Cancelled on the requester's behalf, as if they had withdrawn it.
-                .values(state=RequestState.CANCELLED.value, decided_by=LR.requester_id,
-                        decided_at=utcnow(), updated_at=utcnow())
-                .returning(LINE_REQUESTS)).first()
-            if result is None:
+            row = waiting.approval_refused(conn, waiting.SINGLE, call_id, request_id, error)
+            if row is None:
                 return False
-            insert_audit(conn, request_id, Audit(
-                "slack", "cancelled", {"reason": "approval message refused",
-                                       "error": error}))
             if follow is not None:
-                request = self._request(result)
+                request = self._request(row)
                 queue_calls(conn, request.outbox_key, follow(request, error))
             return True
 
@@ -477,13 +449,8 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
                                             ) -> list[LineRequest]:
         """Pending requests with no approval message and none queued, untouched since
         ``stale_before``: left by a crash, or by a version that posted it directly."""
-        queued = select(OB.id).where(OB.request_id == LR.id, OB.purpose == purpose)
         return await self._requests(
-            select(LINE_REQUESTS)
-            .where(LR.state == RequestState.PENDING.value, LR.approval_ts.is_(None),
-                   LR.offboarding_id.is_(None), LR.updated_at < stale_before,
-                   ~queued.exists())
-            .order_by(LR.created_at))
+            waiting.without_approval_post(waiting.SINGLE, purpose, stale_before))
 
 
 
@@ -504,16 +471,6 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
 
 
 
-def record_change(conn: Connection, request_id: str, audit: Audit | None,
-                  outbox_key: str | None, outbox: list[OutboxMessage] | None) -> None:
-    """What a state change's winner records with it, on its transaction."""
-    if audit is not None:
-        insert_audit(conn, request_id, audit)
-    queue_calls(conn, outbox_key or request_id, outbox)
-
-
-
-
 def _state_change(request_id: str, expected: Iterable[RequestState], new: RequestState,
                   values: dict[str, Any]) -> Update:
     """The UPDATE that moves a request to ``new`` only from one of ``expected``."""
@@ -528,7 +485,7 @@ def _won_then_record(conn: Connection, statement: Executable, request_id: str,
                      unqueue: str | None = None) -> Row[Any] | None:
     row = conn.execute(statement).first()
     if row is not None:
-        record_change(conn, request_id, audit, outbox_key, outbox)
+        waiting.record_change(conn, request_id, audit, outbox_key, outbox)
         if unqueue is not None:
             drop_unsent(conn, request_id, unqueue)
     return row

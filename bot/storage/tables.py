@@ -228,6 +228,7 @@ class OffboardingRow(Base):
     choices_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     approval_channel: Mapped[str | None] = mapped_column(String(32))
     approval_ts: Mapped[str | None] = mapped_column(String(32))
+    approval_permalink: Mapped[str | None] = mapped_column(String(500))
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

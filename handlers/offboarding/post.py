@@ -30,7 +30,7 @@ async def approval_call(ctx: BotContext, view: OffboardingView) -> OutboxMessage
 
 
 def wire(ctx: BotContext, client: AsyncWebClient) -> None:
-    """A leaver's request: what follows gets the link just read (the request keeps none);
+    """A leaver's request: what follows gets the link just read (kept with the request);
     once posted it shows in the approvers' Homes (refused: it leaves the requester's)."""
 
     async def changed(offboarding_id: str) -> None:

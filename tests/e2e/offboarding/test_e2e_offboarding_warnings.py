@@ -80,3 +80,24 @@ async def test_a_waiting_leavers_line_is_an_open_order_for_a_request_of_its_own(
            "by <@URequester>" in warned and "waiting for approval" in warned
     # Its own expiry, reminders and buttons stay the leaver's request's.
     assert {r.offboarding_id for r in await bot.ctx.orders.pending()} == {None}
+
+
+async def test_a_waiting_leavers_line_links_its_requests_approval_message(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    """A leaver's request keeps its approval message's link as a single request does, and
+    its lines with it: another request's warning about one of them links that message."""
+    details = await details_for(driver, slack, TWO)
+    await send_for_approval(driver, slack, details)
+    offboarding_id = details["private_metadata"]
+    stored = await eventually(lambda: _linked(bot, offboarding_id))
+    _, channel, ts = await pending_order(driver, slack, text="312-555-0101")
+    assert stored.approval_permalink in _warnings(slack.messages[(channel, ts)])
+
+
+async def _linked(bot: RunningBot, offboarding_id: str) -> Any:
+    stored = await bot.ctx.offboarding.get(offboarding_id)
+    lines = await bot.ctx.offboarding.repo.orders(offboarding_id)
+    if stored is None or not stored.approval_permalink:
+        return None
+    assert {line.approval_permalink for line in lines} == {stored.approval_permalink}
+    return stored
