@@ -99,6 +99,13 @@ class Told:
     def thread(self, message: Message) -> OutboxMessage:
         return reply(self.approval, message, self.metadata)
 
+    def in_helpdesk(self, message: Message, metadata: dict[str, Any] | None = None
+                    ) -> list[OutboxMessage]:
+        """``message`` in the help-desk thread the request came from, if any."""
+        if self.helpdesk is None:
+            return []
+        return [reply(self.helpdesk.thread, message, metadata or self.metadata)]
+
     def refresh(self) -> OutboxMessage:
         """The approval message as decided, with the request's metadata."""
         return update(self.approval, self.decided(), self.metadata)
@@ -110,8 +117,7 @@ def decision_messages(told: Told) -> list[OutboxMessage]:
     step = told.ending()
     if not told.approval.posted:
         return step
-    local = [] if told.helpdesk is None else replies(
-        told.helpdesk.thread, told.helpdesk.decision_reply(), told.metadata)
+    local = told.in_helpdesk(told.helpdesk.decision_reply()) if told.helpdesk else []
     return [told.refresh(), told.thread(told.decision_reply()), *local, *step]
 
 
@@ -120,10 +126,8 @@ def expiry_messages(told: Told) -> list[OutboxMessage]:
     notice = told.expired_notice()
     dm = [OutboxMessage("chat.postMessage", {"channel": told.requester_id, **notice})]
     approval_side = [told.refresh(), told.thread(notice)] if told.approval.posted else []
-    told_first = dm + approval_side if told.requester_first else approval_side + dm
-    helpdesk = [] if told.helpdesk is None else replies(told.helpdesk.thread, notice,
-                                                        told.metadata)
-    return told_first + helpdesk + told.ending()
+    first = dm + approval_side if told.requester_first else approval_side + dm
+    return first + told.in_helpdesk(notice) + told.ending()
 
 
 def reminder_messages(told: Told) -> list[OutboxMessage]:

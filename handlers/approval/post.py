@@ -128,7 +128,7 @@ def approval_posted(ctx: BotContext, request: LineRequest) -> list[OutboxMessage
     if told.helpdesk is not None and request.state is RequestState.PENDING:
         # The person who asked in the help desk follows the order in their own thread.
         summary = helpdesk.waiting_summary(request, region=ctx.settings.DEFAULT_REGION)
-        messages.append(news.reply(told.helpdesk.thread, summary, told.metadata))
+        messages += told.in_helpdesk(summary)
     messages.append(notice_call(ctx, request.enterer, request.origin_channel,
                                 approval.requester_notice(request,
                                                           request.approval_permalink),

@@ -39,7 +39,7 @@ def status_messages(ctx: BotContext, change: StatusChange) -> list[OutboxMessage
     messages = [news.reply(told.approval, reply, metadata)]
     if told.helpdesk is not None:
         local = status.status_reply(change, status.helpdesk_audience(request))
-        messages += news.replies(told.helpdesk.thread, local, metadata)
+        messages += told.in_helpdesk(local, metadata)
     if change.final:
         messages.append(told.refresh())
         if request.helpdesk_channel:
