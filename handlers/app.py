@@ -41,6 +41,7 @@ from bot.storage.offboardings import OffboardingRepository
 from bot.storage.requests import RequestRepository
 from bot.workflow_steps.store import StepRuns
 from handlers.approval import buttons as approval_buttons
+from handlers.approval import news
 from handlers.approval.post import approval_call
 from handlers.approval.post import wire as wire_approval_posts
 from handlers.helpdesk import events as helpdesk_events
@@ -60,12 +61,7 @@ from handlers.offboarding.post import wire as wire_bundle_posts
 from handlers.orders import commands as order_commands
 from handlers.orders import options as order_options
 from handlers.orders import views as order_views
-from handlers.orders.news import (
-    decision_messages,
-    expiry_messages,
-    reminder_messages,
-    status_messages,
-)
+from handlers.orders.news import decision_messages, status_messages
 from handlers.slack import log_context
 from handlers.slack.guards import problem
 from handlers.slack.io import Profiles, company_employee_id
@@ -133,8 +129,8 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     app = create_app(ctx, client, register_all)
     render = Renderers(decision=lambda r: decision_messages(ctx, r),
                        status=lambda c: status_messages(ctx, c),
-                       expiry=lambda r: expiry_messages(ctx, r),
-                       reminder=lambda r: reminder_messages(ctx, r))
+                       expiry=lambda r: news.expiry_messages(news.of_request(ctx, r)),
+                       reminder=lambda r: news.reminder_messages(news.of_request(ctx, r)))
     ctx.mobproc_approvals = MobProcApprovals(
         mobproc, MobProcApprovalStore(engine), repo, ctx.visitors,
         _employee_ids(profiles, settings.EMPLOYEE_ID_FROM),

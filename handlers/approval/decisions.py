@@ -7,15 +7,14 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
-from blocks.approval import message as approval
-from blocks.approval.metadata import line_order_metadata, with_metadata
 from bot.approval.warnings import ApprovalWarning
 from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.orders.service import Decision, DecisionOutcome
 from bot.storage.outbox_queue import OutboxMessage
+from handlers.approval import news
 from handlers.home.tab import refresh_homes_showing
-from handlers.orders.news import decision_messages, update_call
+from handlers.orders.news import decision_messages
 
 
 async def decide(ctx: BotContext, request_id: str, user_id: str, verb: str, *,
@@ -35,26 +34,11 @@ async def decide(ctx: BotContext, request_id: str, user_id: str, verb: str, *,
             warnings = await ctx.orders.warnings(known)
 
         def progress(request: LineRequest) -> list[OutboxMessage]:
-            return progress_messages(ctx, request, warnings)
+            return news.progress_messages(news.of_request(ctx, request, warnings=warnings))
 
         return await ctx.orders.approve(request_id, user_id, known=known, tell=tell,
                                         progress=progress)
     return await ctx.orders.cancel(request_id, user_id, tell=tell)
-
-
-def progress_messages(ctx: BotContext, request: LineRequest,
-                      warnings: list[ApprovalWarning]) -> list[OutboxMessage]:
-    """An approval counted, more needed: the message shows who approved (its buttons kept)
-    and the thread says how many more approvers are needed."""
-    if not request.approval_channel or not request.approval_ts:
-        return []
-    message = approval.approval_message(request, region=ctx.settings.DEFAULT_REGION,
-                                        warnings=warnings)
-    reply = with_metadata(approval.progress_reply(request),
-                          line_order_metadata(request, ctx.settings.DEFAULT_REGION))
-    return [update_call(ctx, request, message),
-            OutboxMessage("chat.postMessage", {"channel": request.approval_channel,
-                                               "thread_ts": request.approval_ts, **reply})]
 
 
 async def publish_or_explain(ctx: BotContext, client: AsyncWebClient, decision: Decision,

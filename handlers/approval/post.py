@@ -24,8 +24,8 @@ from bot.approval.posts import ApprovalPosts, FollowUps, RefusalNews
 from bot.context import BotContext
 from bot.domain import LineRequest, RequestState
 from bot.storage.outbox_queue import OutboxMessage
+from handlers.approval import news
 from handlers.home.tab import refresh_homes_showing
-from handlers.orders.news import update_call
 from handlers.slack.io import permalink
 from handlers.workflow_steps.completion import line_completion
 
@@ -118,21 +118,17 @@ def approval_posted(ctx: BotContext, request: LineRequest) -> list[OutboxMessage
     """What follows the approval message, from the request as recorded with it: the
     help-desk thread it came from hears it waits (while it does), and whoever filled in
     the form gets the message's link."""
+    told = news.of_request(ctx, request)
     if request.state in _GONE:
         # Withdrawn (or expired) while the message was already on its way (a still-queued
         # one is dropped with the withdrawal): it loses its buttons at once and says so,
         # and nobody is told to wait for an approver.
-        return [update_call(ctx, request, approval.decided_message(
-            request, region=ctx.settings.DEFAULT_REGION))]
+        return [told.refresh()]
     messages: list[OutboxMessage] = []
-    if request.helpdesk_channel and request.helpdesk_ts and \
-            request.state is RequestState.PENDING:
+    if told.helpdesk is not None and request.state is RequestState.PENDING:
         # The person who asked in the help desk follows the order in their own thread.
-        region = ctx.settings.DEFAULT_REGION
-        messages.append(OutboxMessage("chat.postMessage", {
-            "channel": request.helpdesk_channel, "thread_ts": request.helpdesk_ts,
-            **with_metadata(helpdesk.waiting_summary(request, region=region),
-                            line_order_metadata(request, region))}))
+        summary = helpdesk.waiting_summary(request, region=ctx.settings.DEFAULT_REGION)
+        messages += told.in_helpdesk(summary)
     messages.append(notice_call(ctx, request.enterer, request.origin_channel,
                                 approval.requester_notice(request,
                                                           request.approval_permalink),

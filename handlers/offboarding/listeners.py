@@ -2,7 +2,7 @@
 
 Each listener reads its payload into a typed model (``handlers.slack.payloads``) first;
 the core decides; ``blocks`` renders; news after a decision goes through the outbox
-(``handlers.offboarding.news``)."""
+(``handlers.approval.news``, ``handlers.offboarding.news``)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ from bot.offboarding.models import Offboarding, OffboardingState
 from bot.offboarding.service import BundleDecision, parse_employee
 from bot.orders.service import DecisionOutcome, OrderRefused
 from bot.slack.endpoint import answered
+from handlers.approval import news
 from handlers.offboarding.decisions import decide_bundle, explain
-from handlers.offboarding.news import expiry_messages, reminder_messages, settle
+from handlers.offboarding.news import settle
 from handlers.offboarding.post import approval_channel
 from handlers.orders.view_state import block_errors, form_input
 from handlers.slack.guards import message_names
@@ -203,8 +204,10 @@ async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:
     """Run by the status follower each round: approval messages an older version left
     unposted, expiries, reminders, then the news and summaries of approved requests."""
     await ctx.offboarding.posts.repair()
-    await ctx.offboarding.expire(lambda view: expiry_messages(ctx, view))
-    await ctx.offboarding.due_reminders(lambda view: reminder_messages(ctx, view))
+    await ctx.offboarding.expire(
+        lambda view: news.expiry_messages(news.of_leaver(ctx, view)))
+    await ctx.offboarding.due_reminders(
+        lambda view: news.reminder_messages(news.of_leaver(ctx, view)))
     await settle(ctx)
 
 

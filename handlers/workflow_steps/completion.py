@@ -1,6 +1,6 @@
 """A Workflow Builder step's completion, rendered for the outbox: ``functions.completeSuccess``
 with the step's outputs, or ``functions.completeError`` with a plain reason. Added to what the
-move that ends a step's request renders (``handlers.orders.news``, ``handlers.offboarding.news``),
+move that ends a step's request renders (``handlers.approval.news``, ``handlers.offboarding.news``),
 so it is queued in that move's transaction, by the one path whose move won."""
 
 from __future__ import annotations

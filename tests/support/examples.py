@@ -1,5 +1,5 @@
 """Tangoe's published MobProc examples (tests/fixtures/mobproc) and a stored request built
-from them, for the unit tests."""
+from them (and a leaver's request of two such lines), for the unit tests."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.mobproc.models import (
     ServiceAsset,
     TransactionType,
 )
+from bot.offboarding.models import Offboarding, OffboardingState, OffboardingView
 from tests.conftest import FIXTURES
 
 EXAMPLES = FIXTURES / "mobproc"
@@ -43,3 +44,17 @@ def request(state: RequestState = RequestState.PENDING, **changes: Any) -> LineR
         confirmation=confirmation, created_at=datetime(2026, 11, 23, tzinfo=UTC))
     values.update(changes)
     return LineRequest(**values)
+
+
+def bundle(state: OffboardingState = OffboardingState.PENDING,
+           line_state: RequestState = RequestState.PENDING, **changes: Any) -> OffboardingView:
+    """A leaver's request (``off-1``, the agent ``UAGENT``'s) in ``state``, suspending line 1
+    and deactivating line 2, its lines' orders in ``line_state``."""
+    lines = [request(line_state, id=f"line-{n}", offboarding_id="off-1",
+                     transaction_type=kind,
+                     service=ServiceAsset(id=str(n), serviceNumber=f"312555010{n}"))
+             for n, kind in ((1, TransactionType.SUSPEND), (2, TransactionType.DEACTIVATE))]
+    values: dict[str, Any] = dict(id="off-1", state=state, requester_id="UAGENT",
+                                  employee_ref="E1", created_at=datetime(2026, 11, 23, tzinfo=UTC))
+    values.update(changes)
+    return OffboardingView(offboarding=Offboarding(**values), orders=lines)

@@ -29,12 +29,11 @@ from bot.effects.outbox import (
     approval_metadata,
     effect_metadata,
 )
-from bot.mobproc.models import ServiceAsset, TransactionType
-from bot.offboarding.models import Offboarding, OffboardingState, OffboardingView
+from bot.mobproc.models import ServiceAsset
 from bot.slack_standin.fake_web_api import SlackError, _check_metadata
 from bot.storage.outbox_queue import QueuedCall
 from handlers.slack.guards import message_names
-from tests.support.examples import request
+from tests.support.examples import bundle, request
 
 # Slack: an event type of letters, digits, underscores (and hyphens), no periods; its
 # schema guide asks for lower case and property names of [a-z0-9_] starting with a letter.
@@ -97,18 +96,8 @@ def test_status_news_carries_the_status_it_tells() -> None:
     assert (segment["state"], segment["mobproc_status"]) == ("completed", "COMPLETE")
 
 
-def _bundle() -> OffboardingView:
-    lines = [request(RequestState.PENDING, id=f"line-{n}", offboarding_id="off-1",
-                     transaction_type=kind,
-                     service=ServiceAsset(id=str(n), serviceNumber=f"312555010{n}"))
-             for n, kind in ((1, TransactionType.SUSPEND), (2, TransactionType.DEACTIVATE))]
-    return OffboardingView(offboarding=Offboarding(
-        id="off-1", state=OffboardingState.PENDING, requester_id="UAGENT",
-        employee_ref="E1", created_at=datetime(2026, 11, 23, tzinfo=UTC)), orders=lines)
-
-
 def test_a_leavers_request_carries_its_lines_and_a_lines_news_that_line() -> None:
-    view = _bundle()
+    view = bundle()
     whole = bundle_metadata(view, "US")
     slack_would_take(whole)
     assert whole["event_type"] == LINE_ORDER_EVENT
