@@ -4,7 +4,8 @@ one every request shares (``bot.approval.posts``).
 The message is queued in the same transaction that makes the request pending
 (``OffboardingService.confirm``), under its own purpose. The request and its lines record
 it, and Slack's refusal for good cancels them together (``bot.storage.offboardings``). The
-request keeps no link to its message: the requester's notice gets the one just read.
+request has no column for its message's link: its lines keep it (the requester's Home links
+it from there), and the requester's notice gets the one just read.
 """
 
 from __future__ import annotations
@@ -37,11 +38,8 @@ class BundlePostStore:
                               permalink: str | None = None,
                               follow: Callable[[OffboardingView], list[OutboxMessage]]
                               | None = None, /) -> None:
-        # No column keeps the link: ``follow`` was given it.
-        if follow is None:
-            await self.repo.approval_posted(call_id, key, channel, ts)
-        else:
-            await self.repo.approval_posted(call_id, key, channel, ts, follow)
+        # Its lines keep the link (for the requester's Home); ``follow`` was given it too.
+        await self.repo.approval_posted(call_id, key, channel, ts, permalink, follow)
 
     async def approval_refused(self, call_id: int, key: str, error: str,
                                follow: Callable[[OffboardingView, str], list[OutboxMessage]]

@@ -23,6 +23,10 @@ from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, Ou
 from bot.storage.transactions import in_transaction
 
 OFFBOARDINGS: Table = OffboardingRow.__table__  # type: ignore[assignment]
+# States only a request sent for approval reaches (a cancelled one did if it was decided:
+# a form cancelled while its orders were prepared was never asked for).
+ASKED = (OffboardingState.PENDING, OffboardingState.APPROVED, OffboardingState.DONE,
+         OffboardingState.EXPIRED)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,27 @@ class OffboardingRepository:
                 .where(OffboardingRow.state.in_([s.value for s in states]))
                 .order_by(OffboardingRow.created_at))
             return [_offboarding(r) for r in rows]
+
+    async def for_user(self, user_id: str, limit: int = 20) -> list[OffboardingView]:
+        """The requests ``user_id`` asked for that went to approval (a form left unfinished
+        or refused before it did is not one), newest first, each with its lines."""
+        async with self._sessions() as session:
+            rows = list(await session.scalars(
+                select(OffboardingRow)
+                .where(OffboardingRow.requester_id == user_id,
+                       OffboardingRow.state.in_([s.value for s in ASKED])
+                       | (OffboardingRow.state == OffboardingState.CANCELLED.value)
+                       & OffboardingRow.decided_at.is_not(None))
+                .order_by(OffboardingRow.created_at.desc(), OffboardingRow.id).limit(limit)))
+            lines: dict[str, list[LineRequest]] = {row.id: [] for row in rows}
+            if lines:
+                for line in await session.scalars(
+                        select(LineRequestRow)
+                        .where(LineRequestRow.offboarding_id.in_(list(lines)))
+                        .order_by(LineRequestRow.created_at, LineRequestRow.id)):
+                    lines[line.offboarding_id].append(request_from_row(line))
+            return [OffboardingView(offboarding=_offboarding(row), orders=lines[row.id])
+                    for row in rows]
 
     async def orders(self, offboarding_id: str) -> list[LineRequest]:
         """The line orders of a request, in the order they were chosen."""
@@ -159,14 +184,16 @@ class OffboardingRepository:
         return moved
 
     async def approval_posted(self, call_id: int, offboarding_id: str, channel: str, ts: str,
+                              permalink: str | None = None,
                               follow: Callable[[OffboardingView], list[OutboxMessage]]
                               | None = None) -> None:
         """The approval message's call went out: it leaves the queue, the request (and its
-        lines, whose news goes to its thread) record the message, and what ``follow``
-        renders from the request as recorded (the requester's link) is queued, in one
-        transaction. Only the sender that takes the call off the queue records it, so what
-        follows is queued once. A message already adopted (a click that came first) is
-        kept."""
+        lines, whose news goes to its thread) record the message, its lines its
+        ``permalink`` (the request has no column for it; its Home entry links it), and what
+        ``follow`` renders from the request as recorded (the requester's link) is queued, in
+        one transaction. Only the sender that takes the call off the queue records it, so
+        what follows is queued once. A message already adopted (a click that came first) is
+        kept, and gets the link if it is this one."""
         async with self._sessions.begin() as session:
             sent = await session.execute(
                 update(OutboxRow).where(OutboxRow.id == call_id, OutboxRow.sent_at.is_(None))
@@ -174,6 +201,13 @@ class OffboardingRepository:
             if not sent.rowcount:  # type: ignore[attr-defined]
                 return  # another sender recorded it (and queued what follows)
             await self._record_message(session, offboarding_id, channel, ts)
+            if permalink:
+                await session.execute(
+                    update(LineRequestRow)
+                    .where(LineRequestRow.offboarding_id == offboarding_id,
+                           LineRequestRow.approval_channel == channel,
+                           LineRequestRow.approval_ts == ts)
+                    .values(approval_permalink=permalink))
             if follow is not None:
                 await self._queue_follow_ups(session, offboarding_id, follow)
 
