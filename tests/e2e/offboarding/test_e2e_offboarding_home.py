@@ -1,7 +1,7 @@
 """A leaver's request in the App Home: in the approver's, listed while it waits, with Approve
 and Cancel that decide it exactly as its approval message's buttons do; in its requester's,
 one entry under "Your requests" (never its lines one by one) that they may cancel while it
-waits."""
+waits; and every Home showing it follows it when it expires."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, OTHER, REQUESTER
+from tests.conftest import APPROVER, OTHER, REQUESTER, Clock
 from tests.e2e.home.test_e2e_home import home_buttons, home_of, open_home
 from tests.support.flow import all_text, buttons, submitted_orders
 from tests.support.offboarding_flow import (
@@ -186,3 +186,29 @@ async def test_the_requester_sees_their_request_once_and_cancels_it_from_their_h
     assert again.count("Offboarding") == 1 and not [n for n in NUMBERS if n in again]
     assert submitted_orders(simulator) == []
 
+
+@pytest.mark.bot_settings(APPROVAL_TTL_HOURS=1)
+async def test_homes_showing_a_request_are_published_again_when_it_expires(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator, clock: Clock) -> None:
+    await open_home(driver, slack, REQUESTER)
+    offboarding_id, channel, ts, _ = await _pending_bundle(driver, slack)
+    await eventually(lambda: home_buttons(home_of(slack, REQUESTER) or {}, WITHDRAW))
+    published = {user: len([c for c in slack.calls_to("views.publish")
+                            if c.ok and c.args.get("user_id") == user])
+                 for user in (REQUESTER, APPROVER)}
+    clock.advance(3601)
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    stored = await bot.ctx.offboarding.get(offboarding_id)
+    assert stored is not None and stored.state is OffboardingState.EXPIRED
+    # Nobody opened a Home since: the follower's round published both again.
+    approver = await eventually(lambda: (h := home_of(slack, APPROVER)) is not None and
+                                not home_buttons(h, APPROVE) and h)
+    assert "Nothing is waiting for you" in all_text(approver)
+    requester = await eventually(lambda: (h := home_of(slack, REQUESTER)) is not None and
+                                 not home_buttons(h, WITHDRAW) and h)
+    assert "Expired" in your_requests(requester)
+    for user, before in published.items():
+        assert len([c for c in slack.calls_to("views.publish")
+                    if c.ok and c.args.get("user_id") == user]) > before
+    assert submitted_orders(simulator) == []
