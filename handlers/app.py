@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.approval.approvers import ApprovalPolicy, ApproverDirectory
 from bot.approval.posts import request_approval_posts
 from bot.context import BotContext
-from bot.domain import LineRequest
+from bot.domain import LineRequest, RequestState
 from bot.effects.outbox import OutboxSender
 from bot.helpdesk.service import HelpdeskService
 from bot.jobs.coalesce import Coalescer
@@ -49,7 +49,7 @@ from handlers.helpdesk import shortcuts as helpdesk_shortcuts
 from handlers.helpdesk import start_order as helpdesk_start_order
 from handlers.helpdesk.reply import ticket_repair
 from handlers.home import listeners as home
-from handlers.home.tab import people_of, publish_homes, refresh_homes
+from handlers.home.tab import people_of, publish_homes, refresh_homes, refresh_homes_showing
 from handlers.line_status import listeners as line_status
 from handlers.mobproc_approvals import listeners as mobproc_approvals
 from handlers.mobproc_approvals.listeners import deliver_round
@@ -143,7 +143,10 @@ async def start_bot(settings: Settings, *, host: str = "0.0.0.0",
     ctx.approval_watcher = watcher
 
     async def refresh_views(request: LineRequest) -> None:
-        refresh_homes(ctx, people_of(request))
+        if request.state is RequestState.EXPIRED:  # it leaves every approver's waiting list
+            await refresh_homes_showing(ctx, request)
+        else:
+            refresh_homes(ctx, people_of(request))
 
     repair_tickets = ticket_repair(ctx, client)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from blocks.approval.message import cancel_confirm, more_approvals, people
@@ -17,7 +18,7 @@ from blocks.mobproc_approvals.messages import home_section
 from blocks.text import context, escape_mrkdwn, header, plain, section, slack_date
 from bot.domain import ORDER_KINDS, LineRequest, MobProcApproval, RequestState, humanize_status
 from bot.mobproc.models import TransactionType
-from bot.offboarding.models import OffboardingView
+from bot.offboarding.models import Offboarding, OffboardingState, OffboardingView
 
 HOME_NUMBER_CALLBACK = "home_number"
 NUMBER_BLOCK = "number"
@@ -34,7 +35,7 @@ def _status(req: LineRequest) -> str:
     return text
 
 
-def _link(req: LineRequest) -> str:
+def _link(req: LineRequest | Offboarding) -> str:
     return f" · <{req.approval_permalink}|thread>" if req.approval_permalink else ""
 
 
@@ -75,15 +76,72 @@ def _bundle(view: OffboardingView) -> str:
             f"\nAsked {slack_date(o.created_at)}")
 
 
+def _withdraw(action: str, subject_id: str) -> dict[str, Any]:
+    # Asked by mistake, or the phone turned up: the requester may withdraw it here.
+    return {"type": "button", "action_id": action, "value": subject_id,
+            "text": plain("Cancel request", 75),
+            "confirm": cancel_confirm("Nothing will be ordered.")}
+
+
+def _own(req: LineRequest, region: str) -> dict[str, Any]:
+    number = line_number(req.service, region)
+    block = section(f"*{req.kind.title}* {number} · {_status(req)}{_link(req)}")
+    if req.state is RequestState.PENDING:
+        block["accessory"] = _withdraw(HOME_CANCEL_ACTION, req.id)
+    return block
+
+
+def _bundle_state(view: OffboardingView) -> str:
+    """Where a leaver's request stands, in words (its lines' orders once approved)."""
+    o = view.offboarding
+    total = len(view.orders)
+    if o.state is OffboardingState.PENDING:
+        return "Waiting for approval"
+    if o.state is OffboardingState.CANCELLED:
+        return "Cancelled · nothing was ordered"
+    if o.state is OffboardingState.EXPIRED:
+        return "Expired · nobody decided in time, nothing was ordered"
+    completed = sum(1 for r in view.orders if r.state is RequestState.COMPLETED)
+    if o.state is OffboardingState.DONE:
+        return f"Done · {completed} of {total} orders completed"
+    ended = sum(1 for r in view.orders if r.state in _LINE_ENDED)
+    return f"Approved · {ended} of {total} orders ended"
+
+
+_LINE_ENDED = frozenset({RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED,
+                         RequestState.EXPIRED})
+
+
+def _own_bundle(view: OffboardingView, region: str) -> dict[str, Any]:
+    """A leaver's request in its requester's list: one entry for all its lines, with its
+    approval message's link and, while it waits, a Cancel."""
+    o = view.offboarding
+    n = len(view.orders)
+    block = section(f"*Offboarding* {n} line{'s' if n != 1 else ''} of "
+                    f"*{escape_mrkdwn(o.employee_name or o.employee_ref)}* · "
+                    f"{_bundle_state(view)}{_link(o)}")
+    # Only once its message is out, as the Home's buttons decide (``decide_from_home``).
+    if o.state is OffboardingState.PENDING and o.approval_ts:
+        block["accessory"] = _withdraw(HOME_OFFBOARD_CANCEL_ACTION, o.id)
+    return block
+
+
+def _asked_at(item: LineRequest | OffboardingView) -> datetime:
+    return item.offboarding.created_at if isinstance(item, OffboardingView) \
+        else item.created_at
+
+
 def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
               decided: list[LineRequest], region: str = "US",
               mobproc: list[MobProcApproval] | None = None,
               viewer: str | None = None,
-              bundles: list[OffboardingView] | None = None) -> dict[str, Any]:
+              bundles: list[OffboardingView] | None = None,
+              own_bundles: list[OffboardingView] | None = None) -> dict[str, Any]:
     """``waiting`` is None for someone who is not an approver, and ``bundles`` the leavers'
     requests waiting for them (with Approve and Cancel, as a single request); ``mobproc``:
     what waits for their decision in MobProc's own approval workflow (shown only when
-    something does).
+    something does). ``own_bundles``: the leavers' requests the viewer asked for, each
+    listed once among their single requests.
     A waiting request ``viewer`` has approved already (it needs several approvers) shows
     as approved by them, without an Approve button for them."""
     blocks: list[dict[str, Any]] = [header("Phone line orders")]
@@ -114,19 +172,16 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
         blocks += home_section(mobproc, region=region)
 
     blocks += [{"type": "divider"}, section("*Your requests*")]
-    if not own:
+    own_bundles = own_bundles or []
+    if not own and not own_bundles:
         blocks.append(context("You have no line orders yet. Start one above, or use "
                               "/suspend-line 415-555-0199."))
-    for req in own[:MAX_OWN]:
-        number = line_number(req.service, region)
-        block = section(f"*{req.kind.title}* {number} · {_status(req)}{_link(req)}")
-        if req.state is RequestState.PENDING:
-            # Asked by mistake, or the phone turned up: the requester may withdraw it here.
-            block["accessory"] = {
-                "type": "button", "action_id": HOME_CANCEL_ACTION, "value": req.id,
-                "text": plain("Cancel request", 75),
-                "confirm": cancel_confirm("Nothing will be ordered.")}
-        blocks.append(block)
+    # Both kinds in one list, newest first, within one budget.
+    mine: list[LineRequest | OffboardingView] = [*own, *own_bundles]
+    mine.sort(key=_asked_at, reverse=True)
+    for item in mine[:MAX_OWN]:
+        blocks.append(_own_bundle(item, region) if isinstance(item, OffboardingView)
+                      else _own(item, region))
 
     blocks += [{"type": "divider"}, section("*Latest decisions*")]
     if not decided:

@@ -25,6 +25,10 @@ from bot.storage.transactions import in_transaction, reading
 from bot.storage.waiting import LinesMove
 
 OFFBOARDINGS = waiting.OFFBOARDINGS
+# States only a request sent for approval reaches (a cancelled one did if it was decided:
+# a form cancelled while its orders were prepared was never asked for).
+ASKED = (OffboardingState.PENDING, OffboardingState.APPROVED, OffboardingState.DONE,
+         OffboardingState.EXPIRED)
 
 
 class OffboardingRepository:
@@ -60,6 +64,27 @@ class OffboardingRepository:
                 .where(OffboardingRow.state.in_([s.value for s in states]))
                 .order_by(OffboardingRow.created_at))
             return [_offboarding(r) for r in rows]
+
+    async def for_user(self, user_id: str, limit: int = 20) -> list[OffboardingView]:
+        """The requests ``user_id`` asked for that went to approval (a form left unfinished
+        or refused before it did is not one), newest first, each with its lines."""
+        async with self._sessions() as session:
+            rows = list(await session.scalars(
+                select(OffboardingRow)
+                .where(OffboardingRow.requester_id == user_id,
+                       OffboardingRow.state.in_([s.value for s in ASKED])
+                       | (OffboardingRow.state == OffboardingState.CANCELLED.value)
+                       & OffboardingRow.decided_at.is_not(None))
+                .order_by(OffboardingRow.created_at.desc(), OffboardingRow.id).limit(limit)))
+            lines: dict[str, list[LineRequest]] = {row.id: [] for row in rows}
+            if lines:
+                for line in await session.scalars(
+                        select(LineRequestRow)
+                        .where(LineRequestRow.offboarding_id.in_(list(lines)))
+                        .order_by(LineRequestRow.created_at, LineRequestRow.id)):
+                    lines[line.offboarding_id].append(request_from_row(line))
+            return [OffboardingView(offboarding=_offboarding(row), orders=lines[row.id])
+                    for row in rows]
 
     async def orders(self, offboarding_id: str) -> list[LineRequest]:
         """The line orders of a request, in the order they were chosen."""

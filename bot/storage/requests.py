@@ -158,10 +158,12 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
 
 
     async def for_user(self, user_id: str, limit: int = 20) -> list[LineRequest]:
+        """Single requests only: a leaver's request's lines are listed as one request
+        (``OffboardingRepository.for_user``)."""
         return await self._requests(
             select(LINE_REQUESTS)
             .where((LR.requester_id == user_id) | (LR.entered_by == user_id),
-                   LR.state != RequestState.DRAFT.value)
+                   LR.state != RequestState.DRAFT.value, LR.offboarding_id.is_(None))
             .order_by(LR.created_at.desc()).limit(limit))
 
     async def recent_decided(self, limit: int = 20) -> list[LineRequest]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.home.tab import home_view
+from blocks.home.tab import MAX_OWN, home_view
 from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.offboarding.models import OffboardingView
@@ -38,7 +38,9 @@ async def _shown(ctx: BotContext) -> _Shown:
 async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
                        shown: _Shown | None = None) -> None:
     shown = shown or await _shown(ctx)
-    own = await ctx.repo.for_user(user_id)
+    own = await ctx.repo.for_user(user_id, MAX_OWN)
+    # A leaver's request is listed once, among the single ones (its lines are not).
+    own_bundles = await ctx.offboarding.repo.for_user(user_id, MAX_OWN)
     waiting: list[LineRequest] | None = None
     bundles: list[OffboardingView] = []
     if await ctx.orders.approvers.is_approver(user_id):
@@ -50,7 +52,7 @@ async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
         if ctx.mobproc_approvals is not None else []
     view = home_view(own=own, waiting=waiting, decided=shown.decided,
                      region=ctx.settings.DEFAULT_REGION, mobproc=mobproc, viewer=user_id,
-                     bundles=bundles)
+                     bundles=bundles, own_bundles=own_bundles)
     try:
         await client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:

@@ -30,6 +30,7 @@ from bot.offboarding.service import BundleDecision, parse_employee
 from bot.orders.service import DecisionOutcome, OrderRefused
 from bot.slack.endpoint import answered
 from handlers.approval import news
+from handlers.home.tab import refresh_approvers_homes
 from handlers.offboarding.decisions import decide_bundle, explain
 from handlers.offboarding.news import settle
 from handlers.offboarding.post import approval_channel
@@ -204,8 +205,10 @@ async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:
     """Run by the status follower each round: approval messages an older version left
     unposted, expiries, reminders, then the news and summaries of approved requests."""
     await ctx.offboarding.posts.repair()
-    await ctx.offboarding.expire(
-        lambda view: news.expiry_messages(news.of_leaver(ctx, view)))
+    for view in await ctx.offboarding.expire(
+            lambda view: news.expiry_messages(news.of_leaver(ctx, view))):
+        # It leaves every approver's waiting list and changes in its requester's list.
+        await refresh_approvers_homes(ctx, view.offboarding.requester_id)
     await ctx.offboarding.due_reminders(
         lambda view: news.reminder_messages(news.of_leaver(ctx, view)))
     await settle(ctx)

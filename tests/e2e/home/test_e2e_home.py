@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.demo import fill_form
 from bot.domain import RequestState
 from bot.runtime import RunningBot
@@ -11,7 +13,7 @@ from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, OTHER, REQUESTER
+from tests.conftest import APPROVER, OTHER, REQUESTER, Clock
 from tests.support.flow import (
     all_text,
     buttons,
@@ -165,3 +167,18 @@ async def test_a_burst_of_changes_publishes_a_home_once(
     publishes = [c for c in slack.calls_to("views.publish")[opened:]
                  if c.args.get("user_id") == APPROVER]
     assert 1 <= len(publishes) < len(forms)
+
+
+@pytest.mark.bot_settings(APPROVAL_TTL_HOURS=1)
+async def test_an_expired_request_leaves_every_approvers_home(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, clock: Clock) -> None:
+    await open_home(driver, slack, "UAPPROVER2")  # an approver through a user group
+    view, _, _ = await pending_order(driver, slack)
+    request_id = view["private_metadata"]
+    await eventually(lambda: [b["value"] for b in home_buttons(
+        home_of(slack, "UAPPROVER2") or {}, "home_approve")] == [request_id])
+    clock.advance(3601)
+    await eventually(lambda: request_in(bot, request_id, RequestState.EXPIRED))
+    # Nobody touched it: the follower's expiry published their Home again.
+    await eventually(lambda: not home_buttons(home_of(slack, "UAPPROVER2") or {},
+                                              "home_approve"))

@@ -1,5 +1,7 @@
-"""A leaver's request in the approver's App Home: listed while it waits, with Approve and
-Cancel that decide it exactly as its approval message's buttons do."""
+"""A leaver's request in the App Home: in the approver's, listed while it waits, with Approve
+and Cancel that decide it exactly as its approval message's buttons do; in its requester's,
+one entry under "Your requests" (never its lines one by one) that they may cancel while it
+waits; and every Home showing it follows it when it expires."""
 
 from __future__ import annotations
 
@@ -8,15 +10,21 @@ from typing import Any
 import pytest
 
 from bot.offboarding.models import OffboardingState
+from bot.phone import format_service_number
 from bot.runtime import RunningBot
 from bot.simulator.server import RunningSimulator
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVER, OTHER
+from tests.conftest import APPROVER, OTHER, REQUESTER, Clock
 from tests.e2e.home.test_e2e_home import home_buttons, home_of, open_home
 from tests.support.flow import all_text, buttons, submitted_orders
-from tests.support.offboarding_flow import details_for, send_for_approval
+from tests.support.offboarding_flow import (
+    LENA_LINES,
+    details_for,
+    pending_offboarding,
+    send_for_approval,
+)
 
 APPROVE = "home_approve_offboarding"
 CANCEL = "home_cancel_offboarding"
@@ -129,3 +137,78 @@ async def test_a_bundle_you_approved_waits_in_the_home_without_your_approve_butt
     await driver.click_view_button(SECOND, theirs, APPROVE, offboarding_id)
     await eventually(lambda: len(submitted_orders(simulator)) == 2)
     await eventually(lambda: buttons(slack.messages[(channel, ts)]) == [])
+
+
+def your_requests(home: dict[str, Any]) -> str:
+    """The text of the Home's "Your requests" section."""
+    blocks = home.get("blocks", [])
+    start = next(i for i, b in enumerate(blocks)
+                 if (b.get("text") or {}).get("text") == "*Your requests*")
+    end = next((i for i in range(start + 1, len(blocks))
+                if blocks[i]["type"] == "divider"), len(blocks))
+    return all_text({"blocks": blocks[start + 1:end]})
+
+
+WITHDRAW = CANCEL  # the requester's "Cancel request" is the Home's Cancel of the request
+NUMBERS = [format_service_number(n) for n in LENA_LINES.values()]
+
+
+async def test_the_requester_sees_their_request_once_and_cancels_it_from_their_home(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator) -> None:
+    await open_home(driver, slack, REQUESTER)
+    offboarding_id, channel, ts = await pending_offboarding(driver, slack)
+    # Once its message is out, their Home is published again with it.
+    home = await eventually(lambda: (h := home_of(slack, REQUESTER)) is not None and
+                            home_buttons(h, WITHDRAW) and h)
+    (withdraw,) = home_buttons(home, WITHDRAW)
+    assert (withdraw["value"], withdraw["text"]["text"]) == (offboarding_id, "Cancel request")
+    mine = your_requests(home)
+    assert mine.count("Offboarding") == 1
+    assert "3 lines of *Lena Leaver*" in mine and "Waiting for approval" in mine
+    assert "|thread>" in mine  # its approval message
+    assert "Waiting for your decision" not in all_text(home)  # not an approver
+    await driver.click_view_button(REQUESTER, home, WITHDRAW, offboarding_id)
+    await eventually(lambda: "Cancelled by <@URequester>" in all_text(
+        slack.messages[(channel, ts)]))
+    assert buttons(slack.messages[(channel, ts)]) == []
+    view = await bot.ctx.offboarding.view(offboarding_id)
+    assert view is not None and view.offboarding.state is OffboardingState.CANCELLED
+    assert {o.state.value for o in view.orders} == {"cancelled"}
+    # Their Home follows: still one entry, cancelled, and not its lines one by one (each
+    # of them is a cancelled line request now).
+    after = await eventually(lambda: (h := home_of(slack, REQUESTER)) is not None and
+                             not home_buttons(h, WITHDRAW) and h)
+    mine = your_requests(after)
+    assert mine.count("Offboarding") == 1 and "Cancelled" in mine
+    assert not [n for n in NUMBERS if n in mine]
+    again = your_requests(await open_home(driver, slack, REQUESTER))
+    assert again.count("Offboarding") == 1 and not [n for n in NUMBERS if n in again]
+    assert submitted_orders(simulator) == []
+
+
+@pytest.mark.bot_settings(APPROVAL_TTL_HOURS=1)
+async def test_homes_showing_a_request_are_published_again_when_it_expires(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator, clock: Clock) -> None:
+    await open_home(driver, slack, REQUESTER)
+    offboarding_id, channel, ts, _ = await _pending_bundle(driver, slack)
+    await eventually(lambda: home_buttons(home_of(slack, REQUESTER) or {}, WITHDRAW))
+    published = {user: len([c for c in slack.calls_to("views.publish")
+                            if c.ok and c.args.get("user_id") == user])
+                 for user in (REQUESTER, APPROVER)}
+    clock.advance(3601)
+    await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
+    stored = await bot.ctx.offboarding.get(offboarding_id)
+    assert stored is not None and stored.state is OffboardingState.EXPIRED
+    # Nobody opened a Home since: the follower's round published both again.
+    approver = await eventually(lambda: (h := home_of(slack, APPROVER)) is not None and
+                                not home_buttons(h, APPROVE) and h)
+    assert "Nothing is waiting for you" in all_text(approver)
+    requester = await eventually(lambda: (h := home_of(slack, REQUESTER)) is not None and
+                                 not home_buttons(h, WITHDRAW) and h)
+    assert "Expired" in your_requests(requester)
+    for user, before in published.items():
+        assert len([c for c in slack.calls_to("views.publish")
+                    if c.ok and c.args.get("user_id") == user]) > before
+    assert submitted_orders(simulator) == []
