@@ -116,10 +116,7 @@ def _own_bundle(view: OffboardingView, region: str) -> dict[str, Any]:
     """A leaver's request in its requester's list: one entry for all its lines, with its
     approval message's link and, while it waits, a Cancel."""
     o = view.offboarding
-    n = len(view.orders)
-    block = section(f"*Offboarding* {n} line{'s' if n != 1 else ''} of "
-                    f"*{escape_mrkdwn(o.employee_name or o.employee_ref)}* · "
-                    f"{_bundle_state(view)}{_link(o)}")
+    block = section(f"*Offboarding* {_lines_of(view)} · {_bundle_state(view)}{_link(o)}")
     # Only once its message is out, as the Home's buttons decide (``decide_from_home``).
     if o.state is OffboardingState.PENDING and o.approval_ts:
         block["accessory"] = _withdraw(HOME_OFFBOARD_CANCEL_ACTION, o.id)
@@ -131,8 +128,30 @@ def _asked_at(item: LineRequest | OffboardingView) -> datetime:
         else item.created_at
 
 
+def _by(user_id: str | None) -> str:
+    return f" by <@{user_id}>" if user_id else ""
+
+
+def _decided(req: LineRequest, region: str) -> str:
+    return (f"{req.kind.title} {line_number(req.service, region)}: {_status(req)}"
+            f"{_by(req.decided_by)}{_link(req)}")
+
+
+def _decided_bundle(view: OffboardingView) -> str:
+    """A leaver's request among the latest decisions: once, not line by line."""
+    o = view.offboarding
+    return (f"Offboarding {_lines_of(view)}: {_bundle_state(view)}{_by(o.decided_by)}"
+            f"{_link(o)}")
+
+
+def _lines_of(view: OffboardingView) -> str:
+    n = len(view.orders)
+    name = escape_mrkdwn(view.offboarding.employee_name or view.offboarding.employee_ref)
+    return f"{n} line{'s' if n != 1 else ''} of *{name}*"
+
+
 def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
-              decided: list[LineRequest], region: str = "US",
+              decided: list[LineRequest | OffboardingView], region: str = "US",
               mobproc: list[MobProcApproval] | None = None,
               viewer: str | None = None,
               bundles: list[OffboardingView] | None = None,
@@ -186,10 +205,9 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
     blocks += [{"type": "divider"}, section("*Latest decisions*")]
     if not decided:
         blocks.append(context("No decisions yet."))
-    for req in decided[:MAX_DECIDED]:
-        who = f" by <@{req.decided_by}>" if req.decided_by else ""
-        blocks.append(context(f"{req.kind.title} {line_number(req.service, region)}: {_status(req)}"
-                              f"{who}{_link(req)}"))
+    for item in decided[:MAX_DECIDED]:
+        blocks.append(context(_decided_bundle(item) if isinstance(item, OffboardingView)
+                              else _decided(item, region)))
     return {"type": "home", "blocks": blocks[:100]}
 
 

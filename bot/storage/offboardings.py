@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -68,14 +68,24 @@ class OffboardingRepository:
     async def for_user(self, user_id: str, limit: int = 20) -> list[OffboardingView]:
         """The requests ``user_id`` asked for that went to approval (a form left unfinished
         or refused before it did is not one), newest first, each with its lines."""
+        return await self._with_lines(
+            select(OffboardingRow)
+            .where(OffboardingRow.requester_id == user_id,
+                   OffboardingRow.state.in_([s.value for s in ASKED])
+                   | (OffboardingRow.state == OffboardingState.CANCELLED.value)
+                   & OffboardingRow.decided_at.is_not(None))
+            .order_by(OffboardingRow.created_at.desc(), OffboardingRow.id).limit(limit))
+
+    async def recent_decided(self, limit: int = 20) -> list[OffboardingView]:
+        """The latest decided requests (approved, cancelled, expired), each with its lines,
+        as ``RequestRepository.recent_decided`` for single requests."""
+        return await self._with_lines(
+            select(OffboardingRow).where(OffboardingRow.decided_at.is_not(None))
+            .order_by(OffboardingRow.decided_at.desc()).limit(limit))
+
+    async def _with_lines(self, statement: Select[Any]) -> list[OffboardingView]:
         async with self._sessions() as session:
-            rows = list(await session.scalars(
-                select(OffboardingRow)
-                .where(OffboardingRow.requester_id == user_id,
-                       OffboardingRow.state.in_([s.value for s in ASKED])
-                       | (OffboardingRow.state == OffboardingState.CANCELLED.value)
-                       & OffboardingRow.decided_at.is_not(None))
-                .order_by(OffboardingRow.created_at.desc(), OffboardingRow.id).limit(limit)))
+            rows = list(await session.scalars(statement))
             lines: dict[str, list[LineRequest]] = {row.id: [] for row in rows}
             if lines:
                 for line in await session.scalars(

@@ -167,8 +167,11 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
             .order_by(LR.created_at.desc()).limit(limit))
 
     async def recent_decided(self, limit: int = 20) -> list[LineRequest]:
+        """The latest decided single requests (a leaver's lines are decided with it, and
+        listed as its request: ``OffboardingRepository.recent_decided``)."""
         return await self._requests(
-            select(LINE_REQUESTS).where(LR.decided_at.is_not(None))
+            select(LINE_REQUESTS)
+            .where(LR.decided_at.is_not(None), LR.offboarding_id.is_(None))
             .order_by(LR.decided_at.desc()).limit(limit))
 
     async def for_line(self, service_number: str, limit: int = 5) -> list[LineRequest]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.home.tab import MAX_OWN, home_view
+from blocks.home.tab import MAX_DECIDED, MAX_OWN, home_view
 from bot.context import BotContext
 from bot.domain import LineRequest
 from bot.offboarding.models import OffboardingView
@@ -23,16 +24,25 @@ class _Shown:
     """What every Home shows alike: read once however many Homes are refreshed."""
 
     pending: list[LineRequest]
-    decided: list[LineRequest]
+    decided: list[LineRequest | OffboardingView]  # both kinds, latest decision first
     bundles: list[OffboardingView]  # leavers' requests waiting for approval
 
 
 async def _shown(ctx: BotContext) -> _Shown:
     # With who has approved each and how many each needs (APPROVALS_REQUIRED).
     pending = await ctx.orders.with_approvals(await ctx.orders.pending())
-    return _Shown(pending=pending,
-                  decided=await ctx.repo.recent_decided(),
+    decided: list[LineRequest | OffboardingView] = [
+        *await ctx.repo.recent_decided(MAX_DECIDED),
+        *await ctx.offboarding.repo.recent_decided(MAX_DECIDED)]
+    decided.sort(key=_decided_at, reverse=True)
+    return _Shown(pending=pending, decided=decided[:MAX_DECIDED],
                   bundles=await ctx.offboarding.pending_with_approvals())
+
+
+def _decided_at(item: LineRequest | OffboardingView) -> datetime:
+    decided = item.offboarding.decided_at if isinstance(item, OffboardingView) \
+        else item.decided_at
+    return decided or datetime.min.replace(tzinfo=UTC)
 
 
 async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,

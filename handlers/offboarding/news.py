@@ -21,6 +21,7 @@ from bot.offboarding.service import BundleTellers
 from bot.storage.outbox_queue import OutboxMessage
 from bot.workflow_steps.steps import WORKFLOW_STEP
 from handlers.approval import news
+from handlers.home.tab import refresh_homes
 from handlers.workflow_steps.completion import bundle_success
 
 
@@ -69,7 +70,9 @@ def tellers(ctx: BotContext) -> BundleTellers:
 async def settle(ctx: BotContext) -> None:
     """The follower's round: lines a crash left unplaced are placed and told; requests
     whose every line has ended get their summary, once (each queued with its move)."""
-    await ctx.offboarding.settle(tellers(ctx))
+    _, ended = await ctx.offboarding.settle(tellers(ctx))
+    # Done: the requester's "Your requests" entry says so.
+    refresh_homes(ctx, [view.offboarding.requester_id for view in ended])
     await complete_bundles(ctx)
 
 

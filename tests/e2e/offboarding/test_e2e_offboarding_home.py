@@ -212,3 +212,24 @@ async def test_homes_showing_a_request_are_published_again_when_it_expires(
         assert len([c for c in slack.calls_to("views.publish")
                     if c.ok and c.args.get("user_id") == user]) > before
     assert submitted_orders(simulator) == []
+
+
+def _latest_decisions(home: dict[str, Any]) -> list[str]:
+    blocks = home["blocks"]
+    start = next(i for i, b in enumerate(blocks)
+                 if b.get("text", {}).get("text") == "*Latest decisions*")
+    return [all_text(b) for b in blocks[start + 1:]]
+
+
+async def test_an_approved_bundle_is_one_latest_decision_not_its_lines(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI) -> None:
+    _, channel, ts, _ = await _pending_bundle(driver, slack)
+    await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
+                              action_id="approve_offboarding")
+    home = await eventually(lambda: (h := home_of(slack, APPROVER)) is not None and any(
+        "Offboarding 2 lines" in d for d in _latest_decisions(h)) and h)
+    decisions = _latest_decisions(home)
+    assert len([d for d in decisions if "Lena Leaver" in d]) == 1
+    assert f"by <@{APPROVER}>" in decisions[0]
+    numbers = [format_service_number(LENA_LINES[sid]) for sid in TWO]
+    assert not any(number in d for d in decisions for number in numbers)

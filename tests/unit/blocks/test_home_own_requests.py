@@ -110,3 +110,22 @@ def test_single_and_leavers_requests_are_merged_newest_first_within_one_budget()
         [subject for _, subject in asked[:home.MAX_OWN]]
     actions = {e["accessory"]["action_id"] for e in entries}
     assert actions == {HOME_CANCEL_ACTION, HOME_OFFBOARD_CANCEL_ACTION}
+
+
+def _latest_decisions(view: dict[str, Any]) -> list[str]:
+    blocks = view["blocks"]
+    start = next(i for i, b in enumerate(blocks)
+                 if b.get("text", {}).get("text") == "*Latest decisions*")
+    return [b["elements"][0]["text"] for b in blocks[start + 1:]]
+
+
+def test_a_decided_leavers_request_is_one_latest_decision_not_one_per_line() -> None:
+    approved = leavers_request(state=OffboardingState.APPROVED, line_states=[
+        RequestState.COMPLETED, RequestState.SUBMITTED, RequestState.SUBMITTED])
+    approved = approved.model_copy(update={"offboarding": approved.offboarding.model_copy(
+        update={"decided_by": "UAPPROVER"})})
+    view = home.home_view(own=[], waiting=None, decided=[approved])
+    assert validate_view(view) == []
+    assert _latest_decisions(view) == [
+        f"Offboarding 3 lines of *Lena Leaver*: Approved · 1 of 3 orders ended by "
+        f"<@UAPPROVER> · <{LINK}|thread>"]
