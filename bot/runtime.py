@@ -132,7 +132,8 @@ async def _flush_outbox(ctx: BotContext, grace_seconds: float) -> None:
     if grace_seconds <= 0:
         return
     try:
-        sent = await asyncio.wait_for(ctx.outbox.drain(), grace_seconds)
+        deadline = asyncio.get_running_loop().time() + grace_seconds
+        sent = await asyncio.wait_for(ctx.outbox.drain(deadline=deadline), grace_seconds)
     except TimeoutError:
         log.warning("Outbox not flushed within the grace period; the next start sends the rest")
     except Exception:

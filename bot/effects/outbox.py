@@ -195,21 +195,25 @@ class OutboxSender:
                 self._rounds = asyncio.ensure_future(self._run_rounds())
         return await asyncio.shield(self._next_round)
 
-    async def drain(self, idle_rounds: int = 3) -> int:
+    async def drain(self, idle_rounds: int = 3, *, deadline: float | None = None) -> int:
         """What a stopping bot sends: rounds until nothing is queued, a call that fails
         tried again as its retry falls due, up to ``idle_rounds`` rounds in a row that send
-        nothing (Slack is down: the next start sends the rest). The caller bounds the
-        wait. Returns how many calls went out."""
+        nothing (Slack is down: the next start sends the rest). ``deadline`` (the loop's
+        clock): no waiting for a retry that falls due after it (a channel Slack holds back
+        for longer than the stop may take). Returns how many calls went out."""
         sent = idle = 0
+        loop = asyncio.get_running_loop()
         while idle < idle_rounds:
             went = await self.deliver()
             sent += went
             idle = 0 if went else idle + 1
             if not await self._repo.queued_calls():
                 break
-            loop = asyncio.get_running_loop()
             due = self._wake.when() - loop.time() if self._wake is not None else 0.1
-            await asyncio.sleep(min(max(due, 0.0), LONGEST_RETRY_SECONDS))
+            wait = min(max(due, 0.0), LONGEST_RETRY_SECONDS)
+            if deadline is not None and loop.time() + wait >= deadline:
+                break
+            await asyncio.sleep(wait)
         return sent
 
     async def _run_rounds(self) -> None:

@@ -140,3 +140,29 @@ async def test_stopping_in_socket_mode_closes_the_socket_first_and_finishes_the_
     await stopping
     assert len(submitted_orders(simulator)) == 1
     assert len(replies(slack, channel, ts)) == 1 and "is placed" in replies(slack, channel, ts)[0]
+
+
+async def test_sigterm_does_not_wait_for_a_retry_slack_holds_back_past_the_grace(
+        start_test_bot: BotFactory, driver_for: DriverFactory, slack: FakeSlackWebAPI,
+        simulator: RunningSimulator, database_url: str, tmp_path: Path) -> None:
+    """Slack holds the channel back for longer than the grace (429, Retry-After): the stop
+    exits at once instead of waiting out the grace for a retry it could never make, and the
+    queued reply goes out from the next start."""
+    first = await start_test_bot()
+    _, channel, ts = await pending_order(driver_for(first), slack)
+    await first.stop()
+    process = await start_bot_process(bot_settings(simulator, slack, database_url,
+                                                   SHUTDOWN_GRACE_SECONDS=20), tmp_path)
+    try:
+        slack.fail_next("chat.postMessage", retry_after=60)
+        await driver_for(process).click_button(APPROVER, channel_id=channel, message_ts=ts,
+                                               action_id="approve_request")
+        await eventually(lambda: slack.refused_for_rate("chat.postMessage") == 1)
+        process.sigterm()
+        assert await process.exit_code(within=10) == 0, "not held for the 20 s grace"
+    finally:
+        await process.kill()
+    assert replies(slack, channel, ts) == []
+    await start_test_bot()
+    await eventually(lambda: len(replies(slack, channel, ts)) == 1)
+    assert len(submitted_orders(simulator)) == 1
