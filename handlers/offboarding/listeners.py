@@ -10,7 +10,6 @@ import asyncio
 import logging
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
@@ -154,17 +153,15 @@ async def send_for_approval(ctx: BotContext, ack: AsyncAck, body: dict[str, Any]
 async def approve(ctx: BotContext, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                   request: AsyncBoltRequest) -> None:
     await ack()
-    click = _click(body, "approve")
-    if click is not None:
-        await _decide(ctx, client, click, "approve", retried=is_slack_retry(request))
+    await _decide(ctx, client, BlockAction.from_body(body), "approve",
+                  retried=is_slack_retry(request))
 
 
 async def cancel(ctx: BotContext, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                  request: AsyncBoltRequest) -> None:
     await ack()
-    click = _click(body, "cancel")
-    if click is not None:
-        await _decide(ctx, client, click, "cancel", retried=is_slack_retry(request))
+    await _decide(ctx, client, BlockAction.from_body(body), "cancel",
+                  retried=is_slack_retry(request))
 
 
 async def _first_view(ctx: BotContext, command: SlashCommand,
@@ -225,14 +222,6 @@ async def _stored(ctx: BotContext, offboarding_id: str) -> Offboarding | None:
         await asyncio.sleep(ATTACH_WAIT_SECONDS)
         stored = await ctx.offboarding.get(offboarding_id)
     return stored
-
-
-def _click(body: dict[str, Any], verb: str) -> BlockAction | None:
-    try:
-        return BlockAction.from_body(body)
-    except ValidationError:
-        log.warning("Refused an unreadable %s click", verb)
-        return None
 
 
 async def _decide(ctx: BotContext, client: AsyncWebClient, click: BlockAction, verb: str,
