@@ -120,7 +120,7 @@ def _own_bundle(view: OffboardingView, region: str) -> dict[str, Any]:
     block = section(f"*Offboarding* {n} line{'s' if n != 1 else ''} of "
                     f"*{escape_mrkdwn(o.employee_name or o.employee_ref)}* · "
                     f"{_bundle_state(view)}{_link(o)}")
-    # Only once its message is out, as the Home's buttons decide (``handlers.approval.kinds``).
+    # Only once its message is out, as the Home's buttons decide (``decide_from_home``).
     if o.state is OffboardingState.PENDING and o.approval_ts:
         block["accessory"] = _withdraw(HOME_OFFBOARD_CANCEL_ACTION, o.id)
     return block
