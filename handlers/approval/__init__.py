@@ -1,2 +1,3 @@
-"""Approve and Cancel on a request's approval message, that message rendered for the outbox,
+"""Approve and Cancel of both kinds of request, on the approval message and in the App Home
+(``buttons``, what differs per kind in ``kinds``), that message rendered for the outbox,
 and the news every request tells once decided (``news``)."""

@@ -1,4 +1,5 @@
-"""App Home listeners: the tab opened, its Approve/Cancel and Start buttons."""
+"""App Home listeners: the tab opened and its Start buttons (its Approve and Cancel are
+``handlers.approval.buttons``'s, as on the approval message)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
 from blocks.home.tab import HOME_NUMBER_CALLBACK, NUMBER_BLOCK, number_modal
-from blocks.ids import (
-    HOME_APPROVE_ACTION,
-    HOME_CANCEL_ACTION,
-    HOME_OFFBOARD_APPROVE_ACTION,
-    HOME_OFFBOARD_CANCEL_ACTION,
-    HOME_START_ACTION,
-)
+from blocks.ids import HOME_START_ACTION
 from blocks.orders import modals
 from bot.context import BotContext
 from bot.domain import ORDER_KINDS
 from bot.mobproc.models import TransactionType
 from bot.orders.service import OrderRefused
-from handlers.approval.decisions import decide, publish_or_explain
 from handlers.home.tab import home_opened as show_home
-from handlers.home.tab import publish_home
 from handlers.mobproc_approvals.listeners import look_up_on_home_open
-from handlers.offboarding.decisions import decide_from_home as decide_bundle_from_home
 from handlers.orders.modal import fill_order_modal
 from handlers.slack.io import slack_error, tell_user
 from handlers.slack.listeners import with_ctx
@@ -39,10 +31,6 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
     app.event("app_home_opened")(with_ctx(home_opened, ctx))
-    app.action(HOME_APPROVE_ACTION)(with_ctx(home_approve, ctx))
-    app.action(HOME_CANCEL_ACTION)(with_ctx(home_cancel, ctx))
-    app.action(HOME_OFFBOARD_APPROVE_ACTION)(with_ctx(home_approve_offboarding, ctx))
-    app.action(HOME_OFFBOARD_CANCEL_ACTION)(with_ctx(home_cancel_offboarding, ctx))
     app.action(re.compile(rf"^{HOME_START_ACTION}_"))(with_ctx(home_start, ctx))
     app.view(HOME_NUMBER_CALLBACK)(with_ctx(number_given, ctx))
 
@@ -52,42 +40,6 @@ async def home_opened(ctx: BotContext, event: dict[str, Any], client: AsyncWebCl
     if opened.tab == "home" and opened.user:
         await look_up_on_home_open(ctx, opened.user)
         await show_home(ctx, client, opened.user)
-
-
-async def home_approve(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
-                       client: AsyncWebClient) -> None:
-    await ack()
-    await _decide_from_home(ctx, BlockAction.from_body(body), client, "approve")
-
-
-async def home_cancel(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
-                      client: AsyncWebClient) -> None:
-    await ack()
-    await _decide_from_home(ctx, BlockAction.from_body(body), client, "cancel")
-
-
-async def _decide_from_home(ctx: BotContext, click: BlockAction, client: AsyncWebClient,
-                            verb: str) -> None:
-    user_id = click.user_id
-    decision = await decide(ctx, click.value, user_id, verb)
-    message = await publish_or_explain(ctx, client, decision, user_id, verb)
-    if message is not None:
-        await tell_user(client, user_id=user_id, channel=None, message=message)
-        await publish_home(ctx, client, user_id)
-
-
-
-# A leaver's request waiting for the approver: decided as from its approval message.
-async def home_approve_offboarding(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
-                                   client: AsyncWebClient) -> None:
-    await ack()
-    await decide_bundle_from_home(ctx, client, BlockAction.from_body(body), "approve")
-
-
-async def home_cancel_offboarding(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
-                                  client: AsyncWebClient) -> None:
-    await ack()
-    await decide_bundle_from_home(ctx, client, BlockAction.from_body(body), "cancel")
 
 
 async def home_start(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],

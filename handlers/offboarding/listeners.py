@@ -1,4 +1,6 @@
-"""/offboard-lines: the command, its two modals, and Approve / Cancel on its message.
+"""/offboard-lines: the command, its two modals, and the follower's round. Approve and
+Cancel on its message (and in the App Home) are ``handlers.approval.buttons``'s, as for a
+single request.
 
 Each listener reads its payload into a typed model (``handlers.slack.payloads``) first;
 the core decides; ``blocks`` renders; news after a decision goes through the outbox
@@ -6,53 +8,40 @@ the core decides; ``blocks`` renders; news after a decision goes through the out
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
 from blocks.ids import (
-    OFFBOARD_APPROVE_ACTION,
-    OFFBOARD_CANCEL_ACTION,
     OFFBOARD_CHOOSE_CALLBACK,
     OFFBOARD_DETAILS_CALLBACK,
 )
 from blocks.offboarding import messages as blocks
 from bot.context import BotContext
-from bot.offboarding.models import Offboarding, OffboardingState
-from bot.offboarding.service import BundleDecision, parse_employee
-from bot.orders.service import DecisionOutcome, OrderRefused
+from bot.offboarding.service import parse_employee
+from bot.orders.service import OrderRefused
 from bot.slack.endpoint import answered
 from handlers.approval import news
 from handlers.home.tab import refresh_approvers_homes
-from handlers.offboarding.decisions import decide_bundle, explain
 from handlers.offboarding.news import settle
-from handlers.offboarding.post import approval_channel
 from handlers.orders.view_state import block_errors, form_input
-from handlers.slack.guards import message_names
-from handlers.slack.io import is_slack_retry, slack_error, tell_user
+from handlers.slack.io import slack_error, tell_user
 from handlers.slack.listeners import with_ctx
-from handlers.slack.payloads import BlockAction, SlashCommand, ViewSubmission
+from handlers.slack.payloads import SlashCommand, ViewSubmission
 
 log = logging.getLogger(__name__)
 
 OFFBOARD_COMMAND = "/offboard-lines"
-ATTACH_WAIT_ROUNDS = 40
-ATTACH_WAIT_SECONDS = 0.05
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
     app.command(OFFBOARD_COMMAND)(with_ctx(offboard_lines, ctx))
     app.view(OFFBOARD_CHOOSE_CALLBACK)(with_ctx(choose_lines, ctx))
     app.view(OFFBOARD_DETAILS_CALLBACK)(with_ctx(send_for_approval, ctx))
-    app.action(OFFBOARD_APPROVE_ACTION)(with_ctx(approve, ctx))
-    app.action(OFFBOARD_CANCEL_ACTION)(with_ctx(cancel, ctx))
 
 
 async def offboard_lines(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
@@ -151,22 +140,6 @@ async def send_for_approval(ctx: BotContext, ack: AsyncAck, body: dict[str, Any]
         await ctx.offboarding.posts.deliver()  # queued with the move to pending
 
 
-async def approve(ctx: BotContext, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                  request: AsyncBoltRequest) -> None:
-    await ack()
-    click = _click(body, "approve")
-    if click is not None:
-        await _decide(ctx, client, click, "approve", retried=is_slack_retry(request))
-
-
-async def cancel(ctx: BotContext, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                 request: AsyncBoltRequest) -> None:
-    await ack()
-    click = _click(body, "cancel")
-    if click is not None:
-        await _decide(ctx, client, click, "cancel", retried=is_slack_retry(request))
-
-
 async def _first_view(ctx: BotContext, command: SlashCommand,
                       slack_user: str | None, employee_id: str | None) -> dict[str, Any]:
     """The lines to choose from, or why there are none."""
@@ -212,53 +185,3 @@ async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:
     await ctx.offboarding.due_reminders(
         lambda view: news.reminder_messages(news.of_leaver(ctx, view)))
     await settle(ctx)
-
-
-async def _stored(ctx: BotContext, offboarding_id: str) -> Offboarding | None:
-    """The request once its approval message is recorded: a click in the moment between
-    posting and recording waits for it instead of being refused."""
-    stored = await ctx.offboarding.get(offboarding_id)
-    for _ in range(ATTACH_WAIT_ROUNDS):
-        if stored is None or stored.approval_ts is not None or \
-                stored.state is not OffboardingState.PENDING:
-            return stored
-        await asyncio.sleep(ATTACH_WAIT_SECONDS)
-        stored = await ctx.offboarding.get(offboarding_id)
-    return stored
-
-
-def _click(body: dict[str, Any], verb: str) -> BlockAction | None:
-    try:
-        return BlockAction.from_body(body)
-    except ValidationError:
-        log.warning("Refused an unreadable %s click", verb)
-        return None
-
-
-async def _decide(ctx: BotContext, client: AsyncWebClient, click: BlockAction, verb: str,
-                  *, retried: bool) -> None:
-    user_id, channel, ts = click.user_id, click.message_channel_id, click.message_ts
-    stored = await _stored(ctx, click.value)
-    expected = approval_channel(ctx, stored) if stored is not None else None
-    if stored is not None and stored.approval_ts is None and channel == expected and ts and \
-            stored.state is OffboardingState.PENDING and \
-            message_names(click.message.as_dict() if click.message else None, stored.id):
-        # The bot stopped between posting the message and recording it: adopt it, if the
-        # message says it is this request's (its metadata), not another one's.
-        await ctx.offboarding.adopt_message(stored.id, channel, ts)
-        stored = await ctx.offboarding.get(stored.id)
-    if stored is None or (stored.approval_channel, stored.approval_ts) != (channel, ts):
-        decision = BundleDecision(DecisionOutcome.NOT_FOUND)
-    else:
-        decision = await decide_bundle(ctx, stored.id, user_id, verb)
-    if decision.outcome is DecisionOutcome.DONE and decision.view is not None:
-        return
-    if retried and decision.outcome is DecisionOutcome.ALREADY_DECIDED and \
-            decision.view is not None and decision.view.offboarding.decided_by == user_id:
-        return  # Slack resending this person's own click: they already saw the result
-    message = explain(decision, verb)
-    if channel:
-        try:
-            await client.chat_postEphemeral(channel=channel, user=user_id, **message)
-        except SlackApiError as exc:
-            log.warning("Could not tell %s why nothing changed: %s", user_id, slack_error(exc))

@@ -20,7 +20,7 @@ from bot.runtime import RunningBot
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVAL_CHANNEL, APPROVER, BOT_TOKEN, HELPDESK, Clock
+from tests.conftest import APPROVAL_CHANNEL, APPROVER, BOT_TOKEN, HELPDESK, REQUESTER, Clock
 from tests.support.flow import approved_order, held_request, submitted_orders
 from tests.support.helpdesk_flow import AGENT, EMPLOYEE, start_buttons
 from tests.support.offboarding_flow import ALL_THREE, LENA_LINES, details_for, send_for_approval
@@ -153,19 +153,48 @@ async def test_a_message_naming_its_request_is_adopted_by_either_event_type(
     message (this version's, or one an earlier version posted with its old event type) is
     taken as the request's own when clicked, as its metadata names the request."""
     held = await held_request(driver, slack, "415-555-0199")
-    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.base_url)
-    posted = await client.chat_postMessage(
-        channel=APPROVAL_CHANNEL, text="Request to suspend a line",
-        blocks=[{"type": "actions", "elements": [{
-            "type": "button", "action_id": "approve_request", "value": held,
-            "text": {"type": "plain_text", "text": "Approve"}}]}],
-        metadata={"event_type": event_type, "event_payload": {"request_id": held}})
-    ts = str(posted["ts"])
+    ts = await _post_naming(slack, held, "approve_request", event_type)
     await driver.click_button(APPROVER, channel_id=APPROVAL_CHANNEL, message_ts=ts,
                               action_id="approve_request")
     stored = await eventually(lambda: _placed(bot, held), within=15)
     assert (stored.approval_channel, stored.approval_ts) == (APPROVAL_CHANNEL, ts)
     assert len(submitted_orders(simulator)) == 1
+
+
+async def test_a_leavers_request_adopts_the_message_naming_it_as_a_single_one_does(
+        bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
+        simulator: Any) -> None:
+    """The same Approve steps serve both kinds of request: a leaver's request whose message
+    was posted but never recorded takes the clicked message as its own when its metadata
+    names it, and each of its lines is placed once."""
+    details = await details_for(driver, slack, ALL_THREE)
+    offboarding_id = str(details["private_metadata"])
+    slack.fail_next("chat.postMessage", retry_after=30)  # its own message held back
+    await driver.submit_view(REQUESTER, details, fill_form(details))
+    await eventually(lambda: slack.refused_for_rate("chat.postMessage") == 1)
+    ts = await _post_naming(slack, offboarding_id, "approve_offboarding", EVENT)
+    await driver.click_button(APPROVER, channel_id=APPROVAL_CHANNEL, message_ts=ts,
+                              action_id="approve_offboarding")
+    await eventually(lambda: len(submitted_orders(simulator)) == len(ALL_THREE), within=15)
+    stored = await bot.ctx.offboarding.get(offboarding_id)
+    assert stored is not None and stored.state in (OffboardingState.APPROVED,
+                                                   OffboardingState.DONE)
+    assert (stored.approval_channel, stored.approval_ts) == (APPROVAL_CHANNEL, ts)
+    assert not [c for c in slack.calls_to("chat.postEphemeral") if c.ok]
+
+
+async def _post_naming(slack: FakeSlackWebAPI, request_id: str, action_id: str,
+                       event_type: str) -> str:
+    """An approval message the bot posted but never recorded (it stopped in between): its
+    Approve button and its metadata name ``request_id``. Returns its ts."""
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.base_url)
+    posted = await client.chat_postMessage(
+        channel=APPROVAL_CHANNEL, text="Approval request",
+        blocks=[{"type": "actions", "elements": [{
+            "type": "button", "action_id": action_id, "value": request_id,
+            "text": {"type": "plain_text", "text": "Approve"}}]}],
+        metadata={"event_type": event_type, "event_payload": {"request_id": request_id}})
+    return str(posted["ts"])
 
 
 async def _placed(bot: RunningBot, request_id: str) -> Any:
