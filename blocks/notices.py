@@ -6,6 +6,7 @@ from typing import Any
 
 from blocks.text import escape_mrkdwn, section
 from bot.domain import LineRequest, OrderKind, RequestState
+from bot.offboarding.models import Offboarding, OffboardingState
 
 
 def _message(text: str) -> dict[str, Any]:
@@ -44,6 +45,19 @@ def already_decided(req: LineRequest) -> dict[str, Any]:
         RequestState.PENDING else ""
     return _message(f":information_source: This request {_STATE_TEXT[req.state]}{who}. "
                     "Nothing was changed.")
+
+
+_BUNDLE_STATES = {OffboardingState.APPROVED: "approved", OffboardingState.DONE: "approved",
+                  OffboardingState.CANCELLED: "cancelled", OffboardingState.EXPIRED: "expired"}
+
+
+def bundle_already_decided(offboarding: Offboarding) -> dict[str, Any]:
+    """A click on a leaver's request no longer waiting: what became of it, and by whom."""
+    who = f" by <@{offboarding.decided_by}>" if offboarding.decided_by else ""
+    state = _BUNDLE_STATES.get(offboarding.state, offboarding.state.value)
+    text = f"This request was already {state}{who}. Nothing was changed."
+    return {"text": text, "blocks": [{"type": "section",
+                                      "text": {"type": "mrkdwn", "text": text}}]}
 
 
 def approval_fix(channel: str, error: str) -> str:

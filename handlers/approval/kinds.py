@@ -145,25 +145,13 @@ async def _decide_bundle(ctx: BotContext, offboarding: Offboarding, user_id: str
     return decided
 
 
-_BUNDLE_STATES = {OffboardingState.APPROVED: "approved", OffboardingState.DONE: "approved",
-                  OffboardingState.CANCELLED: "cancelled", OffboardingState.EXPIRED: "expired"}
-
-
-def _bundle_already_decided(offboarding: Offboarding) -> dict[str, Any]:
-    who = f" by <@{offboarding.decided_by}>" if offboarding.decided_by else ""
-    state = _BUNDLE_STATES.get(offboarding.state, offboarding.state.value)
-    text = f"This request was already {state}{who}. Nothing was changed."
-    return {"text": text, "blocks": [{"type": "section",
-                                      "text": {"type": "mrkdwn", "text": text}}]}
-
-
 BUNDLE = Kind[Offboarding](
     get=_get_bundle,
     pending=lambda offboarding: offboarding.state is OffboardingState.PENDING,
     adopts=lambda offboarding: True,
     adopt=_adopt_bundle,
     decide=_decide_bundle,
-    already_decided=_bundle_already_decided,
+    already_decided=notices.bundle_already_decided,
     people=lambda offboarding: (offboarding.requester_id, offboarding.decided_by),
     # Its cancel, unlike a single request's, does not take a still queued approval message
     # off the queue: Homes list it (and so decide it) only once its message is out.
