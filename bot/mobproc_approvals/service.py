@@ -52,8 +52,6 @@ from bot.storage.requests import RequestRepository
 log = logging.getLogger(__name__)
 
 OPEN = (ApprovalState.WAITING, ApprovalState.UNKNOWN)
-# What MobProc's answers mean for the row: decided (buttons go) or still to decide.
-DECIDED_ANSWERS = frozenset({"APPROVAL_QUEUED", "REJECTION_QUEUED", "APPROVAL_NOT_NEEDED"})
 NOT_ELIGIBLE = "NOT_ELIGIBLE"
 NOT_READY = "NOT_READY_FOR_APPROVAL"
 # The outbox purpose of an approval's DM: one per row (its id is the outbox key).

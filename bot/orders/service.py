@@ -235,9 +235,6 @@ class OrderService:
         """What the approver should check first (holder, another open order on the line)."""
         return await approval_warnings(self.repo, request)
 
-    async def attach_approval_message(self, request_id: str, channel: str, ts: str) -> None:
-        await self.repo.update_fields(request_id, approval_channel=channel, approval_ts=ts)
-
     async def adopt_approval_message(self, request_id: str, channel: str, ts: str) -> bool:
         """Record a message as the request's, only if it has none yet."""
         return await self.repo.set_message_if_unset(request_id, channel, ts)
