@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -20,7 +20,7 @@ from bot.storage.database import sessionmaker
 from bot.storage.outbox_queue import OutboxMessage, queue_calls
 from bot.storage.requests import request_from_row
 from bot.storage.statements import all_rows
-from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow, utcnow
+from bot.storage.tables import AuditEventRow, LineRequestRow, OffboardingRow
 from bot.storage.transactions import in_transaction, reading
 from bot.storage.waiting import LinesMove
 
@@ -121,20 +121,9 @@ class OffboardingRepository:
 
     async def queue_while(self, offboarding_id: str, state: OffboardingState,
                           outbox: list[OutboxMessage]) -> bool:
-        """Queue ``outbox`` only while the request is in ``state``. The row is touched to
-        lock it, so a concurrent move out of ``state`` (and what it queues) comes after."""
-        def queue(conn: Connection) -> bool:
-            result = conn.execute(
-                update(OffboardingRow)
-                .where(OffboardingRow.id == offboarding_id,
-                       OffboardingRow.state == state.value)
-                .values(updated_at=utcnow()))
-            held = bool(result.rowcount)
-            if held:
-                queue_calls(conn, offboarding_id, outbox)
-            return held
-
-        return await in_transaction(self._engine, queue)
+        """Queue ``outbox`` only while the request is in ``state`` (``waiting.queue_while``)."""
+        return await in_transaction(self._engine, waiting.queue_while, waiting.BUNDLE,
+                                    offboarding_id, (state.value,), outbox)
 
     async def save_choices(self, offboarding_id: str, choices: dict[str, str]) -> bool:
         """Merge one page of choices; only while lines are still being chosen."""

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.sql import Executable, Update
+from sqlalchemy.sql import Executable
 
 from bot.domain import LineRequest, MobProcDecision, OrderForm, RequestState
 from bot.mobproc.models import (
@@ -56,12 +56,6 @@ LR = LINE_REQUESTS.c
 _REQUEST_BY_ID = select(LINE_REQUESTS).where(LR.id == bindparam("request_id"))
 
 
-
-
-
-
-
-
 @dataclass(frozen=True)
 class SubmissionClaim:
     """A request's submission as one path holds it: its fence's attempt and lease."""
@@ -69,8 +63,6 @@ class SubmissionClaim:
     request: LineRequest
     attempt: int
     lease_until: datetime
-
-
 
 
 class RequestRepository(OutboxQueue, AuditLog, Tickets):
@@ -151,10 +143,6 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
         """The request and its form, in one read."""
         row = await self._row(request_id)
         return (self._request(row), self._parsed.form(row)) if row else None
-
-
-
-
 
 
     async def for_user(self, user_id: str, limit: int = 20) -> list[LineRequest]:
@@ -262,7 +250,6 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
                                     audit, outbox_key, outbox, unqueue)
 
 
-
     async def claim(self, request_id: str, state: RequestState, stale_before: datetime) -> bool:
         """Take over a request left in ``state`` since before ``stale_before``; True if ours.
 
@@ -278,11 +265,12 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
         """APPROVED → SUBMITTING, taking the submission's first claim; None if another path
         moved it first."""
         now = utcnow()
-        row = await self._won(
-            _state_change(request_id, [RequestState.APPROVED], RequestState.SUBMITTING,
-                          {"submit_attempt": LR.submit_attempt + 1,
-                           "submit_lease_until": now + lease}).returning(LINE_REQUESTS),
-            request_id, audit, None, None)
+        row = await in_transaction(self._engine, waiting.move, waiting.SINGLE, request_id,
+                                   waiting.Move((RequestState.APPROVED.value,),
+                                                RequestState.SUBMITTING.value,
+                                                {"submit_attempt": LR.submit_attempt + 1,
+                                                 "submit_lease_until": now + lease},
+                                                audit))
         return None if row is None else \
             SubmissionClaim(self._request(row), row.submit_attempt, row.submit_lease_until)
 
@@ -323,14 +311,10 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
                             messages: list[OutboxMessage], *, outbox_key: str | None = None
                             ) -> bool:
         """Queue ``messages`` only while the request is in one of ``states`` and has no
-        order recorded, deciding and queueing in one transaction: news of a step can't be
-        queued after news of a later one that another path recorded meanwhile."""
-        return await self._won(
-            update(LINE_REQUESTS)
-            .where(LR.id == request_id, LR.state.in_([s.value for s in states]),
-                   LR.order_id.is_(None))
-            .values(state=LR.state).returning(LR.id),
-            request_id, None, outbox_key, messages) is not None
+        order recorded (``waiting.queue_while``)."""
+        return await in_transaction(self._engine, waiting.queue_while, waiting.SINGLE,
+                                    request_id, waiting.states(states), messages, outbox_key,
+                                    LR.order_id.is_(None))
 
     async def set_message_if_unset(self, request_id: str, channel: str, ts: str) -> bool:
         return await in_transaction(self._engine, waiting.record_message, waiting.SINGLE,
@@ -413,8 +397,6 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
             return [r.id for r in rows]
 
 
-
-
     async def approval_posted(self, call_id: int, request_id: str, channel: str, ts: str,
                               permalink: str | None = None,
                               follow: Callable[[LineRequest], list[OutboxMessage]] | None = None
@@ -458,11 +440,6 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
             waiting.without_approval_post(waiting.SINGLE, purpose, stale_before))
 
 
-
-
-
-
-
     async def unposted_events(self) -> list[tuple[int, LineRequest, StatusEventRow]]:
         async with self._sessions() as session:
             rows = (await session.execute(
@@ -472,16 +449,6 @@ class RequestRepository(OutboxQueue, AuditLog, Tickets):
                 .order_by(StatusEventRow.id)
             )).all()
             return [(event.id, self._request(req), event) for event, req in rows]
-
-
-
-
-def _state_change(request_id: str, expected: Iterable[RequestState], new: RequestState,
-                  values: dict[str, Any]) -> Update:
-    """The UPDATE that moves a request to ``new`` only from one of ``expected``."""
-    return (update(LINE_REQUESTS)
-            .where(LR.id == request_id, LR.state.in_([s.value for s in expected]))
-            .values(state=new.value, updated_at=utcnow(), **values))
 
 
 def _won_then_record(conn: Connection, statement: Executable, request_id: str,
@@ -496,31 +463,13 @@ def _won_then_record(conn: Connection, statement: Executable, request_id: str,
     return row
 
 
-
-
 def _create_draft(conn: Connection, row: dict[str, Any], audit: Audit) -> None:
     conn.execute(insert(LINE_REQUESTS), row)
     insert_audit(conn, row["id"], audit)
 
 
-
-
-
-
-
-
-
-
-
-
 def _dump(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-
-
-
-
 
 
 def _request(row: Any, parsed: ParsedJSON | None = None) -> LineRequest:

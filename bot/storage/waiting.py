@@ -17,11 +17,18 @@ from typing import Any
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from bot.domain import RequestState
 from bot.storage.audit import Audit, insert_audit
-from bot.storage.outbox_queue import _CALL_SENT, OB, OUTBOX, OutboxMessage, drop_unsent, queue_calls
+from bot.storage.outbox_queue import (
+    _CALL_DONE,
+    _CALL_SENT,
+    OB,
+    OutboxMessage,
+    drop_unsent,
+    queue_calls,
+)
 from bot.storage.tables import LineRequestRow, OffboardingRow, utcnow
 
 LINE_REQUESTS: Table = LineRequestRow.__table__  # type: ignore[assignment]
@@ -110,6 +117,21 @@ def _move_lines(conn: Connection, subject_id: str, lines: LinesMove) -> None:
                  .values(state=lines.new.value, updated_at=utcnow(), **lines.values))
 
 
+def queue_while(conn: Connection, kind: Kind, subject_id: str, expected: Iterable[str],
+                outbox: list[OutboxMessage], outbox_key: str | None = None,
+                *also: ColumnElement[bool]) -> bool:
+    """Queue ``outbox`` only while the request is in one of ``expected`` (and ``also``
+    holds). The row is touched to lock it, so a concurrent move out of those states (and
+    what it queues) comes after: news of a step can't be queued after news of a later one."""
+    t = kind.table.c
+    held = conn.execute(update(kind.table)
+                        .where(t.id == subject_id, t.state.in_(list(expected)), *also)
+                        .values(updated_at=utcnow())).rowcount
+    if held:
+        queue_calls(conn, outbox_key or subject_id, outbox)
+    return bool(held)
+
+
 def record_message(conn: Connection, kind: Kind, subject_id: str, channel: str, ts: str,
                    permalink: str | None = None) -> Row[Any] | None:
     """Record the request's approval message (and its link), only if it has none yet; the
@@ -157,22 +179,16 @@ def approval_refused(conn: Connection, kind: Kind, call_id: int, subject_id: str
     """Slack refused the approval message for good: the call leaves the queue and the
     waiting request (with its lines) is cancelled on its requester's behalf, as if they had
     withdrawn it. The request as cancelled, or None when it no longer waited."""
-    conn.execute(update(OUTBOX).where(OB.id == call_id)
-                 .values(sent_at=utcnow(), last_error=error))
-    t = kind.table.c
     now = utcnow()
-    row = conn.execute(
-        update(kind.table).where(t.id == subject_id, t.state == PENDING)
-        .values(state=CANCELLED, decided_by=t.requester_id, decided_at=now, updated_at=now)
-        .returning(kind.table)).first()
-    if row is None:
-        return None
-    if kind.with_lines:
-        _move_lines(conn, subject_id, LinesMove(RequestState.CANCELLED, values={
-            "decided_by": LR.requester_id, "decided_at": now}))
-    insert_audit(conn, subject_id, Audit("slack", "cancelled", {
-        "reason": "approval message refused", "error": error}))
-    return row
+    conn.execute(_CALL_DONE, {"call_id": call_id, "now": now, "error": error})
+    t = kind.table.c
+    lines = LinesMove(RequestState.CANCELLED, values={
+        "decided_by": LR.requester_id, "decided_at": now}) if kind.with_lines else None
+    return move(conn, kind, subject_id, Move(
+        (PENDING,), CANCELLED, {"decided_by": t.requester_id, "decided_at": now},
+        audit=Audit("slack", "cancelled", {"reason": "approval message refused",
+                                           "error": error}),
+        lines=lines))
 
 
 def without_approval_post(kind: Kind, purpose: str, stale_before: datetime) -> Select[Any]:
