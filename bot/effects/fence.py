@@ -5,8 +5,10 @@ that its attempt is still the current one, and that the request can end (answer 
 out) before the lease lapses; if not, it is dropped, never sent late.
 
 The claim's own conditional UPDATE is such a check: a send that leaves within
-``FRESH_SECONDS`` of it, nothing awaited between, is not read again (a take-over needs the
-whole lease to lapse, and nothing else lets go of a held claim).
+``FRESH_SECONDS`` of it is not read again (a take-over needs the whole lease to lapse, and
+nothing else lets go of a held claim). A sender that awaits something else first (a lookup
+of an earlier attempt's effect) gives its fence no ``confirmed_at``: that send reads the
+claim again.
 
 So a send held back past the lease (the limiter's queue, a 429 pause, a retry, a slow
 connect) can't leave after another sender has taken over and looked for it on the far side.

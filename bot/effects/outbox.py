@@ -32,7 +32,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -306,6 +306,8 @@ class OutboxSender:
                                 "not hear back; recorded it now", call.method, call.request_id)
                     await self._posted(call, once, *found)
                     return True
+                # The look was awaited since the claim: the post reads the claim again.
+                fence = replace(fence, confirmed_at=None)
             await fence.before_send(self._slack_timeout)
             if claim.earlier_attempts and self._metrics is not None:
                 # Its client retries nothing: the outbox's own retries are the ones to count.

@@ -129,7 +129,8 @@ class Submission:
                       lambda attempt: self.repo.holds_submission(request.id, attempt),
                       extend=lambda attempt, seconds: self.repo.extend_submission(
                           request.id, attempt, seconds),
-                      confirmed_at=claim.lease_until - self.lease)
+                      # A lookup was awaited since the claim: the send reads it again.
+                      confirmed_at=None if may_exist else claim.lease_until - self.lease)
         try:
             order = await self.mobproc.submit_order(body, on_behalf_of=request.requester_email,
                                                     fence=fence)

@@ -7,15 +7,20 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
+from bot.domain import RequestState
 from bot.effects.fence import FRESH_SECONDS, Fence, SendDropped
 from bot.mobproc.client import MobProcClient, MobProcConfig
 from bot.mobproc.models import ApprovalRequest, OrderRequest
+from bot.orders.submission import Submission
+from bot.storage.requests import SubmissionClaim
 from tests.conftest import FIXTURES
+from tests.support.examples import request
 
 TOKEN = json.loads((FIXTURES / "mobproc" / "token.json").read_text())
 ORDER = json.loads((FIXTURES / "mobproc" / "suspend.order.json").read_text())
@@ -158,3 +163,40 @@ async def test_a_claim_taken_in_the_database_just_now_is_not_read_again() -> Non
     with pytest.raises(SendDropped):
         await stale.before_send(1.0)  # time passed since: the database is asked
     assert reads == [1]
+
+
+class _Sent(Exception):
+    """The order left (the fake MobProc got it)."""
+
+
+class _LookThenSubmit:
+    """MobProc for a resumed submission: the lookup by externalOrderNumber finds nothing,
+    then the order is sent through the fence."""
+
+    config = SimpleNamespace(lease_seconds=30.0)
+
+    async def find_orders_by_external_number(self, number: str) -> list[object]:
+        return []
+
+    async def submit_order(self, body: OrderRequest, *, on_behalf_of: str | None,
+                           fence: Fence) -> None:
+        await fence.before_send(0.1)
+        raise _Sent
+
+
+async def test_a_send_after_a_lookup_reads_its_claim_again_however_recent() -> None:
+    """The lookup was awaited since the claim: something may have let go of it meanwhile
+    (another path recorded the order), so the send asks the database, even within
+    FRESH_SECONDS of the claim, and leaves nothing when the claim no longer holds."""
+    reads: list[int] = []
+
+    async def holds_submission(request_id: str, attempt: int) -> bool:
+        reads.append(attempt)
+        return False
+
+    repo = SimpleNamespace(holds_submission=holds_submission)
+    submission = Submission(_LookThenSubmit(), repo)  # type: ignore[arg-type]
+    claim = SubmissionClaim(request(RequestState.SUBMITTING), 2,
+                            datetime.now(UTC) + submission.lease)
+    placement = await submission._place(claim, None)
+    assert reads == [2] and not placement.won
