@@ -64,6 +64,11 @@ class DecisionGuards:
             return NO_APPROVERS
         if not await self.approvers.is_approver(user_id):
             return NOT_AN_APPROVER
+        return self.asker_refusal(request, user_id, required)
+
+    def asker_refusal(self, request: Asked, user_id: str, required: int) -> str | None:
+        """Why an approver's approval of ``request`` would not count, being theirs (the App
+        Home lists a request for an approver only if it would); None if it would."""
         if user_id == request.requester_id and not self.allow_self_approval:
             return OWN_REQUEST
         if required > 1 and user_id in (request.requester_id, request.enterer):

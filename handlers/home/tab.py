@@ -54,10 +54,12 @@ async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
     waiting: list[LineRequest] | None = None
     bundles: list[OffboardingView] = []
     if await ctx.orders.approvers.is_approver(user_id):
-        waiting = [r for r in shown.pending if r.approval_ts and _may_approve(
-            ctx, user_id, r.approvals_required, r.requester_id, r.enterer)]
-        bundles = [b for b in shown.bundles if b.offboarding.approval_ts and _may_approve(
-            ctx, user_id, b.approvals_required, b.offboarding.requester_id)]
+        # Only what their approval would count for (``DecisionGuards``' own rules).
+        mine = ctx.orders.guards.asker_refusal
+        waiting = [r for r in shown.pending if r.approval_ts
+                   and mine(r, user_id, r.approvals_required) is None]
+        bundles = [b for b in shown.bundles if b.offboarding.approval_ts
+                   and mine(b.offboarding, user_id, b.approvals_required) is None]
     mobproc = await ctx.mobproc_approvals.waiting_for(user_id) \
         if ctx.mobproc_approvals is not None else []
     view = home_view(own=own, waiting=waiting, decided=shown.decided,
@@ -67,15 +69,6 @@ async def publish_home(ctx: BotContext, client: AsyncWebClient, user_id: str,
         await client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
         log.warning("Could not publish the Home tab of %s: %s", user_id, slack_error(exc))
-
-
-def _may_approve(ctx: BotContext, user_id: str, required: int, *requesters: str) -> bool:
-    """Whether an approver's approval of a request asked by ``requesters`` would count (as
-    ``OrderService.approve`` and ``OffboardingService.approve`` decide): never the
-    requester's when several approvers are needed."""
-    if required > 1:
-        return user_id not in requesters
-    return requesters[0] != user_id or ctx.settings.ALLOW_SELF_APPROVAL
 
 
 async def home_opened(ctx: BotContext, client: AsyncWebClient, user_id: str) -> None:
@@ -100,10 +93,10 @@ def refresh_homes(ctx: BotContext, users: Iterable[str | None]) -> None:
     ctx.homes.mark(users)
 
 
-async def refresh_homes_showing(ctx: BotContext, request: LineRequest, *also: str) -> None:
+async def refresh_homes_showing(ctx: BotContext, request: LineRequest) -> None:
     """A request was asked for or decided: its people's Homes change, and so does every
     approver's waiting list (user-group members included)."""
-    await refresh_approvers_homes(ctx, *also, *people_of(request))
+    await refresh_approvers_homes(ctx, *people_of(request))
 
 
 async def refresh_approvers_homes(ctx: BotContext, *people: str | None) -> None:
