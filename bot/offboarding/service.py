@@ -41,6 +41,7 @@ from bot.mobproc.models import (
 from bot.offboarding.form import build, read_bundle
 from bot.offboarding.models import (
     LEAVE_AS_IS,
+    LINE_DONE,
     BundleForm,
     Offboarding,
     OffboardingState,
@@ -68,8 +69,6 @@ log = logging.getLogger(__name__)
 # MobProc calls made at once for one request (confirmations, submissions): enough to be
 # quick for a leaver with many lines, few enough to stay clear of the tenant's rate limit.
 PARALLEL_CALLS = 4
-LINE_DONE = frozenset({RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED,
-                       RequestState.EXPIRED})
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
 EMPLOYEE_ID = re.compile(r"^[A-Za-z0-9._@+-]{1,320}$")
@@ -348,15 +347,11 @@ class OffboardingService:
     async def pending_with_approvals(self) -> list[OffboardingView]:
         """Every request waiting for approval, with who has approved each so far and how
         many each needs (as ``OrderService.with_approvals`` for single requests)."""
-        pending = await self.repo.in_states([OffboardingState.PENDING])
-        found = await self.orders.approvals.approvers(o.id for o in pending)
-        views: list[OffboardingView] = []
-        for offboarding in pending:
-            orders = await self.repo.orders(offboarding.id)
-            views.append(OffboardingView(offboarding=offboarding, orders=orders,
-                                         approved_by=found.get(offboarding.id, ()),
-                                         approvals_required=self.approvals_required(orders)))
-        return views
+        pending = await self.repo.waiting()
+        found = await self.orders.approvals.approvers(v.offboarding.id for v in pending)
+        return [v.model_copy(update={"approved_by": found.get(v.offboarding.id, ()),
+                                     "approvals_required": self.approvals_required(v.orders)})
+                for v in pending]
 
     async def view(self, offboarding_id: str) -> OffboardingView | None:
         """The request with its lines, who has approved it so far and how many it needs."""

@@ -83,6 +83,13 @@ class OffboardingRepository:
             select(OffboardingRow).where(OffboardingRow.decided_at.is_not(None))
             .order_by(OffboardingRow.decided_at.desc()).limit(limit))
 
+    async def waiting(self) -> list[OffboardingView]:
+        """The requests waiting for approval, oldest first, each with its lines (two reads
+        however many)."""
+        return await self._with_lines(
+            select(OffboardingRow).where(OffboardingRow.state == OffboardingState.PENDING.value)
+            .order_by(OffboardingRow.created_at))
+
     async def _with_lines(self, statement: Select[Any]) -> list[OffboardingView]:
         async with self._sessions() as session:
             rows = list(await session.scalars(statement))
