@@ -137,14 +137,14 @@ def approval_message(req: LineRequest, *, region: str = "US",
     return {"text": text, "blocks": blocks}
 
 
-def reminder_progress(req: LineRequest) -> str | None:
-    """What a reminder adds for a request needing several approvers."""
-    remaining = max(req.approvals_required - len(req.approved_by), 0)
-    if req.approvals_required <= 1:
+def reminder_progress(approved_by: tuple[str, ...], required: int) -> str | None:
+    """What a reminder adds for a request (of either kind) needing several approvers."""
+    if required <= 1:
         return None
-    if not req.approved_by:
-        return f"It needs {req.approvals_required} approvers; none has approved yet."
-    return f"Approved by {people(req.approved_by)}: {more_approvals(remaining)}."
+    if not approved_by:
+        return f"It needs {required} approvers; none has approved yet."
+    remaining = max(required - len(approved_by), 0)
+    return f"Approved by {people(approved_by)}: {more_approvals(remaining)}."
 
 
 def decision_line(req: LineRequest) -> str:
@@ -193,7 +193,7 @@ def requester_notice(req: LineRequest, permalink: str | None, *, region: str = "
 
 def with_reminder_progress(reply: dict[str, Any], req: LineRequest) -> dict[str, Any]:
     """A reminder that also says how many approvals are still needed (when several are)."""
-    note = reminder_progress(req)
+    note = reminder_progress(req.approved_by, req.approvals_required)
     if note is None:
         return reply
     return {**reply, "text": f"{reply.get('text', '')} {note}",

@@ -18,7 +18,7 @@ from blocks.mobproc_approvals.messages import home_section
 from blocks.text import context, escape_mrkdwn, header, plain, section, slack_date
 from bot.domain import ORDER_KINDS, LineRequest, MobProcApproval, RequestState, humanize_status
 from bot.mobproc.models import TransactionType
-from bot.offboarding.models import Offboarding, OffboardingState, OffboardingView
+from bot.offboarding.models import LINE_DONE, Offboarding, OffboardingState, OffboardingView
 
 HOME_NUMBER_CALLBACK = "home_number"
 NUMBER_BLOCK = "number"
@@ -104,15 +104,12 @@ def _bundle_state(view: OffboardingView) -> str:
     completed = sum(1 for r in view.orders if r.state is RequestState.COMPLETED)
     if o.state is OffboardingState.DONE:
         return f"Done · {completed} of {total} orders completed"
-    ended = sum(1 for r in view.orders if r.state in _LINE_ENDED)
+    ended = sum(1 for r in view.orders if r.state in LINE_DONE)
     return f"Approved · {ended} of {total} orders ended"
 
 
-_LINE_ENDED = frozenset({RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED,
-                         RequestState.EXPIRED})
 
-
-def _own_bundle(view: OffboardingView, region: str) -> dict[str, Any]:
+def _own_bundle(view: OffboardingView) -> dict[str, Any]:
     """A leaver's request in its requester's list: one entry for all its lines, with its
     approval message's link and, while it waits, a Cancel."""
     o = view.offboarding
@@ -199,7 +196,7 @@ def home_view(*, own: list[LineRequest], waiting: list[LineRequest] | None,
     mine: list[LineRequest | OffboardingView] = [*own, *own_bundles]
     mine.sort(key=_asked_at, reverse=True)
     for item in mine[:MAX_OWN]:
-        blocks.append(_own_bundle(item, region) if isinstance(item, OffboardingView)
+        blocks.append(_own_bundle(item) if isinstance(item, OffboardingView)
                       else _own(item, region))
 
     blocks += [{"type": "divider"}, section("*Latest decisions*")]

@@ -9,8 +9,7 @@ from blocks.approval.message import (
     approval_progress_reply,
     approvals_status,
     decision_actions,
-    more_approvals,
-    people,
+    reminder_progress,
     warnings_count,
     warnings_section,
 )
@@ -383,19 +382,10 @@ def reminder_reply(view: OffboardingView, approvers: list[str]) -> dict[str, Any
     """Re-announces a waiting request to the approvers (users and user groups)."""
     o = view.offboarding
     who = " ".join(f"<!subteam^{a}>" if a.startswith("S") else f"<@{a}>" for a in approvers)
-    progress = _remaining_note(view)
+    progress = reminder_progress(view.approved_by, view.approvals_required)
     return _reply(f":bell: {who or 'Approvers'}: the request from <@{o.requester_id}> for "
                   f"{_who(o)}'s {len(view.orders)} line(s) is still waiting for a decision "
                   f"(reminder {o.reminders_sent}).{' ' + progress if progress else ''}")
-
-
-def _remaining_note(view: OffboardingView) -> str | None:
-    if view.approvals_required <= 1:
-        return None
-    remaining = max(view.approvals_required - len(view.approved_by), 0)
-    if not view.approved_by:
-        return f"It needs {view.approvals_required} approvers; none has approved yet."
-    return f"Approved by {people(view.approved_by)}: {more_approvals(remaining)}."
 
 
 def progress_reply(view: OffboardingView) -> dict[str, Any]:

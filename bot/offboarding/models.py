@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from bot.approval.warnings import ApprovalWarning
-from bot.domain import ORDER_KINDS, DomainModel, LineRequest, OrderForm, OrderKind
+from bot.domain import ORDER_KINDS, DomainModel, LineRequest, OrderForm, OrderKind, RequestState
 from bot.mobproc.models import (
     AcknowledgementsResponse,
     PropertyDefinition,
@@ -17,6 +17,11 @@ from bot.mobproc.models import (
 )
 
 LEAVE_AS_IS = "LEAVE"  # the choice that orders nothing for a line
+
+
+# A line's order has ended (the request is done once every line's has).
+LINE_DONE = frozenset({RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED,
+                       RequestState.EXPIRED})
 
 
 class OffboardingState(StrEnum):
