@@ -71,6 +71,11 @@ NEVER_SENT = ("It was never sent for approval, so there is nothing to cancel: cl
               "form instead.")
 
 
+# What an approval that leaves more to come tells: rendered from the request as it now
+# stands and the warnings its redrawn approval message must still show.
+ProgressRender = Callable[[LineRequest, list[ApprovalWarning]], list[OutboxMessage]]
+
+
 class OrderRefused(Exception):
     """The request can't go on; ``message`` tells the person why, plainly."""
 
@@ -254,7 +259,7 @@ class OrderService:
 
     async def approve(self, request_id: str, user_id: str, *,
                       known: LineRequest | None = None, tell: Render | None = None,
-                      progress: Render | None = None) -> Decision:
+                      progress: ProgressRender | None = None) -> Decision:
         """``known``: the request as the caller just read it, to spare a read. Only what
         never changes (who asked) is taken from it; the state change itself is conditional.
         ``tell``: the news of the submission that follows, queued by whichever path records
@@ -264,7 +269,8 @@ class OrderService:
         approver once and moves to APPROVED at the last one, in the transaction that records
         it (``bot.storage.approvals``): however many clicks, here or in other replicas, it is
         placed once. An approval that leaves more to come queues what ``progress`` renders
-        (the request still pending, with ``approved_by``) in that same transaction."""
+        (the request still pending, with ``approved_by``, and the warnings its redrawn
+        message must still show the next approver) in that same transaction."""
         bind(request_id=request_id)
         request = known if known is not None and known.id == request_id else \
             await self.repo.get(request_id)
@@ -274,9 +280,10 @@ class OrderService:
             return await self._refused(request, user_id, "approve", BUNDLE_LINE)
         required = self.approvals_required(request)
         decided_at = self.clock()
+        warnings = await self.warnings(request) if required > 1 and progress else []
 
         def partial(now: ApprovalProgress) -> list[OutboxMessage]:
-            return progress(_progressed(request, now)) if progress else []
+            return progress(_progressed(request, now), warnings) if progress else []
 
         verdict = await self.approving.approve(request, ApprovalStep(
             LINE_REQUESTS, request_id, RequestState.PENDING.value,

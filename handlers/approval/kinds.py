@@ -96,13 +96,8 @@ async def _decide_request(ctx: BotContext, request: LineRequest, user_id: str, v
     if verb == "cancel":
         decision = await ctx.orders.cancel(request.id, user_id, tell=tell)
         return Decided(decision.outcome, decision.request, decision.reason)
-    warnings: list[ApprovalWarning] = []
-    if ctx.orders.approvals_required(request) > 1:
-        # The message is drawn again after an approval that leaves more to come: with the
-        # warnings the next approver must still see.
-        warnings = await ctx.orders.warnings(request)
-
-    def progress(changed: LineRequest) -> list[OutboxMessage]:
+    def progress(changed: LineRequest, warnings: list[ApprovalWarning]
+                 ) -> list[OutboxMessage]:
         return news.progress_messages(news.of_request(ctx, changed, warnings=warnings))
 
     decision = await ctx.orders.approve(request.id, user_id, known=request, tell=tell,

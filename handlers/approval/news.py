@@ -53,10 +53,10 @@ def reply(thread: Thread, message: Message, metadata: dict[str, Any]) -> OutboxM
                                               **with_metadata(message, metadata)})
 
 
-def replies(thread: Thread | None, message: Message, metadata: dict[str, Any]
+def replies(thread: Thread, message: Message, metadata: dict[str, Any]
             ) -> list[OutboxMessage]:
     """``reply``, or nothing while there is no such thread."""
-    if thread is None or not thread.posted:
+    if not thread.posted:
         return []
     return [reply(thread, message, metadata)]
 
