@@ -365,14 +365,13 @@ class OrderService:
                 continue
             told = tell(request.model_copy(update={"state": RequestState.EXPIRED,
                                                    "decided_at": now})) if tell else None
-            if await self.repo.transition(request.id, [RequestState.PENDING],
-                                          RequestState.EXPIRED, decided_at=now,
-                                          audit=Audit("bot", "expired"), outbox=told,
-                                          outbox_key=request.outbox_key, unqueue=APPROVAL):
+            moved = await self.repo.move(request.id, [RequestState.PENDING],
+                                         RequestState.EXPIRED, decided_at=now,
+                                         audit=Audit("bot", "expired"), outbox=told,
+                                         outbox_key=request.outbox_key, unqueue=APPROVAL)
+            if moved is not None:
                 self._decided(request, "expired", now)
-                refreshed = await self.repo.get(request.id)
-                if refreshed is not None:
-                    expired.append(refreshed)
+                expired.append(moved)
         return expired
 
     async def due_reminders(self, pending: list[LineRequest],

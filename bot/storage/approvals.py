@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.audit import Audit, insert_audit
@@ -59,7 +59,6 @@ class Counted(StrEnum):
 class ApprovalCount:
     outcome: Counted
     progress: ApprovalProgress
-    row: Row[Any] | None = None  # the subject as it now is, when it moved (LAST)
 
 
 # What a change tells, rendered from the progress it made, to be queued with it.
@@ -111,13 +110,13 @@ def count_approval(conn: Connection, step: ApprovalStep) -> ApprovalCount:
     row = conn.execute(
         update(step.table).where(t.id == step.subject_id, t.state == step.waiting)
         .values(state=step.approved, updated_at=utcnow(), **step.on_last)
-        .returning(step.table)).first()
+        .returning(t.id)).first()
     # The lock above holds the row: nothing can have moved it since.
     assert row is not None
     insert_audit(conn, step.subject_id, Audit(step.approver, "approved", detail))
     if step.last_news is not None:
         queue_calls(conn, key, step.last_news(progress))
-    return ApprovalCount(Counted.LAST, progress, row)
+    return ApprovalCount(Counted.LAST, progress)
 
 
 def _count_only_approval(conn: Connection, step: ApprovalStep) -> ApprovalCount:
@@ -128,7 +127,7 @@ def _count_only_approval(conn: Connection, step: ApprovalStep) -> ApprovalCount:
     row = conn.execute(
         update(step.table).where(t.id == step.subject_id, t.state == step.waiting)
         .values(state=step.approved, updated_at=utcnow(), **step.on_last)
-        .returning(step.table)).first()
+        .returning(t.id)).first()
     if row is None:
         return ApprovalCount(Counted.NOT_WAITING, ApprovalProgress(
             _approvers(conn, step.subject_id), step.required))
@@ -136,7 +135,7 @@ def _count_only_approval(conn: Connection, step: ApprovalStep) -> ApprovalCount:
     insert_audit(conn, step.subject_id, Audit(step.approver, "approved", None))
     if step.last_news is not None:
         queue_calls(conn, step.outbox_key or step.subject_id, step.last_news(progress))
-    return ApprovalCount(Counted.LAST, progress, row)
+    return ApprovalCount(Counted.LAST, progress)
 
 
 def _approvers(conn: Connection, subject_id: str) -> tuple[str, ...]:
