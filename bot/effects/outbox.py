@@ -155,12 +155,9 @@ class OutboxSender:
         self._failures: dict[int, int] = {}
         # A user's DM with the bot, by user id: where a post to the user is looked for.
         self._dms: dict[str, str] = {}
-        # Messages posted once per key, by purpose. A request's approval message is recorded
-        # even before the handlers add what follows (``post_once``).
+        # Messages posted once per key, by purpose: each kind of request's approval message
+        # registers itself (``bot.approval.posts``, ``post_once``).
         self._once: dict[str, PostOnce] = {}
-        self.post_once(APPROVAL, PostOnce(
-            lambda *args: repo.approval_posted(*args),
-            lambda *args: repo.approval_refused(*args)))
 
     @property
     def client(self) -> AsyncWebClient:
