@@ -55,9 +55,7 @@ def bundle_already_decided(offboarding: Offboarding) -> dict[str, Any]:
     """A click on a leaver's request no longer waiting: what became of it, and by whom."""
     who = f" by <@{offboarding.decided_by}>" if offboarding.decided_by else ""
     state = _BUNDLE_STATES.get(offboarding.state, offboarding.state.value)
-    text = f"This request was already {state}{who}. Nothing was changed."
-    return {"text": text, "blocks": [{"type": "section",
-                                      "text": {"type": "mrkdwn", "text": text}}]}
+    return _message(f"This request was already {state}{who}. Nothing was changed.")
 
 
 def approval_fix(channel: str, error: str) -> str:

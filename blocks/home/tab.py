@@ -70,9 +70,7 @@ def _waiting(what: str, subject_id: str, approved_by: tuple[str, ...], required:
 
 def _bundle(view: OffboardingView) -> str:
     o = view.offboarding
-    n = len(view.orders)
-    return (f"*Offboarding* {n} line{'s' if n != 1 else ''} of "
-            f"*{escape_mrkdwn(o.employee_name or o.employee_ref)}* for <@{o.requester_id}>"
+    return (f"*Offboarding* {_lines_of(view)} for <@{o.requester_id}>"
             f"\nAsked {slack_date(o.created_at)}")
 
 
