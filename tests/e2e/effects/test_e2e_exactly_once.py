@@ -14,6 +14,7 @@ from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory, bot_settings
 from tests.support.flow import all_text, buttons, pending_order, submitted_orders
 from tests.support.processes import start_bot_process
+from tests.support.slack_reading import dms_to
 from tests.support.waiting import request_at
 
 
@@ -130,9 +131,8 @@ async def test_pending_approvals_expire(start_test_bot: BotFactory, driver_for: 
     clock.advance(200)
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     assert "Expired" in all_text(slack.messages[(channel, ts)])
-    dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
-                                        if c.args.get("channel") == "URequester"), None))
-    assert "expired" in all_text(dm.args)
+    told = await eventually(lambda: dms_to(slack, "URequester"))
+    assert "expired" in told[0]
     request = await bot.ctx.repo.get_by_message(channel, ts)
     assert request is not None and request.state is RequestState.EXPIRED
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
