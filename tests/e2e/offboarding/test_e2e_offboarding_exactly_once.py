@@ -34,6 +34,7 @@ from tests.support.offboarding_flow import (
     pending_offboarding,
 )
 from tests.support.processes import start_bot_process
+from tests.support.slack_reading import replies_saying
 
 
 def _placed_once(simulator: Any) -> bool:
@@ -117,15 +118,13 @@ async def test_crash_after_the_decision_before_any_line_moved(
     clock.advance(_past_a_lease(first))  # the decision is older than a submission lease
     second = await start_test_bot()
     await eventually(lambda: _placed_once(simulator), within=15)
-    await eventually(lambda: len([r for r in slack.thread_replies(channel, ts)
-                                  if "placed; status" in r["text"]]) == 3)
+    await eventually(lambda: len(replies_saying(slack, channel, ts, "placed; status")) == 3)
     for _ in range(3):
         clock.advance(10)
-    await eventually(lambda: any("All done" in r["text"]
-                                 for r in slack.thread_replies(channel, ts)), within=15)
+    await eventually(lambda: replies_saying(slack, channel, ts, "All done"), within=15)
     await second.follower.poll_once()
     assert _placed_once(simulator)
-    assert len([r for r in slack.thread_replies(channel, ts) if "All done" in r["text"]]) == 1
+    assert len(replies_saying(slack, channel, ts, "All done")) == 1
 
 
 async def test_crash_after_some_lines_were_placed(
@@ -151,8 +150,8 @@ async def test_crash_after_some_lines_were_placed(
     second = await start_test_bot()
     await eventually(lambda: _placed_once(simulator), within=15)
     untouched = format_service_number(orders[2].service.serviceNumber)
-    await eventually(lambda: any(untouched in r["text"] and "placed; status" in r["text"]
-                                 for r in slack.thread_replies(channel, ts)), within=15)
+    await eventually(lambda: any(untouched in text for text in replies_saying(
+        slack, channel, ts, "placed; status")), within=15)
     states = {o.state for o in await second.ctx.offboarding.repo.orders(offboarding_id)}
     assert states == {RequestState.SUBMITTED}
 
@@ -281,9 +280,9 @@ async def test_two_bot_processes_post_a_request_left_without_its_message_once(
             APPROVER, channel_id=stored.approval_channel, message_ts=stored.approval_ts,
             action_id="approve_offboarding")
         await eventually(lambda: _placed_once(simulator), within=20)
-        await eventually(lambda: len([r for r in slack.thread_replies(
-            stored.approval_channel, stored.approval_ts) if "placed; status" in r["text"]])
-            == 3, within=20)
+        await eventually(lambda: len(replies_saying(
+            slack, stored.approval_channel, stored.approval_ts, "placed; status")) == 3,
+            within=20)
     finally:
         for process in processes:
             await process.stop()
@@ -343,8 +342,7 @@ async def test_an_undecided_request_expires_and_orders_nothing(
     driver = driver_for(bot)
     offboarding_id, channel, ts = await pending_offboarding(driver, slack)
     clock.advance(3601)
-    await eventually(lambda: any("expired" in r["text"]
-                                 for r in slack.thread_replies(channel, ts)))
+    await eventually(lambda: replies_saying(slack, channel, ts, "expired"))
     await eventually(lambda: "Expired" in all_text(slack.messages[(channel, ts)]))
     assert not buttons(slack.messages[(channel, ts)])
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
