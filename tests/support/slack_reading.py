@@ -34,3 +34,9 @@ def dms_to(slack: FakeSlackWebAPI, user: str, after: int = 0) -> list[str]:
     chat.postMessage call on."""
     return [all_text(c.args) for c in slack.calls_to("chat.postMessage")[after:]
             if c.ok and c.args.get("channel") == user]
+
+
+def ephemerals_saying(slack: FakeSlackWebAPI, words: str) -> list[str]:
+    """Every private notice, to anyone, that contains ``words``."""
+    return [text for text in (all_text(c.args) for c in slack.calls_to("chat.postEphemeral"))
+            if words in text]

@@ -26,7 +26,7 @@ from tests.conftest import (
     DriverFactory,
     bot_settings,
 )
-from tests.support.flow import all_text, buttons, submitted_orders
+from tests.support.flow import all_text, buttons, click_all, submitted_orders
 from tests.support.offboarding_flow import (
     ALL_THREE,
     approval_messages,
@@ -34,7 +34,7 @@ from tests.support.offboarding_flow import (
     pending_offboarding,
 )
 from tests.support.processes import start_bot_process
-from tests.support.slack_reading import replies_saying
+from tests.support.slack_reading import ephemerals_saying, replies_saying
 
 
 def _placed_once(simulator: Any) -> bool:
@@ -48,14 +48,11 @@ async def test_many_concurrent_approvals_place_each_line_once(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, simulator: Any) -> None:
     offboarding_id, channel, ts = await pending_offboarding(driver, slack)
     clickers = [APPROVER, "UAPPROVER2"] * 15
-    answers = await asyncio.gather(*(
-        driver.click_button(user, channel_id=channel, message_ts=ts,
-                            action_id="approve_offboarding") for user in clickers))
+    answers = await click_all([driver], clickers, channel, ts, "approve_offboarding")
     assert all(a.status_code == 200 for a in answers)
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     await eventually(lambda: _placed_once(simulator))
-    await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
-                                  if "already approved" in all_text(c.args)]) == 29)
+    await eventually(lambda: len(ephemerals_saying(slack, "already approved")) == 29)
     audit = await bot.ctx.repo.audit_since(simulator.state.clock().replace(year=2000))
     events = [a.event for a in audit if a.request_id == offboarding_id]
     assert events.count("approved") == 1 and events.count("refused_click") == 29
@@ -93,13 +90,10 @@ async def test_two_bot_processes_on_one_database_place_each_line_once(
     other = await start_bot_process(bot_settings(simulator, slack, database_url), tmp_path)
     try:
         second = driver_for(other)
-        clicks = [d.click_button(user, channel_id=channel, message_ts=ts,
-                                 action_id="approve_offboarding")
-                  for d in (driver, second) for user in (APPROVER, "UAPPROVER2") * 4]
-        await asyncio.gather(*clicks)
+        await click_all([driver, second], [APPROVER, "UAPPROVER2"] * 4, channel, ts,
+                        "approve_offboarding")
         await eventually(lambda: _placed_once(simulator), within=20)
-        await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
-                                      if "already approved" in all_text(c.args)]) == 15)
+        await eventually(lambda: len(ephemerals_saying(slack, "already approved")) == 15)
     finally:
         await other.stop()
     assert _placed_once(simulator)
