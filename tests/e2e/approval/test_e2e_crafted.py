@@ -44,7 +44,12 @@ from tests.support.flow import (
     submitted_orders,
 )
 from tests.support.home import open_home
-from tests.support.offboarding_flow import ALL_THREE, details_for, send_for_approval
+from tests.support.offboarding_flow import (
+    ALL_THREE,
+    details_for,
+    held_offboarding,
+    send_for_approval,
+)
 from tests.support.slack_reading import dms_to, ephemerals_to
 from tests.support.waiting import with_approval_message
 
@@ -202,11 +207,7 @@ async def test_a_click_cannot_bind_another_requests_message_to_a_leavers_request
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
     _, channel, ts = await pending_order(driver, slack)
-    details = await details_for(driver, slack, ALL_THREE)
-    offboarding_id = details["private_metadata"]
-    slack.fail_next("chat.postMessage", retry_after=30)
-    await driver.submit_view(REQUESTER, details, fill_form(details))
-    await eventually(lambda: slack.refused_for_rate("chat.postMessage") == 1)
+    offboarding_id = await held_offboarding(driver, slack, ALL_THREE)
     message = dict(slack.messages[(channel, ts)])
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_offboarding", value=offboarding_id)
