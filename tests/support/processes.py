@@ -75,6 +75,30 @@ def as_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This process's environment with none of the bot's settings (as on a fresh machine)
+    but a SQLite database in ``tmp_path``, and then ``extra``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "MOBPROC_", "APPROVERS", "DATABASE_URL", "PORT",
+                                "LOG_"))}
+    env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", **extra})
+    return env
+
+
+async def until_serving(process: asyncio.subprocess.Process, url: str,
+                        within: float = 30.0) -> None:
+    """Wait until GET ``url`` answers 200; the process must not exit meanwhile."""
+    async with httpx.AsyncClient() as http:
+        async def serving() -> bool:
+            assert process.returncode is None, "the bot exited"
+            try:
+                return (await http.get(url)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await eventually(serving, within=within)
+
+
 def _environment(settings: Settings, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MOBPROC_"))}
     env.update(as_environment(settings))
