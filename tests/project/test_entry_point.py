@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from bot.demo import run_demo
 from bot.mobproc.client import MobProcClient, MobProcConfig
-from tests.support.processes import bare_env, free_port, until_serving
+from tests.support.processes import bare_bot, bare_env, free_port
 
 
 async def test_the_demo_plays_all_four_orders() -> None:
@@ -45,23 +45,14 @@ def test_the_readme_run_command_without_tokens_plays_the_demo(tmp_path: Path) ->
 
 
 async def test_with_slack_tokens_it_serves_http_and_health(tmp_path: Path) -> None:
-    port = free_port()
-    env = bare_env(tmp_path, SLACK_BOT_TOKEN="xoxb-entry-point-test",
-               SLACK_SIGNING_SECRET="entry-point-secret", PORT=str(port),
-               SLACK_API_URL="http://127.0.0.1:9/api/")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
-    try:
-        await until_serving(process, f"http://127.0.0.1:{port}/healthz")
-        async with httpx.AsyncClient() as http:
-            unsigned = await http.post(f"http://127.0.0.1:{port}/slack/events",
-                                       content=b"command=%2Fsuspend-line")
-            assert unsigned.status_code == 401
-    finally:
-        process.terminate()
-        output, _ = await asyncio.wait_for(process.communicate(), 20)
-    text = output.decode()
+    async with bare_bot(tmp_path, "/healthz", SLACK_BOT_TOKEN="xoxb-entry-point-test",
+                        SLACK_SIGNING_SECRET="entry-point-secret",
+                        SLACK_API_URL="http://127.0.0.1:9/api/") as served, \
+            httpx.AsyncClient() as http:
+        unsigned = await http.post(f"http://127.0.0.1:{served.port}/slack/events",
+                                   content=b"command=%2Fsuspend-line")
+        assert unsigned.status_code == 401
+    text = served.output
     assert "xoxb-entry-point-test" not in text and "entry-point-secret" not in text
     assert "embedded MobProc simulator" in text
 

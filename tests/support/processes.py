@@ -8,6 +8,8 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +99,33 @@ async def until_serving(process: asyncio.subprocess.Process, url: str,
                 return False
 
         await eventually(serving, within=within)
+
+
+@dataclass
+class BareBot:
+    """``python -m bot`` started by ``bare_bot``: its port and, once stopped, its output."""
+    process: asyncio.subprocess.Process
+    port: int
+    output: str = ""
+
+
+@asynccontextmanager
+async def bare_bot(tmp_path: Path, path: str, **env: str) -> AsyncIterator[BareBot]:
+    """``python -m bot`` in ``tmp_path`` with ``bare_env(tmp_path, **env)`` on a free port,
+    once GET ``path`` answers 200; on leaving, it is terminated and what it printed is in
+    ``output``."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=bare_env(tmp_path, **env, PORT=str(port)),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    running = BareBot(process, port)
+    try:
+        await until_serving(process, f"http://127.0.0.1:{port}{path}")
+        yield running
+    finally:
+        process.terminate()
+        output, _ = await asyncio.wait_for(process.communicate(), 20)
+        running.output = output.decode()
 
 
 def _environment(settings: Settings, port: int) -> dict[str, str]:
