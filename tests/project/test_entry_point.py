@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,7 @@ from pydantic import SecretStr
 
 from bot.demo import run_demo
 from bot.mobproc.client import MobProcClient, MobProcConfig
-from bot.slack_standin.polling import eventually
-from tests.support.processes import free_port
+from tests.support.processes import bare_bot, bare_env, free_port
 
 
 async def test_the_demo_plays_all_four_orders() -> None:
@@ -34,7 +32,7 @@ async def test_the_demo_plays_all_four_orders() -> None:
 
 
 def test_the_readme_run_command_without_tokens_plays_the_demo(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+    env = bare_env(tmp_path)
     del env["DATABASE_URL"]  # as on a fresh machine: nothing set at all
     done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -46,44 +44,21 @@ def test_the_readme_run_command_without_tokens_plays_the_demo(tmp_path: Path) ->
     assert list(tmp_path.iterdir()) == [], "the demo leaves nothing behind"
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "MOBPROC_", "APPROVERS", "DATABASE_URL", "PORT"))}
-    env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", **extra})
-    return env
-
-
 async def test_with_slack_tokens_it_serves_http_and_health(tmp_path: Path) -> None:
-    port = free_port()
-    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-entry-point-test",
-               SLACK_SIGNING_SECRET="entry-point-secret", PORT=str(port),
-               SLACK_API_URL="http://127.0.0.1:9/api/")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
-    try:
-        async with httpx.AsyncClient() as http:
-            async def healthy() -> bool:
-                assert process.returncode is None, "the bot exited"
-                try:
-                    return (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
-                except httpx.HTTPError:
-                    return False
-
-            await eventually(healthy, within=30)
-            unsigned = await http.post(f"http://127.0.0.1:{port}/slack/events",
-                                       content=b"command=%2Fsuspend-line")
-            assert unsigned.status_code == 401
-    finally:
-        process.terminate()
-        output, _ = await asyncio.wait_for(process.communicate(), 20)
-    text = output.decode()
+    async with bare_bot(tmp_path, "/healthz", SLACK_BOT_TOKEN="xoxb-entry-point-test",
+                        SLACK_SIGNING_SECRET="entry-point-secret",
+                        SLACK_API_URL="http://127.0.0.1:9/api/") as served, \
+            httpx.AsyncClient() as http:
+        unsigned = await http.post(f"http://127.0.0.1:{served.port}/slack/events",
+                                   content=b"command=%2Fsuspend-line")
+        assert unsigned.status_code == 401
+    text = served.output
     assert "xoxb-entry-point-test" not in text and "entry-point-secret" not in text
     assert "embedded MobProc simulator" in text
 
 
 def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
-    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-1")
+    env = bare_env(tmp_path, SLACK_BOT_TOKEN="xoxb-1")
     done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
@@ -95,7 +70,7 @@ async def test_the_simulator_runs_on_its_own_with_the_settings_it_prints(tmp_pat
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.simulator", "--port", str(port), cwd=tmp_path,
-        env=_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        env=bare_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     assert process.stdout is not None
     printed: dict[str, str] = {}
     try:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
+
+import httpx
 
 from bot.demo import fill_form
 from bot.slack_standin.driver import SlackDriver
@@ -122,3 +126,12 @@ async def held_request(driver: SlackDriver, slack: FakeSlackWebAPI, text: str,
     assert answer.status_code == 200
     await eventually(lambda: slack.refused_for_rate("chat.postMessage") == 1)
     return str(view["private_metadata"])
+
+
+async def click_all(drivers: Sequence[SlackDriver], users: Sequence[str], channel: str,
+                    ts: str, action: str) -> list[httpx.Response]:
+    """Each of ``users`` clicks ``action`` on the message (channel, ts) through each of
+    ``drivers`` (a bot process each), all at once; the answers, in that order."""
+    return list(await asyncio.gather(*(
+        driver.click_button(user, channel_id=channel, message_ts=ts, action_id=action)
+        for driver in drivers for user in users)))

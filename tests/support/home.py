@@ -34,3 +34,13 @@ def home_buttons(home: dict[str, Any], action: str) -> list[dict[str, Any]]:
         found += [e for e in [*elements, block.get("accessory") or {}]
                   if e.get("action_id") == action]
     return found
+
+
+def section_blocks(home: dict[str, Any], title: str) -> list[dict[str, Any]]:
+    """The blocks under the Home's ``*title*`` section, up to the next divider."""
+    blocks = home.get("blocks", [])
+    start = next(i for i, b in enumerate(blocks)
+                 if (b.get("text") or {}).get("text") == f"*{title}*")
+    end = next((i for i in range(start + 1, len(blocks))
+                if blocks[i]["type"] == "divider"), len(blocks))
+    return list(blocks[start + 1:end])

@@ -104,3 +104,16 @@ async def pending_offboarding(driver: SlackDriver, slack: FakeSlackWebAPI
     details = await details_for(driver, slack, ALL_THREE)
     channel, ts = await send_for_approval(driver, slack, details)
     return details["private_metadata"], channel, ts
+
+
+async def held_offboarding(driver: SlackDriver, slack: FakeSlackWebAPI,
+                           choices: dict[str, str], retry_after: int = 30) -> str:
+    """Lena's lines with ``choices`` confirmed and pending, their approval message held back
+    by Slack (429 for ``retry_after`` seconds): none is recorded yet. Returns the request's
+    id (as ``flow.held_request`` does for a single request)."""
+    details = await details_for(driver, slack, choices)
+    slack.fail_next("chat.postMessage", retry_after=retry_after)
+    answer = await driver.submit_view(REQUESTER, details, fill_form(details))
+    assert answer.status_code == 200
+    await eventually(lambda: slack.refused_for_rate("chat.postMessage") == 1)
+    return str(details["private_metadata"])

@@ -8,6 +8,8 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +75,57 @@ def as_environment(settings: Settings) -> dict[str, str]:
             env[name] = str(value.get_secret_value() if hasattr(value, "get_secret_value")
                             else value)
     return env
+
+
+def bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This process's environment with none of the bot's settings (as on a fresh machine)
+    but a SQLite database in ``tmp_path``, and then ``extra``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "MOBPROC_", "APPROVERS", "DATABASE_URL", "PORT",
+                                "LOG_"))}
+    env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", **extra})
+    return env
+
+
+async def until_serving(process: asyncio.subprocess.Process, url: str,
+                        within: float = 30.0) -> None:
+    """Wait until GET ``url`` answers 200; the process must not exit meanwhile."""
+    async with httpx.AsyncClient() as http:
+        async def serving() -> bool:
+            assert process.returncode is None, "the bot exited"
+            try:
+                return (await http.get(url)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await eventually(serving, within=within)
+
+
+@dataclass
+class BareBot:
+    """``python -m bot`` started by ``bare_bot``: its port and, once stopped, its output."""
+    process: asyncio.subprocess.Process
+    port: int
+    output: str = ""
+
+
+@asynccontextmanager
+async def bare_bot(tmp_path: Path, path: str, **env: str) -> AsyncIterator[BareBot]:
+    """``python -m bot`` in ``tmp_path`` with ``bare_env(tmp_path, **env)`` on a free port,
+    once GET ``path`` answers 200; on leaving, it is terminated and what it printed is in
+    ``output``."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=bare_env(tmp_path, **env, PORT=str(port)),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    running = BareBot(process, port)
+    try:
+        await until_serving(process, f"http://127.0.0.1:{port}{path}")
+        yield running
+    finally:
+        process.terminate()
+        output, _ = await asyncio.wait_for(process.communicate(), 20)
+        running.output = output.decode()
 
 
 def _environment(settings: Settings, port: int) -> dict[str, str]:

@@ -27,3 +27,16 @@ def ephemerals_to(slack: FakeSlackWebAPI, user: str, after: int = 0) -> list[str
     """Every private notice shown to ``user``, from the ``after``-th ephemeral call on."""
     return [all_text(c.args) for c in slack.calls_to("chat.postEphemeral")[after:]
             if c.args.get("user") == user]
+
+
+def dms_to(slack: FakeSlackWebAPI, user: str, after: int = 0) -> list[str]:
+    """Every direct message Slack accepted for ``user``, from the ``after``-th
+    chat.postMessage call on."""
+    return [all_text(c.args) for c in slack.calls_to("chat.postMessage")[after:]
+            if c.ok and c.args.get("channel") == user]
+
+
+def ephemerals_saying(slack: FakeSlackWebAPI, words: str) -> list[str]:
+    """Every private notice, to anyone, that contains ``words``."""
+    return [text for text in (all_text(c.args) for c in slack.calls_to("chat.postEphemeral"))
+            if words in text]

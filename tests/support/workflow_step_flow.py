@@ -51,6 +51,13 @@ async def completion(slack: FakeSlackWebAPI, execution_id: str) -> RecordedCall:
     return calls[0]
 
 
+async def failed_step(slack: FakeSlackWebAPI, execution_id: str) -> str:
+    """The run's one completion, once Slack has it, which must be an error: its words."""
+    done = await completion(slack, execution_id)
+    assert done.method == "functions.completeError"
+    return str(done.args["error"])
+
+
 async def send_for_approval(bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
                             view: dict[str, Any]) -> tuple[str, str]:
     """Submit the order form; (channel, ts) of its approval message once it is recorded

@@ -44,8 +44,13 @@ from tests.support.flow import (
     submitted_orders,
 )
 from tests.support.home import open_home
-from tests.support.offboarding_flow import ALL_THREE, details_for, send_for_approval
-from tests.support.slack_reading import ephemerals_to
+from tests.support.offboarding_flow import (
+    ALL_THREE,
+    details_for,
+    held_offboarding,
+    send_for_approval,
+)
+from tests.support.slack_reading import dms_to, ephemerals_to
 from tests.support.waiting import with_approval_message
 
 
@@ -74,11 +79,6 @@ def _approval_posts(slack: FakeSlackWebAPI, request_id: str) -> list[Any]:
             if c.ok and not c.args.get("thread_ts")
             and ((c.args.get("metadata") or {}).get("event_payload") or {})
             .get("request_id") == request_id]
-
-
-def _dms_to(slack: FakeSlackWebAPI, user: str, after: int) -> list[str]:
-    return [all_text(c.args) for c in slack.calls_to("chat.postMessage")[after:]
-            if c.ok and c.args.get("channel") == user]
 
 
 # --- 1. a line of a leaver's request is never a standalone order ------------------------------
@@ -121,7 +121,7 @@ async def test_a_crafted_home_cancel_cannot_cancel_a_draft(
         home = await open_home(driver, slack, user)
         before = len(slack.calls_to("chat.postMessage"))
         await driver.click_view_button(user, home, "home_cancel", request_id)
-        told = await eventually(lambda u=user, b=before: _dms_to(slack, u, b))
+        told = await eventually(lambda u=user, b=before: dms_to(slack, u, b))
         assert "never sent for approval" in told[0] and "Nothing was changed" in told[0]
         stored = await bot.ctx.repo.get(request_id)
         assert stored is not None and stored.state is RequestState.DRAFT
@@ -148,9 +148,9 @@ async def test_a_crafted_cancel_or_approve_cannot_act_on_a_leavers_line(
     await driver.click_view_button(REQUESTER, home, "home_cancel", lines[0].id)
     await driver.click_view_button(APPROVER, approver_home, "home_cancel", lines[1].id)
     await driver.click_view_button(APPROVER, approver_home, "home_approve", lines[2].id)
-    told = await eventually(lambda: len(_dms_to(slack, REQUESTER, before)) == 1 and
-                            len(_dms_to(slack, APPROVER, before)) == 2 and
-                            _dms_to(slack, REQUESTER, before) + _dms_to(slack, APPROVER, before))
+    told = await eventually(lambda: len(dms_to(slack, REQUESTER, before)) == 1 and
+                            len(dms_to(slack, APPROVER, before)) == 2 and
+                            dms_to(slack, REQUESTER, before) + dms_to(slack, APPROVER, before))
     ephemerals = len(slack.calls_to("chat.postEphemeral"))
     for action, line in (("cancel_request", lines[0]), ("approve_request", lines[1])):
         await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
@@ -173,7 +173,7 @@ async def test_a_crafted_home_cancel_cannot_withdraw_someone_elses_request(
     message = dict(slack.messages[(channel, ts)])
     before = len(slack.calls_to("chat.postMessage"))
     await driver.click_view_button(OTHER, home, "home_cancel", request_id)
-    told = await eventually(lambda: _dms_to(slack, OTHER, before))
+    told = await eventually(lambda: dms_to(slack, OTHER, before))
     assert "Only the requester or an approver" in told[0]
     stored = await bot.ctx.repo.get(request_id)
     assert stored is not None and stored.state is RequestState.PENDING
@@ -207,11 +207,7 @@ async def test_a_click_cannot_bind_another_requests_message_to_a_leavers_request
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         simulator: RunningSimulator) -> None:
     _, channel, ts = await pending_order(driver, slack)
-    details = await details_for(driver, slack, ALL_THREE)
-    offboarding_id = details["private_metadata"]
-    slack.fail_next("chat.postMessage", retry_after=30)
-    await driver.submit_view(REQUESTER, details, fill_form(details))
-    await eventually(lambda: slack.refused_for_rate("chat.postMessage") == 1)
+    offboarding_id = await held_offboarding(driver, slack, ALL_THREE)
     message = dict(slack.messages[(channel, ts)])
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_offboarding", value=offboarding_id)

@@ -20,10 +20,16 @@ from bot.runtime import RunningBot
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
-from tests.conftest import APPROVAL_CHANNEL, APPROVER, BOT_TOKEN, HELPDESK, REQUESTER, Clock
+from tests.conftest import APPROVAL_CHANNEL, APPROVER, BOT_TOKEN, HELPDESK, Clock
 from tests.support.flow import approved_order, held_request, submitted_orders
 from tests.support.helpdesk_flow import AGENT, EMPLOYEE, start_buttons
-from tests.support.offboarding_flow import ALL_THREE, LENA_LINES, details_for, send_for_approval
+from tests.support.offboarding_flow import (
+    ALL_THREE,
+    LENA_LINES,
+    details_for,
+    held_offboarding,
+    send_for_approval,
+)
 from tests.support.slack_reading import bot_replies
 from tests.support.waiting import nothing_queued
 
@@ -167,11 +173,7 @@ async def test_a_leavers_request_adopts_the_message_naming_it_as_a_single_one_do
     """The same Approve steps serve both kinds of request: a leaver's request whose message
     was posted but never recorded takes the clicked message as its own when its metadata
     names it, and each of its lines is placed once."""
-    details = await details_for(driver, slack, ALL_THREE)
-    offboarding_id = str(details["private_metadata"])
-    slack.fail_next("chat.postMessage", retry_after=30)  # its own message held back
-    await driver.submit_view(REQUESTER, details, fill_form(details))
-    await eventually(lambda: slack.refused_for_rate("chat.postMessage") == 1)
+    offboarding_id = await held_offboarding(driver, slack, ALL_THREE)  # its message held back
     ts = await _post_naming(slack, offboarding_id, "approve_offboarding", EVENT)
     await driver.click_button(APPROVER, channel_id=APPROVAL_CHANNEL, message_ts=ts,
                               action_id="approve_offboarding")

@@ -27,7 +27,7 @@ from tests.support.flow import all_text, approve, buttons, pending_order, submit
 from tests.support.home import home_buttons, open_home
 from tests.support.offboarding_flow import ALL_THREE, details_for, send_for_approval
 from tests.support.processes import start_bot_process
-from tests.support.slack_reading import ephemerals_to, replies
+from tests.support.slack_reading import ephemerals_to, replies, replies_saying
 
 SECOND = "UAPPROVER2"  # an approver through the SAPPROVERS user group
 TWO = pytest.mark.bot_settings(APPROVALS_REQUIRED="SUSPEND=2,DEACTIVATE=2")
@@ -187,8 +187,7 @@ async def test_a_bundle_with_a_deactivation_needs_two(
     await eventually(lambda: "1 more approval needed" in all_text(slack.messages[(channel, ts)]))
     assert [b["text"]["text"] for b in buttons(slack.messages[(channel, ts)])] == [
         "Approve", "Cancel"]
-    await eventually(lambda: any("one more approver needed" in r["text"]
-                                 for r in slack.thread_replies(channel, ts)))
+    await eventually(lambda: replies_saying(slack, channel, ts, "one more approver needed"))
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_offboarding")
     await eventually(lambda: any("already approved" in t
@@ -235,6 +234,5 @@ async def test_reminders_say_how_many_approvals_are_still_needed(
     _, channel, ts = await first_approval(bot, driver, slack)
     clock.advance(25 * 3600)
     reminder = await eventually(lambda: next(
-        (r["text"] for r in slack.thread_replies(channel, ts) if "reminder" in r["text"]),
-        None))
+        iter(replies_saying(slack, channel, ts, "reminder")), None))
     assert f"Approved by <@{APPROVER}>: 1 more approval needed." in reminder

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from bot.domain import RequestState
@@ -12,8 +11,9 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, BotFactory, Clock, DriverFactory, bot_settings
-from tests.support.flow import all_text, buttons, pending_order, submitted_orders
+from tests.support.flow import all_text, buttons, click_all, pending_order, submitted_orders
 from tests.support.processes import start_bot_process
+from tests.support.slack_reading import dms_to, ephemerals_saying
 from tests.support.waiting import request_at
 
 
@@ -22,15 +22,12 @@ async def test_fifty_concurrent_approvals_place_one_order(
         simulator: RunningSimulator) -> None:
     _, channel, ts = await pending_order(driver, slack)
     clickers = [APPROVER, "UAPPROVER2"] * 25
-    answers = await asyncio.gather(*(
-        driver.click_button(user, channel_id=channel, message_ts=ts,
-                            action_id="approve_request") for user in clickers))
+    answers = await click_all([driver], clickers, channel, ts, "approve_request")
     assert all(a.status_code == 200 for a in answers)
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     request = await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED))
     # Every other clicker is told it was already approved.
-    await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
-                                  if "already approved" in all_text(c.args)]) == 49)
+    await eventually(lambda: len(ephemerals_saying(slack, "already approved")) == 49)
     assert len(submitted_orders(simulator)) == 1
     audit = await bot.ctx.repo.audit_since(request.created_at)
     assert [a.event for a in audit].count("approved") == 1
@@ -90,13 +87,10 @@ async def test_two_bot_processes_on_one_database_place_one_order(
                                     tmp_path)
     try:
         second = driver_for(other)
-        clicks = [d.click_button(user, channel_id=channel, message_ts=ts,
-                                 action_id="approve_request")
-                  for d in (driver, second) for user in (APPROVER, "UAPPROVER2") * 5]
-        await asyncio.gather(*clicks)
+        await click_all([driver, second], [APPROVER, "UAPPROVER2"] * 5, channel, ts,
+                        "approve_request")
         await eventually(lambda: request_at(bot, channel, ts, RequestState.SUBMITTED))
-        await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
-                                      if "already approved" in all_text(c.args)]) == 19)
+        await eventually(lambda: len(ephemerals_saying(slack, "already approved")) == 19)
     finally:
         await other.stop()
     assert len(submitted_orders(simulator)) == 1
@@ -130,9 +124,8 @@ async def test_pending_approvals_expire(start_test_bot: BotFactory, driver_for: 
     clock.advance(200)
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     assert "Expired" in all_text(slack.messages[(channel, ts)])
-    dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
-                                        if c.args.get("channel") == "URequester"), None))
-    assert "expired" in all_text(dm.args)
+    told = await eventually(lambda: dms_to(slack, "URequester"))
+    assert "expired" in told[0]
     request = await bot.ctx.repo.get_by_message(channel, ts)
     assert request is not None and request.state is RequestState.EXPIRED
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,

@@ -14,7 +14,7 @@ from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, HELPDESK, Clock
 from tests.support.flow import all_text, submitted_orders
 from tests.support.helpdesk_flow import AGENT, EMPLOYEE, start_buttons, start_order_from_reply
-from tests.support.slack_reading import bot_replies
+from tests.support.slack_reading import bot_replies, dms_to
 from tests.support.waiting import with_approval_message
 
 
@@ -118,9 +118,8 @@ async def test_a_whole_order_from_a_helpdesk_message(
                   if c.ok and c.response["ts"] == request.approval_ts)
     warned = all_text(posted.args)
     assert "Olive Other asks to suspend a line held by Barbara Andrews" in warned
-    dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
-                                        if c.args.get("channel") == EMPLOYEE), None))
-    assert "Done: (404) 555-3104 is suspended" in all_text(dm.args)
+    dm = await eventually(lambda: dms_to(slack, EMPLOYEE))
+    assert "Done: (404) 555-3104 is suspended" in dm[0]
     assert len(submitted_orders(simulator)) == 1
     final = await bot.ctx.repo.get(request.id)
     assert final is not None and final.state is RequestState.COMPLETED

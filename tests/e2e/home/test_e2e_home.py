@@ -23,6 +23,7 @@ from tests.support.flow import (
     submitted_orders,
 )
 from tests.support.home import home_buttons, home_of, open_home
+from tests.support.slack_reading import dms_to
 from tests.support.waiting import request_in
 
 
@@ -59,9 +60,8 @@ async def test_requester_and_approver_homes_and_approving_from_home(
 
     # A second click from a stale Home changes nothing and says why.
     await driver.click_view_button("UAPPROVER2", approver_home, "home_approve", request_id)
-    dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
-                                        if c.args.get("channel") == "UAPPROVER2"), None))
-    assert "already approved" in all_text(dm.args)
+    told = await eventually(lambda: dms_to(slack, "UAPPROVER2"))
+    assert "already approved" in told[0]
     assert len(submitted_orders(simulator)) == 1
 
 
@@ -73,9 +73,8 @@ async def test_home_decisions_follow_the_same_rules(
     home = await open_home(driver, slack, APPROVER)
     # Someone who is no approver, sending the approver's button.
     await driver.click_view_button(OTHER, home, "home_approve", view["private_metadata"])
-    dm = await eventually(lambda: next((c for c in slack.calls_to("chat.postMessage")
-                                        if c.args.get("channel") == OTHER), None))
-    assert "approver" in all_text(dm.args)
+    told = await eventually(lambda: dms_to(slack, OTHER))
+    assert "approver" in told[0]
     assert not submitted_orders(simulator)
 
 

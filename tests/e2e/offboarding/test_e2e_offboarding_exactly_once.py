@@ -26,7 +26,7 @@ from tests.conftest import (
     DriverFactory,
     bot_settings,
 )
-from tests.support.flow import all_text, buttons, submitted_orders
+from tests.support.flow import all_text, buttons, click_all, submitted_orders
 from tests.support.offboarding_flow import (
     ALL_THREE,
     approval_messages,
@@ -34,6 +34,7 @@ from tests.support.offboarding_flow import (
     pending_offboarding,
 )
 from tests.support.processes import start_bot_process
+from tests.support.slack_reading import ephemerals_saying, replies_saying
 
 
 def _placed_once(simulator: Any) -> bool:
@@ -47,14 +48,11 @@ async def test_many_concurrent_approvals_place_each_line_once(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI, simulator: Any) -> None:
     offboarding_id, channel, ts = await pending_offboarding(driver, slack)
     clickers = [APPROVER, "UAPPROVER2"] * 15
-    answers = await asyncio.gather(*(
-        driver.click_button(user, channel_id=channel, message_ts=ts,
-                            action_id="approve_offboarding") for user in clickers))
+    answers = await click_all([driver], clickers, channel, ts, "approve_offboarding")
     assert all(a.status_code == 200 for a in answers)
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     await eventually(lambda: _placed_once(simulator))
-    await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
-                                  if "already approved" in all_text(c.args)]) == 29)
+    await eventually(lambda: len(ephemerals_saying(slack, "already approved")) == 29)
     audit = await bot.ctx.repo.audit_since(simulator.state.clock().replace(year=2000))
     events = [a.event for a in audit if a.request_id == offboarding_id]
     assert events.count("approved") == 1 and events.count("refused_click") == 29
@@ -92,13 +90,10 @@ async def test_two_bot_processes_on_one_database_place_each_line_once(
     other = await start_bot_process(bot_settings(simulator, slack, database_url), tmp_path)
     try:
         second = driver_for(other)
-        clicks = [d.click_button(user, channel_id=channel, message_ts=ts,
-                                 action_id="approve_offboarding")
-                  for d in (driver, second) for user in (APPROVER, "UAPPROVER2") * 4]
-        await asyncio.gather(*clicks)
+        await click_all([driver, second], [APPROVER, "UAPPROVER2"] * 4, channel, ts,
+                        "approve_offboarding")
         await eventually(lambda: _placed_once(simulator), within=20)
-        await eventually(lambda: len([c for c in slack.calls_to("chat.postEphemeral")
-                                      if "already approved" in all_text(c.args)]) == 15)
+        await eventually(lambda: len(ephemerals_saying(slack, "already approved")) == 15)
     finally:
         await other.stop()
     assert _placed_once(simulator)
@@ -117,15 +112,13 @@ async def test_crash_after_the_decision_before_any_line_moved(
     clock.advance(_past_a_lease(first))  # the decision is older than a submission lease
     second = await start_test_bot()
     await eventually(lambda: _placed_once(simulator), within=15)
-    await eventually(lambda: len([r for r in slack.thread_replies(channel, ts)
-                                  if "placed; status" in r["text"]]) == 3)
+    await eventually(lambda: len(replies_saying(slack, channel, ts, "placed; status")) == 3)
     for _ in range(3):
         clock.advance(10)
-    await eventually(lambda: any("All done" in r["text"]
-                                 for r in slack.thread_replies(channel, ts)), within=15)
+    await eventually(lambda: replies_saying(slack, channel, ts, "All done"), within=15)
     await second.follower.poll_once()
     assert _placed_once(simulator)
-    assert len([r for r in slack.thread_replies(channel, ts) if "All done" in r["text"]]) == 1
+    assert len(replies_saying(slack, channel, ts, "All done")) == 1
 
 
 async def test_crash_after_some_lines_were_placed(
@@ -151,8 +144,8 @@ async def test_crash_after_some_lines_were_placed(
     second = await start_test_bot()
     await eventually(lambda: _placed_once(simulator), within=15)
     untouched = format_service_number(orders[2].service.serviceNumber)
-    await eventually(lambda: any(untouched in r["text"] and "placed; status" in r["text"]
-                                 for r in slack.thread_replies(channel, ts)), within=15)
+    await eventually(lambda: any(untouched in text for text in replies_saying(
+        slack, channel, ts, "placed; status")), within=15)
     states = {o.state for o in await second.ctx.offboarding.repo.orders(offboarding_id)}
     assert states == {RequestState.SUBMITTED}
 
@@ -281,9 +274,9 @@ async def test_two_bot_processes_post_a_request_left_without_its_message_once(
             APPROVER, channel_id=stored.approval_channel, message_ts=stored.approval_ts,
             action_id="approve_offboarding")
         await eventually(lambda: _placed_once(simulator), within=20)
-        await eventually(lambda: len([r for r in slack.thread_replies(
-            stored.approval_channel, stored.approval_ts) if "placed; status" in r["text"]])
-            == 3, within=20)
+        await eventually(lambda: len(replies_saying(
+            slack, stored.approval_channel, stored.approval_ts, "placed; status")) == 3,
+            within=20)
     finally:
         for process in processes:
             await process.stop()
@@ -343,8 +336,7 @@ async def test_an_undecided_request_expires_and_orders_nothing(
     driver = driver_for(bot)
     offboarding_id, channel, ts = await pending_offboarding(driver, slack)
     clock.advance(3601)
-    await eventually(lambda: any("expired" in r["text"]
-                                 for r in slack.thread_replies(channel, ts)))
+    await eventually(lambda: replies_saying(slack, channel, ts, "expired"))
     await eventually(lambda: "Expired" in all_text(slack.messages[(channel, ts)]))
     assert not buttons(slack.messages[(channel, ts)])
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,

@@ -17,14 +17,15 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
 from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, OTHER, REQUESTER, Clock
-from tests.e2e.home.test_e2e_home import home_buttons, home_of, open_home
 from tests.support.flow import all_text, buttons, submitted_orders
+from tests.support.home import home_buttons, home_of, open_home, section_blocks
 from tests.support.offboarding_flow import (
     LENA_LINES,
     details_for,
     pending_offboarding,
     send_for_approval,
 )
+from tests.support.slack_reading import dms_to, replies
 
 APPROVE = "home_approve_offboarding"
 CANCEL = "home_cancel_offboarding"
@@ -69,15 +70,12 @@ async def test_approve_in_the_home_places_each_line_once_and_updates_the_message
     # The approval message, as after its own Approve: no buttons, who approved.
     await eventually(lambda: buttons(slack.messages[(channel, ts)]) == [])
     assert "Approved by <@UAPPROVER>" in all_text(slack.messages[(channel, ts)])
-    await eventually(lambda: "placed" in "\n".join(
-        r["text"] for r in slack.thread_replies(channel, ts)))
+    await eventually(lambda: "placed" in "\n".join(replies(slack, channel, ts)))
     # The Home was refreshed: nothing waits any more.
     await eventually(lambda: not home_buttons(home_of(slack, APPROVER) or {}, APPROVE))
     # A second click on the stale Home changes nothing and says why.
     await driver.click_view_button(APPROVER, home, APPROVE, offboarding_id)
-    await eventually(lambda: any(
-        c.args.get("channel") == APPROVER and "already approved" in c.args.get("text", "")
-        for c in slack.calls_to("chat.postMessage")))
+    await eventually(lambda: any("already approved" in t for t in dms_to(slack, APPROVER)))
     assert len(submitted_orders(simulator)) == 2
     stored = await bot.ctx.offboarding.get(offboarding_id)
     assert stored is not None and stored.state in (OffboardingState.APPROVED,
@@ -105,13 +103,10 @@ async def test_a_non_approvers_click_changes_nothing(
     offboarding_id, channel, ts, home = await _pending_bundle(driver, slack)
     before = slack.messages[(channel, ts)]
     await driver.click_view_button(OTHER, home, APPROVE, offboarding_id)
-    told = await eventually(lambda: next(
-        (c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == OTHER),
-        None))
-    assert "Only the approvers" in all_text(told.args)
+    told = await eventually(lambda: dms_to(slack, OTHER))
+    assert "Only the approvers" in told[0]
     await driver.click_view_button(OTHER, home, CANCEL, offboarding_id)
-    await eventually(lambda: len([c for c in slack.calls_to("chat.postMessage")
-                                  if c.args.get("channel") == OTHER]) == 2)
+    await eventually(lambda: len(dms_to(slack, OTHER)) == 2)
     stored = await bot.ctx.offboarding.get(offboarding_id)
     assert stored is not None and stored.state is OffboardingState.PENDING
     assert slack.messages[(channel, ts)] == before
@@ -141,12 +136,7 @@ async def test_a_bundle_you_approved_waits_in_the_home_without_your_approve_butt
 
 def your_requests(home: dict[str, Any]) -> str:
     """The text of the Home's "Your requests" section."""
-    blocks = home.get("blocks", [])
-    start = next(i for i, b in enumerate(blocks)
-                 if (b.get("text") or {}).get("text") == "*Your requests*")
-    end = next((i for i in range(start + 1, len(blocks))
-                if blocks[i]["type"] == "divider"), len(blocks))
-    return all_text({"blocks": blocks[start + 1:end]})
+    return all_text({"blocks": section_blocks(home, "Your requests")})
 
 
 WITHDRAW = CANCEL  # the requester's "Cancel request" is the Home's Cancel of the request
@@ -215,10 +205,7 @@ async def test_homes_showing_a_request_are_published_again_when_it_expires(
 
 
 def _latest_decisions(home: dict[str, Any]) -> list[str]:
-    blocks = home["blocks"]
-    start = next(i for i, b in enumerate(blocks)
-                 if b.get("text", {}).get("text") == "*Latest decisions*")
-    return [all_text(b) for b in blocks[start + 1:]]
+    return [all_text(b) for b in section_blocks(home, "Latest decisions")]
 
 
 async def test_an_approved_bundle_is_one_latest_decision_not_its_lines(

@@ -21,7 +21,7 @@ from tests.support.offboarding_flow import (
     send_for_approval,
     submit_and_wait,
 )
-from tests.support.slack_reading import replies
+from tests.support.slack_reading import replies, replies_saying
 
 
 async def _command(driver: SlackDriver, text: str) -> str:
@@ -179,8 +179,7 @@ async def test_one_lines_failure_does_not_stop_the_others(
     simulator.state.add_fault("POST", r"/orders$", status=400, times=1)
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_offboarding")
-    await eventually(lambda: len([r for r in slack.thread_replies(channel, ts)
-                                  if "(312) 555-01" in r["text"]]) == 3)
+    await eventually(lambda: len(replies_saying(slack, channel, ts, "(312) 555-01")) == 3)
     texts = replies(slack, channel, ts)
     refused = [t for t in texts if "MobProc refused the order" in t]
     assert len(refused) == 1 and "told to fail this call" in refused[0]
@@ -224,8 +223,7 @@ async def test_cancel_orders_nothing(bot: Any, driver: SlackDriver, slack: FakeS
     channel, ts = await send_for_approval(driver, slack, details)
     await driver.click_button(REQUESTER, channel_id=channel, message_ts=ts,
                               action_id="cancel_offboarding")
-    await eventually(lambda: any("Cancelled by" in r["text"]
-                                 for r in slack.thread_replies(channel, ts)))
+    await eventually(lambda: replies_saying(slack, channel, ts, "Cancelled by"))
     before = len(slack.calls_to("chat.postEphemeral"))
     # A stale copy of the message still showing the buttons:
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
@@ -281,8 +279,8 @@ async def test_an_answer_lost_on_approval_is_looked_up_not_resent(
     simulator.state.add_fault("POST", r"/orders$", drop_after_processing=True)
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_offboarding")
-    await eventually(lambda: len([r for r in slack.thread_replies(channel, ts)
-                                  if "placed; status" in r["text"]]) == 3, within=15)
+    await eventually(lambda: len(replies_saying(slack, channel, ts, "placed; status")) == 3,
+                     within=15)
     numbers = [p["body"]["orderRequest"]["externalOrderNumber"]
                for p in submitted_orders(simulator)]
     assert len(numbers) == len(set(numbers)) == 3

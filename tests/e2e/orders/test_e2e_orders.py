@@ -30,7 +30,7 @@ from tests.support.flow import (
     submit_form,
     submitted_orders,
 )
-from tests.support.slack_reading import replies
+from tests.support.slack_reading import dms_to, replies
 from tests.support.waiting import request_in
 
 LINES = {
@@ -213,10 +213,8 @@ async def test_without_an_approval_channel_the_request_stays_where_it_was_asked(
     view = await open_form(driver, slack, "/suspend-line", "404-555-3104",
                            channel="CNOTMEMBER")
     await driver.submit_view(REQUESTER, view, fill_form(view))
-    notice = await eventually(lambda: next(
-        (c for c in slack.calls_to("chat.postMessage")
-         if c.ok and c.args.get("channel") == REQUESTER), None))
-    assert "couldn't post your request" in all_text(notice.args)
+    notice = await eventually(lambda: dms_to(slack, REQUESTER))
+    assert "couldn't post your request" in notice[0]
     stuck = await bot.ctx.repo.get(view["private_metadata"])
     assert stuck is not None and stuck.state is RequestState.CANCELLED
     assert not submitted_orders(simulator)

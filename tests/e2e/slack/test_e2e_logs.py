@@ -3,27 +3,22 @@ the follower to the outbox, so one request can be followed (also across replicas
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bot.ops.logs import log_handler
 from bot.runtime import RunningBot
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.fake_web_api import FakeSlackWebAPI
-from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVAL_CHANNEL, APPROVER, Clock
 from tests.support.flow import approved_order
-from tests.support.processes import free_port
+from tests.support.processes import bare_bot
 
 
 @pytest.fixture
@@ -69,31 +64,12 @@ async def test_json_lines_follow_one_request_from_click_to_thread_reply(
 
 
 async def test_log_format_json_makes_the_bot_write_only_json_lines(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "MOBPROC_", "APPROVERS", "DATABASE_URL", "PORT",
-                                "LOG_"))}
-    env.update(SLACK_BOT_TOKEN="xoxb-json-logs-test", SLACK_SIGNING_SECRET="json-logs-secret",
-               PORT=str(port), SLACK_API_URL="http://127.0.0.1:9/api/", APPROVERS="UAPPROVER",
-               DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", LOG_FORMAT="json")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
-    try:
-        async with httpx.AsyncClient() as http:
-            async def serving() -> bool:
-                assert process.returncode is None, "the bot exited"
-                try:
-                    return (await http.get(f"http://127.0.0.1:{port}/metrics")).status_code \
-                        == 200
-                except httpx.HTTPError:
-                    return False
-
-            await eventually(serving, within=30)
-    finally:
-        process.terminate()
-        output, _ = await asyncio.wait_for(process.communicate(), 20)
-    text = output.decode()
+    async with bare_bot(tmp_path, "/metrics", SLACK_BOT_TOKEN="xoxb-json-logs-test",
+                        SLACK_SIGNING_SECRET="json-logs-secret",
+                        SLACK_API_URL="http://127.0.0.1:9/api/", APPROVERS="UAPPROVER",
+                        LOG_FORMAT="json") as served:
+        pass  # serving is enough: the test reads what it printed meanwhile
+    text = served.output
     assert "xoxb-json-logs-test" not in text and "json-logs-secret" not in text
     entries = [json.loads(line) for line in text.splitlines()]
     assert any("embedded MobProc simulator" in e["message"] for e in entries)

@@ -17,7 +17,13 @@ from bot.slack_standin.polling import eventually
 from tests.conftest import APPROVER, REQUESTER, Clock
 from tests.support.flow import submitted_orders
 from tests.support.offboarding_flow import ALL_THREE, LEAVER, add_leaver, submit_and_wait
-from tests.support.workflow_step_flow import completion, fill_in, start_step, step_dms
+from tests.support.workflow_step_flow import (
+    completion,
+    failed_step,
+    fill_in,
+    start_step,
+    step_dms,
+)
 
 HOUR = 3600.0
 
@@ -81,9 +87,8 @@ async def test_a_cancelled_request_fails_the_step(
     execution_id, _, channel, ts = await pending_bundle(bot, driver, slack, {"person": LEAVER})
     await driver.click_button(REQUESTER, channel_id=channel, message_ts=ts,
                               action_id="cancel_offboarding")
-    done = await completion(slack, execution_id)
-    assert done.method == "functions.completeError"
-    assert "cancelled" in done.args["error"] and "nothing was ordered" in done.args["error"]
+    error = await failed_step(slack, execution_id)
+    assert "cancelled" in error and "nothing was ordered" in error
     assert submitted_orders(simulator) == []
 
 
@@ -105,9 +110,8 @@ async def test_an_expired_request_fails_the_step(
     execution_id, offboarding_id, _, _ = await pending_bundle(bot, driver, slack,
                                                               {"person": LEAVER})
     clock.advance(73 * HOUR)
-    done = await completion(slack, execution_id)
-    assert done.method == "functions.completeError"
-    assert "expired" in done.args["error"]
+    error = await failed_step(slack, execution_id)
+    assert "expired" in error
     stored = await bot.ctx.offboarding.get(offboarding_id)
     assert stored is not None and stored.state is OffboardingState.EXPIRED
 
@@ -132,7 +136,6 @@ async def test_a_bad_input_fails_the_step_at_once(
         bot: RunningBot, driver: SlackDriver, slack: FakeSlackWebAPI,
         inputs: dict[str, Any], reason: str) -> None:
     execution_id, _ = await driver.run_step("offboard_lines", inputs)
-    done = await completion(slack, execution_id)
-    assert done.method == "functions.completeError"
-    assert reason in done.args["error"], done.args["error"]
+    error = await failed_step(slack, execution_id)
+    assert reason in error, error
     assert step_dms(slack, execution_id) == []

@@ -18,6 +18,7 @@ from tests.conftest import APPROVER, OTHER, REQUESTER, Clock
 from tests.support.flow import submitted_orders
 from tests.support.workflow_step_flow import (
     completion,
+    failed_step,
     fill_in,
     send_for_approval,
     start_step,
@@ -70,9 +71,8 @@ async def test_a_cancelled_order_fails_the_step_with_the_reason(
     execution_id, channel, ts = await pending_step(bot, driver, slack, step, number)
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="cancel_request")
-    done = await completion(slack, execution_id)
-    assert done.method == "functions.completeError"
-    assert "cancelled" in done.args["error"] and "nothing was ordered" in done.args["error"]
+    error = await failed_step(slack, execution_id)
+    assert "cancelled" in error and "nothing was ordered" in error
     assert submitted_orders(simulator) == []
 
 
@@ -84,12 +84,11 @@ async def test_a_mobproc_refusal_fails_the_step_with_mobprocs_message(
     simulator.state.add_fault("POST", r"/orders$", status=400)
     await driver.click_button(APPROVER, channel_id=channel, message_ts=ts,
                               action_id="approve_request")
-    done = await completion(slack, execution_id)
-    assert done.method == "functions.completeError"
+    error = await failed_step(slack, execution_id)
     request = await bot.ctx.repo.get_by_message(channel, ts)
     assert request is not None and request.state is RequestState.FAILED and request.error
-    assert done.args["error"].startswith("MobProc refused the order for ")
-    assert request.error in done.args["error"]
+    assert error.startswith("MobProc refused the order for ")
+    assert request.error in error
 
 
 @pytest.mark.parametrize(("step", "number", "order_type"), LINE_STEPS)
@@ -98,9 +97,8 @@ async def test_an_expired_order_fails_the_step(
         simulator: RunningSimulator, step: str, number: str, order_type: str) -> None:
     execution_id, _, _ = await pending_step(bot, driver, slack, step, number)
     clock.advance(73 * HOUR)  # APPROVAL_TTL_HOURS is 72
-    done = await completion(slack, execution_id)
-    assert done.method == "functions.completeError"
-    assert "expired" in done.args["error"] and "72 hours" in done.args["error"]
+    error = await failed_step(slack, execution_id)
+    assert "expired" in error and "72 hours" in error
     assert submitted_orders(simulator) == []
 
 
@@ -156,8 +154,7 @@ async def test_a_bad_input_fails_the_step_at_once_with_the_reason(
         inputs: dict[str, Any], reason: str) -> None:
     execution_id, answer = await driver.run_step("suspend_line", inputs)
     assert answer.status_code == 200
-    done = await completion(slack, execution_id)
-    assert done.method == "functions.completeError"
-    assert reason in done.args["error"], done.args["error"]
+    error = await failed_step(slack, execution_id)
+    assert reason in error, error
     assert step_dms(slack, execution_id) == []
     assert await bot.ctx.repo.in_states(list(RequestState)) == []

@@ -15,6 +15,7 @@ from bot.offboarding.models import Offboarding, OffboardingState, OffboardingVie
 from bot.slack_standin.block_kit_limits import validate_view
 from tests.support.examples import SERVICE, request
 from tests.support.flow import all_text
+from tests.support.home import section_blocks
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 LINK = "https://acme.slack.com/archives/CAPPROVALS/p100"
@@ -36,23 +37,10 @@ def leavers_request(n_lines: int = 3, state: OffboardingState = OffboardingState
         approval_permalink=link, created_at=START + timedelta(hours=hours)), orders=orders)
 
 
-def own_entries(view: dict[str, Any]) -> list[dict[str, Any]]:
-    """The sections under "Your requests", up to the next divider."""
-    blocks = view["blocks"]
-    start = next(i for i, b in enumerate(blocks)
-                 if b.get("text", {}).get("text") == "*Your requests*")
-    entries: list[dict[str, Any]] = []
-    for block in blocks[start + 1:]:
-        if block["type"] == "divider":
-            break
-        entries.append(block)
-    return entries
-
-
 def test_a_pending_leavers_request_is_one_entry_with_a_cancel_of_the_whole_request() -> None:
     view = home.home_view(own=[], waiting=None, decided=[], own_bundles=[leavers_request()])
     assert validate_view(view) == []
-    (entry,) = own_entries(view)
+    (entry,) = section_blocks(view, "Your requests")
     text = entry["text"]["text"]
     assert "*Offboarding* 3 lines of *Lena Leaver*" in text
     assert "Waiting for approval" in text and f"<{LINK}|thread>" in text
@@ -70,7 +58,7 @@ def test_no_cancel_before_its_message_is_out_nor_once_decided() -> None:
                              OffboardingState.APPROVED, OffboardingState.DONE)]
     view = home.home_view(own=[], waiting=None, decided=[], own_bundles=[unposted, *decided])
     assert validate_view(view) == []
-    entries = own_entries(view)
+    entries = section_blocks(view, "Your requests")
     assert not [e for e in entries if "accessory" in e]
     assert "|thread>" not in entries[-1]["text"]["text"]  # the unposted one, oldest
     assert "1 line of" in entries[0]["text"]["text"]  # one line, not "1 lines"
@@ -78,8 +66,8 @@ def test_no_cancel_before_its_message_is_out_nor_once_decided() -> None:
 
 def test_its_state_in_words() -> None:
     def words(bundle: OffboardingView) -> str:
-        (entry,) = own_entries(home.home_view(own=[], waiting=None, decided=[],
-                                              own_bundles=[bundle]))
+        (entry,) = section_blocks(home.home_view(own=[], waiting=None, decided=[],
+                                                 own_bundles=[bundle]), "Your requests")
         return str(entry["text"]["text"])
 
     assert "Cancelled · nothing was ordered" in words(
@@ -101,7 +89,7 @@ def test_single_and_leavers_requests_are_merged_newest_first_within_one_budget()
     bundles = [leavers_request(2, hours=2 * i + 1, oid=f"off-{i}") for i in range(home.MAX_OWN)]
     view = home.home_view(own=singles, waiting=None, decided=[], own_bundles=bundles)
     assert validate_view(view) == []
-    entries = own_entries(view)
+    entries = section_blocks(view, "Your requests")
     assert len(entries) == home.MAX_OWN
     asked = sorted([*((r.created_at, r.id) for r in singles),
                     *((b.offboarding.created_at, b.offboarding.id) for b in bundles)],
@@ -113,10 +101,7 @@ def test_single_and_leavers_requests_are_merged_newest_first_within_one_budget()
 
 
 def _latest_decisions(view: dict[str, Any]) -> list[str]:
-    blocks = view["blocks"]
-    start = next(i for i, b in enumerate(blocks)
-                 if b.get("text", {}).get("text") == "*Latest decisions*")
-    return [b["elements"][0]["text"] for b in blocks[start + 1:]]
+    return [b["elements"][0]["text"] for b in section_blocks(view, "Latest decisions")]
 
 
 def test_a_decided_leavers_request_is_one_latest_decision_not_one_per_line() -> None:
