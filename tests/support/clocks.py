@@ -17,6 +17,12 @@ class Clock:
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
 
+    def past(self, seconds: float) -> None:
+        """At least ``seconds`` after now, by the wall clock too: what the database stamps
+        (a request's ``created_at``) is the wall clock's, and a slow setup would otherwise
+        eat into a deadline such as an expiry's."""
+        self.now = max(self.now, datetime.now(UTC)) + timedelta(seconds=seconds)
+
 
 class SecondsClock:
     """A monotonic-style clock in seconds (as ``time.monotonic``), starting at ``now``."""

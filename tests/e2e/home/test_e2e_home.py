@@ -176,7 +176,7 @@ async def test_an_expired_request_leaves_every_approvers_home(
     request_id = view["private_metadata"]
     await eventually(lambda: [b["value"] for b in home_buttons(
         home_of(slack, "UAPPROVER2") or {}, "home_approve")] == [request_id])
-    clock.advance(3601)
+    clock.past(3601)
     await eventually(lambda: request_in(bot, request_id, RequestState.EXPIRED))
     # Nobody touched it: the follower's expiry published their Home again.
     await eventually(lambda: not home_buttons(home_of(slack, "UAPPROVER2") or {},

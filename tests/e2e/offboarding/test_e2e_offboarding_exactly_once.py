@@ -335,7 +335,7 @@ async def test_an_undecided_request_expires_and_orders_nothing(
     bot = await start_test_bot(APPROVAL_TTL_HOURS=1)
     driver = driver_for(bot)
     offboarding_id, channel, ts = await pending_offboarding(driver, slack)
-    clock.advance(3601)
+    clock.past(3601)
     await eventually(lambda: replies_saying(slack, channel, ts, "expired"))
     await eventually(lambda: "Expired" in all_text(slack.messages[(channel, ts)]))
     assert not buttons(slack.messages[(channel, ts)])

@@ -187,7 +187,7 @@ async def test_homes_showing_a_request_are_published_again_when_it_expires(
     published = {user: len([c for c in slack.calls_to("views.publish")
                             if c.ok and c.args.get("user_id") == user])
                  for user in (REQUESTER, APPROVER)}
-    clock.advance(3601)
+    clock.past(3601)
     await eventually(lambda: not buttons(slack.messages[(channel, ts)]))
     stored = await bot.ctx.offboarding.get(offboarding_id)
     assert stored is not None and stored.state is OffboardingState.EXPIRED

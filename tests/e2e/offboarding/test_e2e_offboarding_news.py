@@ -143,7 +143,7 @@ async def test_a_crash_right_after_the_request_expired_loses_no_notice(
     first = await start_test_bot(APPROVAL_TTL_HOURS=1)
     offboarding_id, channel, ts = await pending_offboarding(driver_for(first), slack)
     kills = die_right_after_the_request_moves_to(first, OffboardingState.EXPIRED)
-    clock.advance(3601)
+    clock.past(3601)
     await eventually(lambda: _request_in(first, offboarding_id, OffboardingState.EXPIRED))
     await crashed(kills)
     await first.stop()
