@@ -376,15 +376,19 @@ class OffboardingService:
         return self.orders.policy.for_types(o.transaction_type for o in orders)
 
     async def approve(self, offboarding_id: str, user_id: str,
-                      tell: BundleTellers | None = None) -> BundleDecision:
+                      tell: BundleTellers | None = None, *,
+                      known: Offboarding | None = None) -> BundleDecision:
         """With ``tell``, the decision is queued with the move to approved, and each line's
         news with its own move, by whichever path (this one or the follower) makes it.
+        ``known``: the request as the caller just read it, to spare a read (as
+        ``OrderService.approve``): only what never changes is taken from it; the move itself
+        is conditional.
 
         As for a single order, each approver counts once, the requester never when several
         are needed, and the move to approved is made by the last approval, in the
         transaction that records it (``bot.storage.approvals``); an approval that leaves
         more to come queues ``tell.progress`` in its own transaction."""
-        offboarding = await self.repo.get(offboarding_id)
+        offboarding = await self._known(offboarding_id, known)
         if offboarding is None:
             return BundleDecision(DecisionOutcome.NOT_FOUND)
         orders = await self.repo.orders(offboarding_id)
@@ -437,6 +441,12 @@ class OffboardingService:
                                         tell.refresh(view))
         return BundleDecision(DecisionOutcome.DONE, view, placed=placed)
 
+    async def _known(self, offboarding_id: str, known: Offboarding | None
+                     ) -> Offboarding | None:
+        if known is not None and known.id == offboarding_id:
+            return known
+        return await self.repo.get(offboarding_id)
+
     async def _already_decided(self, offboarding_id: str, user_id: str, action: str
                                ) -> BundleDecision:
         view = await self.view(offboarding_id)
@@ -473,8 +483,10 @@ class OffboardingService:
         return [p for p in placed if p is not None]
 
     async def cancel(self, offboarding_id: str, user_id: str,
-                     tell: BundleTellers | None = None) -> BundleDecision:
-        offboarding = await self.repo.get(offboarding_id)
+                     tell: BundleTellers | None = None, *,
+                     known: Offboarding | None = None) -> BundleDecision:
+        """``known``: as for ``approve``; the move to cancelled is conditional."""
+        offboarding = await self._known(offboarding_id, known)
         if offboarding is None:
             return BundleDecision(DecisionOutcome.NOT_FOUND)
         if not await self.orders.guards.may_cancel(offboarding, user_id):

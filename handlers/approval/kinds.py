@@ -15,10 +15,12 @@ from bot.domain import LineRequest, RequestState
 from bot.offboarding.models import Offboarding, OffboardingState
 from bot.orders.service import DecisionOutcome
 from bot.storage.outbox_queue import OutboxMessage
+from bot.workflow_steps.steps import WORKFLOW_STEP
 from handlers.approval import news
 from handlers.home.tab import people_of
-from handlers.offboarding.news import complete_bundles, tellers
+from handlers.offboarding.news import tellers
 from handlers.orders.news import decision_messages
+from handlers.workflow_steps.completion import bundle_success
 
 Verb = Literal["approve", "cancel"]
 
@@ -131,12 +133,15 @@ async def _adopt_bundle(ctx: BotContext, offboarding_id: str, channel: str, ts: 
 async def _decide_bundle(ctx: BotContext, offboarding: Offboarding, user_id: str, verb: Verb
                          ) -> Decided[Offboarding]:
     act = ctx.offboarding.approve if verb == "approve" else ctx.offboarding.cancel
-    decision = await act(offboarding.id, user_id, tellers(ctx))
+    decision = await act(offboarding.id, user_id, tellers(ctx), known=offboarding)
     decided = Decided(decision.outcome, decision.view.offboarding if decision.view else None,
                       decision.reason)
-    if decided.made and verb == "approve":
-        # A Workflow Builder step run completes once all its lines are placed.
-        await complete_bundles(ctx, offboarding.id)
+    if decided.made and verb == "approve" and decision.view is not None:
+        # A Workflow Builder step run completes once all its lines are placed: the view
+        # read after placing says so (the follower's round completes the rest).
+        call = bundle_success(decision.view)
+        if call is not None:
+            await ctx.repo.enqueue_once(offboarding.id, call, WORKFLOW_STEP)
     return decided
 
 

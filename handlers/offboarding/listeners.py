@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
@@ -29,7 +28,7 @@ from handlers.approval import news
 from handlers.home.tab import refresh_approvers_homes
 from handlers.offboarding.news import settle
 from handlers.orders.view_state import block_errors, form_input
-from handlers.slack.io import slack_error, tell_user
+from handlers.slack.io import open_then_fill, update_view
 from handlers.slack.listeners import with_ctx
 from handlers.slack.payloads import SlashCommand, ViewSubmission
 
@@ -57,17 +56,10 @@ async def offboard_lines(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
         return
     await ack()
     await answered(context)  # under a burst, everyone's ack before anyone's form
-    try:
-        opened = await client.views_open(trigger_id=command.trigger_id,
-                                         view=blocks.loading_view())
-    except SlackApiError as exc:
-        log.info("views.open failed: %s", slack_error(exc))
-        await tell_user(client, user_id=command.user_id, channel=command.channel_id,
-                        message=notices.refusal("Slack took too long to open the form. "
-                                                "Please try again."))
-        return
-    view = await _first_view(ctx, command, who.slack_user, who.employee_id)
-    await _update(client, opened["view"]["id"], view, command.user_id, command.channel_id)
+    await open_then_fill(client, trigger_id=command.trigger_id, loading=blocks.loading_view(),
+                         user_id=command.user_id, channel=command.channel_id,
+                         build=lambda: _first_view(ctx, command, who.slack_user,
+                                                   who.employee_id))
 
 
 async def choose_lines(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
@@ -166,12 +158,7 @@ async def _first_view(ctx: BotContext, command: SlashCommand,
 
 async def _update(client: AsyncWebClient, view_id: str, view: dict[str, Any], user_id: str,
                   channel: str | None) -> None:
-    try:
-        await client.views_update(view_id=view_id, view=view)
-    except SlackApiError as exc:
-        log.warning("views.update failed: %s", slack_error(exc))
-        await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
-            "Something went wrong showing the form. Please try again."))
+    await update_view(client, view_id=view_id, view=view, user_id=user_id, channel=channel)
 
 
 async def follower_round(ctx: BotContext, client: AsyncWebClient) -> None:

@@ -76,13 +76,13 @@ async def settle(ctx: BotContext) -> None:
     await complete_bundles(ctx)
 
 
-async def complete_bundles(ctx: BotContext, offboarding_id: str | None = None) -> None:
+async def complete_bundles(ctx: BotContext) -> None:
     """Workflow Builder step runs of approved leaver's requests complete once every line is
     placed or has ended: each at most once (the outbox's one call per request and purpose),
-    whichever replica, click or round sees it first. ``offboarding_id``: that one only."""
+    whichever replica, click (``handlers.approval.kinds``) or round sees it first."""
     for run in await ctx.steps.running_bundles([OffboardingState.APPROVED.value,
                                                 OffboardingState.DONE.value]):
-        if run.offboarding_id is None or offboarding_id not in (None, run.offboarding_id):
+        if run.offboarding_id is None:
             continue
         view = await ctx.offboarding.view(run.offboarding_id)
         call = bundle_success(view) if view is not None else None

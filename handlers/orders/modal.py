@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks import notices
 from blocks.orders import modals
 from bot.context import BotContext
 from bot.domain import FormInput, OrderForm, OrderKind
 from bot.orders.service import OrderRefused
 from bot.phone import ServiceNumber
-from handlers.slack.io import slack_error, tell_user
+from handlers.slack.io import open_view, update_view
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +23,11 @@ async def open_order_modal(ctx: BotContext, client: AsyncWebClient, *, kind: Ord
                            helpdesk: tuple[str, str] | None = None,
                            prefill: Callable[[OrderForm], FormInput] | None = None) -> None:
     """``user_id`` fills the form in; ``requester_id`` (default: the same) is who it is for."""
-    try:
-        opened = await client.views_open(trigger_id=trigger_id, view=modals.loading_view(kind))
-    except SlackApiError as exc:
-        log.info("views.open failed: %s", slack_error(exc))
-        await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
-            "Slack took too long to open the form. Please try again."))
+    view_id = await open_view(client, trigger_id=trigger_id, view=modals.loading_view(kind),
+                              user_id=user_id, channel=channel)
+    if view_id is None:
         return
-    await fill_order_modal(ctx, client, view_id=opened["view"]["id"], kind=kind, number=number,
+    await fill_order_modal(ctx, client, view_id=view_id, kind=kind, number=number,
                            user_id=user_id, channel=channel, requester_id=requester_id,
                            helpdesk=helpdesk, prefill=prefill)
 
@@ -57,9 +52,4 @@ async def fill_order_modal(ctx: BotContext, client: AsyncWebClient, *, view_id: 
                                       region=ctx.settings.DEFAULT_REGION)
     except OrderRefused as refusal:
         view = modals.error_view(kind, refusal.message)
-    try:
-        await client.views_update(view_id=view_id, view=view)
-    except SlackApiError as exc:
-        log.warning("views.update failed: %s", slack_error(exc))
-        await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
-            "Something went wrong showing the form. Please try again."))
+    await update_view(client, view_id=view_id, view=view, user_id=user_id, channel=channel)

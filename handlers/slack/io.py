@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blocks import notices
 from bot.orders.service import Requester
 
 log = logging.getLogger(__name__)
@@ -122,3 +123,45 @@ async def permalink(client: AsyncWebClient, channel: str, ts: str) -> str | None
         log.info("chat.getPermalink failed: %s", slack_error(exc))
         return None
     return answer.get("permalink")
+
+
+# What a person is told when Slack refuses to open or fill in a form.
+NOT_OPENED = "Slack took too long to open the form. Please try again."
+NOT_SHOWN = "Something went wrong showing the form. Please try again."
+
+
+async def open_view(client: AsyncWebClient, *, trigger_id: str, view: dict[str, Any],
+                    user_id: str, channel: str | None) -> str | None:
+    """views.open: the modal's id, or None once the person is told Slack refused."""
+    try:
+        opened = await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.info("views.open failed: %s", slack_error(exc))
+        await tell_user(client, user_id=user_id, channel=channel,
+                        message=notices.refusal(NOT_OPENED))
+        return None
+    return str(opened["view"]["id"])
+
+
+async def update_view(client: AsyncWebClient, *, view_id: str, view: dict[str, Any],
+                      user_id: str, channel: str | None) -> None:
+    """views.update; the person is told when Slack refuses."""
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.update failed: %s", slack_error(exc))
+        await tell_user(client, user_id=user_id, channel=channel,
+                        message=notices.refusal(NOT_SHOWN))
+
+
+async def open_then_fill(client: AsyncWebClient, *, trigger_id: str, loading: dict[str, Any],
+                         user_id: str, channel: str | None,
+                         build: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    """A loading modal at once (trigger ids last 3 s), then what ``build`` makes of it; the
+    person is told if Slack refuses either."""
+    view_id = await open_view(client, trigger_id=trigger_id, view=loading, user_id=user_id,
+                              channel=channel)
+    if view_id is None:
+        return
+    await update_view(client, view_id=view_id, view=await build(), user_id=user_id,
+                      channel=channel)

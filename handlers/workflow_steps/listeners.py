@@ -9,7 +9,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import notices
@@ -33,7 +32,7 @@ from bot.workflow_steps.steps import (
     requester_of,
     text_input,
 )
-from handlers.slack.io import slack_error, tell_user
+from handlers.slack.io import open_then_fill, tell_user
 from handlers.slack.listeners import with_ctx
 from handlers.slack.payloads import BlockAction, FunctionExecuted
 from handlers.workflow_steps.completion import failure
@@ -84,13 +83,16 @@ async def fill_in(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
         return
     trigger_id = click.trigger_id or ""
     if run.is_offboarding:
-        await _open(client, trigger_id, offboarding_blocks.loading_view(),
-                    user_id, channel, lambda: _offboarding_view(ctx, run, user_id, channel))
+        await open_then_fill(client, trigger_id=trigger_id,
+                             loading=offboarding_blocks.loading_view(), user_id=user_id,
+                             channel=channel,
+                             build=lambda: _offboarding_view(ctx, run, user_id, channel))
         return
     kind = run.kind
     assert kind is not None
-    await _open(client, trigger_id, modals.loading_view(kind), user_id, channel,
-                lambda: _line_view(ctx, run, kind, user_id, channel))
+    await open_then_fill(client, trigger_id=trigger_id, loading=modals.loading_view(kind),
+                         user_id=user_id, channel=channel,
+                         build=lambda: _line_view(ctx, run, kind, user_id, channel))
 
 
 async def first_answer(ctx: BotContext, execution_id: str, callback_id: str,
@@ -131,25 +133,6 @@ async def _known_line(ctx: BotContext, inputs: dict[str, Any]) -> str:
     except MobProcError as exc:
         log.info("Could not look the step's line up in MobProc now: %s", exc.message)
     return number.display
-
-
-async def _open(client: AsyncWebClient, trigger_id: str, loading: dict[str, Any],
-                user_id: str, channel: str | None, build: Any) -> None:
-    """A loading modal at once (trigger ids last 3 s), then the form or why there is none."""
-    try:
-        opened = await client.views_open(trigger_id=trigger_id, view=loading)
-    except SlackApiError as exc:
-        log.info("views.open failed: %s", slack_error(exc))
-        await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
-            "Slack took too long to open the form. Please try again."))
-        return
-    view = await build()
-    try:
-        await client.views_update(view_id=opened["view"]["id"], view=view)
-    except SlackApiError as exc:
-        log.warning("views.update failed: %s", slack_error(exc))
-        await tell_user(client, user_id=user_id, channel=channel, message=notices.refusal(
-            "Something went wrong showing the form. Please try again."))
 
 
 async def _line_view(ctx: BotContext, run: StepRun, kind: OrderKind, user_id: str,
