@@ -8,7 +8,6 @@ the core decides; ``blocks`` renders; news after a decision goes through the out
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -31,8 +30,6 @@ from handlers.orders.view_state import block_errors, form_input
 from handlers.slack.io import open_then_fill, update_view
 from handlers.slack.listeners import with_ctx
 from handlers.slack.payloads import SlashCommand, ViewSubmission
-
-log = logging.getLogger(__name__)
 
 OFFBOARD_COMMAND = "/offboard-lines"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -13,8 +12,6 @@ from bot.domain import FormInput, OrderForm, OrderKind
 from bot.orders.service import OrderRefused
 from bot.phone import ServiceNumber
 from handlers.slack.io import open_view, update_view
-
-log = logging.getLogger(__name__)
 
 
 async def open_order_modal(ctx: BotContext, client: AsyncWebClient, *, kind: OrderKind,
