@@ -112,8 +112,9 @@ def _own_bundle(view: OffboardingView) -> dict[str, Any]:
     approval message's link and, while it waits, a Cancel."""
     o = view.offboarding
     block = section(f"*Offboarding* {_lines_of(view)} · {_bundle_state(view)}{_link(o)}")
-    # Only once its message is out, as the Home's buttons decide (``handlers/approval/kinds.py``).
-    if o.state is OffboardingState.PENDING and o.approval_ts:
+    # As soon as it waits, like a single request: a still queued message leaves the queue
+    # with the cancel (``OffboardingService.cancel``).
+    if o.state is OffboardingState.PENDING:
         block["accessory"] = _withdraw(HOME_OFFBOARD_CANCEL_ACTION, o.id)
     return block
 

@@ -47,7 +47,7 @@ from bot.offboarding.models import (
     OffboardingState,
     OffboardingView,
 )
-from bot.offboarding.posts import BundleApprovalPosts
+from bot.offboarding.posts import BUNDLE_APPROVAL, BundleApprovalPosts
 from bot.orders.form import FormErrors
 from bot.orders.service import (
     UNAVAILABLE,
@@ -500,11 +500,12 @@ class OffboardingService:
                     "decided_at": decided_at}),
                 orders=_moved(await self.repo.orders(offboarding_id), RequestState.PENDING,
                               RequestState.CANCELLED)))
-        # The lines move with the request, in its transaction: no crash between the two.
+        # The lines move with the request, in its transaction: no crash between the two. Its
+        # approval message, if still queued, leaves the queue with them (no live buttons).
         moved = await self.repo.transition(
             offboarding_id, [OffboardingState.PENDING], OffboardingState.CANCELLED,
             decided_by=user_id, decided_at=decided_at, audit=Audit(user_id, "cancelled"),
-            outbox=news, lines=LinesMove(RequestState.CANCELLED, values={
+            outbox=news, unqueue=BUNDLE_APPROVAL, lines=LinesMove(RequestState.CANCELLED, values={
                 "decided_by": user_id, "decided_at": decided_at}))
         if not moved:
             return await self._already_decided(offboarding_id, user_id, "cancel")
@@ -528,6 +529,7 @@ class OffboardingService:
             if await self.repo.transition(offboarding.id, [OffboardingState.PENDING],
                                           OffboardingState.EXPIRED, decided_at=decided_at,
                                           audit=Audit("bot", "expired"), outbox=tell(view),
+                                          unqueue=BUNDLE_APPROVAL,
                                           lines=LinesMove(RequestState.EXPIRED, values={
                                               "decided_at": decided_at})):
                 expired.append(view)

@@ -115,16 +115,19 @@ class OffboardingRepository:
                          new: OffboardingState, *, audit: Audit | None = None,
                          queue_once: tuple[str, OutboxMessage] | None = None,
                          outbox: list[OutboxMessage] | None = None,
-                         lines: LinesMove | None = None, **values: Any) -> bool:
+                         lines: LinesMove | None = None, unqueue: str | None = None,
+                         **values: Any) -> bool:
         """Move to ``new`` only from one of ``expected``; True for the one caller that did.
         ``queue_once`` (purpose, call) is queued by that caller in the same transaction, under
         the request's id, at most once per purpose (the outbox's unique key); ``outbox``, the
         news of the move, likewise by that caller alone, so a crash can't split the two;
-        ``lines`` moves the request's lines with it, in that same transaction."""
+        ``lines`` moves the request's lines with it, in that same transaction; ``unqueue``, a
+        purpose whose call, if surely never sent, leaves the queue with the move (its
+        approval message, for a request cancelled or expired before it went out)."""
         return await in_transaction(self._engine, waiting.move, waiting.BUNDLE, offboarding_id,
                                     waiting.Move(waiting.states(expected), new.value, values,
                                                  audit, outbox, queue_once=queue_once,
-                                                 lines=lines)) is not None
+                                                 lines=lines, unqueue=unqueue)) is not None
 
     async def queue_while(self, offboarding_id: str, state: OffboardingState,
                           outbox: list[OutboxMessage]) -> bool:

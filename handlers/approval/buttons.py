@@ -98,8 +98,6 @@ async def home_button(ctx: BotContext, ack: AsyncAck, body: dict[str, Any],
     click = BlockAction.from_body(body)
     kind, verb = ON_HOME[click.action_id]
     stored = await kind.get(ctx, click.value)
-    if stored is not None and kind.home_needs_message and stored.approval_ts is None:
-        stored = None  # never listed in a Home yet
     decided = await _decide(ctx, kind, stored, click.user_id, verb)
     if decided.made:
         return

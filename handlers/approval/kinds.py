@@ -76,8 +76,6 @@ class Kind(Generic[S]):
     decide: Callable[[BotContext, S, str, Verb], Awaitable[Decided[S]]]
     already_decided: Callable[[S], dict[str, Any]]  # the clicker's notice
     people: Callable[[S], Sequence[str | None]]  # whose Homes show it, approvers aside
-    # Decided from a Home only once its message is out (listed there only then).
-    home_needs_message: bool
 
 
 # --- a single line's request --------------------------------------------------------------
@@ -116,7 +114,6 @@ SINGLE = Kind[LineRequest](
     decide=_decide_request,
     already_decided=notices.already_decided,
     people=people_of,
-    home_needs_message=False,
 )
 
 
@@ -153,7 +150,4 @@ BUNDLE = Kind[Offboarding](
     decide=_decide_bundle,
     already_decided=notices.bundle_already_decided,
     people=lambda offboarding: (offboarding.requester_id, offboarding.decided_by),
-    # Its cancel, unlike a single request's, does not take a still queued approval message
-    # off the queue: Homes list it (and so decide it) only once its message is out.
-    home_needs_message=True,
 )

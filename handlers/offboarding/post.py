@@ -13,8 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.approval.metadata import bundle_metadata, with_metadata
 from blocks.offboarding import messages as blocks
 from bot.context import BotContext
-from bot.offboarding.models import OffboardingView
+from bot.offboarding.models import OffboardingState, OffboardingView
 from bot.storage.outbox_queue import OutboxMessage
+from handlers.approval import news
 from handlers.approval.post import approval_channel, notice_call, refusal_notice, wire_posts
 from handlers.home.tab import refresh_approvers_homes
 
@@ -43,9 +44,20 @@ def wire(ctx: BotContext, client: AsyncWebClient) -> None:
                refused=lambda view, error: approval_refused(ctx, view, error), changed=changed)
 
 
+# Decided before its approval message was recorded: its decision could not update it then.
+_GONE = frozenset({OffboardingState.CANCELLED, OffboardingState.EXPIRED})
+
+
 def approval_posted(ctx: BotContext, view: OffboardingView, link: str | None
                     ) -> list[OutboxMessage]:
+    """What follows the approval message, from the request as recorded with it: the
+    requester gets its link, as a single request's does (``handlers.approval.post``)."""
     o = view.offboarding
+    if o.state in _GONE:
+        # Withdrawn (or expired) while the message was already on its way (a still-queued
+        # one is dropped with the withdrawal): it loses its buttons at once and says so,
+        # and nobody is told to wait for an approver.
+        return [news.of_leaver(ctx, view).refresh()]
     return [notice_call(ctx, o.requester_id, o.origin_channel,
                         blocks.requester_notice(view, link), posted_in=o.approval_channel)]
 

@@ -51,7 +51,10 @@ def test_a_pending_leavers_request_is_one_entry_with_a_cancel_of_the_whole_reque
     assert "no line orders yet" not in all_text(view)
 
 
-def test_no_cancel_before_its_message_is_out_nor_once_decided() -> None:
+def test_a_cancel_as_soon_as_it_waits_even_before_its_message_is_out_none_once_decided(
+        ) -> None:
+    # Its cancel takes a still queued approval message off the queue (as a single
+    # request's does), so it needs no message out first.
     unposted = leavers_request(approval_ts=None, link=None)
     decided = [leavers_request(1, state, oid=f"off-{state.value}", hours=1)
                for state in (OffboardingState.CANCELLED, OffboardingState.EXPIRED,
@@ -59,7 +62,8 @@ def test_no_cancel_before_its_message_is_out_nor_once_decided() -> None:
     view = home.home_view(own=[], waiting=None, decided=[], own_bundles=[unposted, *decided])
     assert validate_view(view) == []
     entries = section_blocks(view, "Your requests")
-    assert not [e for e in entries if "accessory" in e]
+    assert [e["accessory"]["value"] for e in entries if "accessory" in e] == ["off-1"]
+    assert entries[-1]["accessory"]["action_id"] == HOME_OFFBOARD_CANCEL_ACTION
     assert "|thread>" not in entries[-1]["text"]["text"]  # the unposted one, oldest
     assert "1 line of" in entries[0]["text"]["text"]  # one line, not "1 lines"
 
